@@ -1,0 +1,38 @@
+"""Shared fixtures: the real data in the read-only shared folder, reached through an env variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_ENV = "GENRELIB_SHARED_DATA"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder of the shared development data (``$GENRELIB_SHARED_DATA``).
+
+    Fails, never skips, when it is missing: CI must exercise the real clips.
+    """
+    value = os.environ.get(SHARED_ENV)
+    if not value:
+        pytest.fail(f"set {SHARED_ENV} to the shared data folder (CI sets it to ../shared/data)")
+    root = Path(value).resolve()
+    if not (root / "gtzan_mini").is_dir():
+        pytest.fail(f"{SHARED_ENV}={value} has no gtzan_mini/ folder")
+    return root
+
+
+@pytest.fixture(scope="session")
+def gtzan_mini(shared_data: Path) -> Path:
+    """The 100 real GTZAN clips (10 per genre) in the standard layout."""
+    return shared_data / "gtzan_mini"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep caches of the test session out of the user's home folder."""
+    if "GENRELIB_CACHE" not in os.environ:
+        os.environ["GENRELIB_CACHE"] = str(tmp_path_factory.mktemp("genrelib_cache"))
