@@ -1,0 +1,260 @@
+"""Run the book: execute every chapter with papermill, then build the HTML site.
+
+The chapters are listed in ``_toc.yml``. :func:`run_notebooks` executes them in that
+order into ``_build/executed/`` (sources stay clean); :func:`build_book` stages the
+executed copies beside ``_config.yml``/``_toc.yml`` and runs Jupyter Book 1 on them,
+so the HTML pages show every output and figure. Nothing needs the network.
+
+Notebook: used by ``genrelib book run|build`` (the README's main job).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import papermill
+import yaml
+from tqdm.auto import tqdm
+
+from genrelib.config import PROFILES
+from genrelib.errors import ConfigError, GenrelibError
+
+BUILD_DIR = "_build"
+EXECUTED_DIR = "executed"
+SITE_SOURCE_DIR = "site_source"
+STAGED_FILES = ("_config.yml", "_toc.yml", "references.bib")
+
+
+class NotebookExecutionError(GenrelibError):
+    """A chapter failed while papermill executed it."""
+
+
+def project_dir(start: Path | None = None) -> Path:
+    """Return the book's root: the first folder at or above ``start`` holding ``_toc.yml``.
+
+    Falls back to ``start`` (default: the current folder) when none is found, so the
+    notebooks also work when copied elsewhere.
+
+    Notebook: every chapter (default results folder ``project_dir() / "results" / profile``).
+    """
+    start = Path.cwd() if start is None else Path(start)
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    return start
+
+
+def results_dir(profile: str, results: str | Path | None = None) -> Path:
+    """Folder where a chapter reads and writes its tidy result files.
+
+    Parameters
+    ----------
+    profile : str
+        Profile name; results of different profiles never mix.
+    results : str or Path, optional
+        Explicit folder (a notebook's ``results_dir`` parameter); ``None`` gives
+        ``project_dir() / "results" / profile``.
+
+    Notebook: 04_base_crnn to 10_reproducibility.
+    """
+    folder = Path(results) if results is not None else project_dir() / "results" / profile
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def toc_files(root: Path) -> list[Path]:
+    """Return the files listed in ``root/_toc.yml``, in reading order (with suffixes).
+
+    Notebook: used by ``genrelib book run``.
+    """
+    toc_path = root / "_toc.yml"
+    if not toc_path.is_file():
+        raise ConfigError(f"{toc_path}: no _toc.yml here; run from the genrelib project folder")
+    toc = yaml.safe_load(toc_path.read_text())
+    entries = [toc["root"]]
+
+    def walk(node: dict | list) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "file" in node:
+                entries.append(node["file"])
+            for key in ("chapters", "sections", "parts"):
+                if key in node:
+                    walk(node[key])
+
+    walk(toc)
+    paths = []
+    for entry in entries:
+        for suffix in (".ipynb", ".md"):
+            candidate = root / f"{entry}{suffix}"
+            if candidate.is_file():
+                paths.append(candidate)
+                break
+        else:
+            raise ConfigError(f"{toc_path}: entry {entry!r} has no .ipynb or .md file")
+    return paths
+
+
+def toc_notebooks(root: Path) -> list[Path]:
+    """Return the notebooks listed in ``_toc.yml``, in reading order.
+
+    Notebook: used by ``genrelib book run``.
+    """
+    return [path for path in toc_files(root) if path.suffix == ".ipynb"]
+
+
+def _declared_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's cell tagged ``parameters``."""
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def run_notebooks(
+    profile: str = "smoke",
+    parameters: dict | None = None,
+    root: Path | None = None,
+    only: list[str] | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Execute the chapters with papermill, in ``_toc.yml`` order.
+
+    Each notebook receives ``profile`` plus those entries of ``parameters`` that its
+    parameters cell declares (so one ``-p songs_dir ...`` reaches only chapter 08).
+    The executed copy is written to ``_build/executed/<same path>``.
+
+    Parameters
+    ----------
+    profile : {"smoke", "cpu", "full"}
+        Run size passed to every chapter.
+    parameters : dict, optional
+        Extra papermill parameters (e.g. ``data_dir``, ``features_csv``).
+    root : Path, optional
+        Project folder (default: :func:`project_dir`).
+    only : list of str, optional
+        Run only notebooks whose file name contains one of these strings.
+    progress : bool
+        Show a progress bar over chapters.
+
+    Returns
+    -------
+    list of Path
+        Executed notebooks.
+
+    Raises
+    ------
+    NotebookExecutionError
+        Naming the chapter, the error and where the partly executed copy is.
+
+    Notebook: used by ``genrelib book run``.
+    """
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
+    root = project_dir() if root is None else Path(root).resolve()
+    notebooks = toc_notebooks(root)
+    if only:
+        notebooks = [nb for nb in notebooks if any(key in nb.name for key in only)]
+        if not notebooks:
+            raise ConfigError(f"no notebook in _toc.yml matches {only}")
+    given = {"profile": profile, **(parameters or {})}
+    executed = []
+    bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb", disable=not progress)
+    for notebook in bar:
+        bar.set_postfix_str(notebook.name)
+        target = root / BUILD_DIR / EXECUTED_DIR / notebook.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        declared = _declared_parameters(notebook)
+        chosen = {key: value for key, value in given.items() if key in declared}
+        started = time.perf_counter()
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(target),
+                parameters=chosen,
+                cwd=str(notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise NotebookExecutionError(
+                f"{notebook.relative_to(root)} failed in cell {error.exec_count}: "
+                f"{error.ename}: {error.evalue} (partly executed copy: {target})"
+            ) from None
+        tqdm.write(f"executed {notebook.relative_to(root)} in {time.perf_counter() - started:.1f} s")
+        executed.append(target)
+    return executed
+
+
+def _stage_site_source(root: Path) -> Path:
+    """Copy the book's sources, with executed notebooks in place of clean ones."""
+    staged = root / BUILD_DIR / SITE_SOURCE_DIR
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
+    for name in STAGED_FILES:
+        if (root / name).is_file():
+            shutil.copy2(root / name, staged / name)
+    executed_root = root / BUILD_DIR / EXECUTED_DIR
+    missing = []
+    for source in (root / "book").rglob("*"):
+        if source.is_dir() or ".ipynb_checkpoints" in source.parts:
+            continue
+        relative = source.relative_to(root)
+        executed = executed_root / relative
+        origin = executed if source.suffix == ".ipynb" and executed.is_file() else source
+        if source.suffix == ".ipynb" and origin is source:
+            missing.append(str(relative))
+        (staged / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(origin, staged / relative)
+    if missing:
+        tqdm.write(f"not executed yet (shown without outputs): {', '.join(sorted(missing))}")
+    return staged
+
+
+def build_book(root: Path | None = None, strict: bool = False) -> Path:
+    """Build the HTML book from the executed chapters with Jupyter Book 1.
+
+    Parameters
+    ----------
+    root : Path, optional
+        Project folder (default: :func:`project_dir`).
+    strict : bool
+        Treat Sphinx warnings as errors.
+
+    Returns
+    -------
+    Path
+        The site's ``index.html`` (``_build/html/index.html``).
+
+    Notebook: used by ``genrelib book build``.
+    """
+    root = project_dir() if root is None else Path(root).resolve()
+    staged = _stage_site_source(root)
+    command = [
+        sys.executable,
+        "-c",
+        "from jupyter_book.cli.main import main; main()",
+        "build",
+        str(staged),
+        "--path-output",
+        str(root / BUILD_DIR / "jb"),
+        "--all",
+    ]
+    if strict:
+        command += ["-W", "--keep-going"]
+    completed = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+    if completed.returncode != 0:
+        log = root / BUILD_DIR / "book-build.log"
+        log.write_text(completed.stdout + completed.stderr)
+        raise GenrelibError(f"jupyter-book build failed (exit {completed.returncode}); see {log}")
+    html = root / BUILD_DIR / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    shutil.copytree(root / BUILD_DIR / "jb" / "_build" / "html", html)
+    return html / "index.html"

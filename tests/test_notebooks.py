@@ -1,0 +1,39 @@
+"""Every chapter executes end to end with papermill in the smoke profile.
+
+Notebook: all chapters (this is the CI check behind ``genrelib book run``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from genrelib.book import run_notebooks, toc_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = [path.name for path in toc_notebooks(ROOT)]
+
+
+def smoke_parameters(shared_data: Path) -> dict:
+    """Parameters CI passes to the chapters that declare them (real tables and songs)."""
+    return {
+        "features_csv": str(shared_data / "features" / "features_30_sec.csv"),
+        "songs_dir": str(shared_data / "external_songs"),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_executes_in_smoke_profile(chapter: str, shared_data: Path) -> None:
+    """The chapter runs without error and shows at least one figure."""
+    (executed,) = run_notebooks(
+        "smoke", smoke_parameters(shared_data), root=ROOT, only=[chapter], progress=False
+    )
+    notebook = nbformat.read(executed, as_version=4)
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    errors = [out for out in outputs if out.output_type == "error"]
+    assert not errors, f"{chapter} has error outputs: {errors[0]['ename']}"
+    images = [out for out in outputs if "image/png" in out.get("data", {})]
+    assert images, f"{chapter} shows no figure"
