@@ -1,0 +1,32 @@
+"""The paper's three models and a registry to build them by name.
+
+Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+"""
+
+from genrelib.models.crnn import CRNN, BaseCRNN, ExtendedCRNN, GruHead, conv_block
+from genrelib.models.registry import MODEL_NAMES, build_model, model_options
+from genrelib.models.resnet import ResNetTransfer, load_resnet18_weights, weights_cache_file
+from genrelib.models.summary import (
+    PAPER_PARAMETERS,
+    count_parameters,
+    layer_table,
+    parameter_comparison,
+)
+
+__all__ = [
+    "CRNN",
+    "MODEL_NAMES",
+    "PAPER_PARAMETERS",
+    "BaseCRNN",
+    "ExtendedCRNN",
+    "GruHead",
+    "ResNetTransfer",
+    "build_model",
+    "conv_block",
+    "count_parameters",
+    "layer_table",
+    "load_resnet18_weights",
+    "model_options",
+    "parameter_comparison",
+    "weights_cache_file",
+]

@@ -1,0 +1,150 @@
+"""Layer tables and parameter counts: ours, the paper's, and what the authors' code implied.
+
+Counting the paper's layers by hand shows its totals cannot include the GRU layers:
+the four 3x3 convolutions of the base CRNN alone hold 369,664 parameters, leaving
+2,384 of the paper's 372,048 for batch norm, two GRU layers and the dense layer.
+Rebuilding the models the way the authors' code fed them (3-channel 288-band images)
+and leaving the GRU out gives 372,042 and 3,914,058, six short of both paper totals,
+and exactly the 11,176,842 the authors' ResNet notebook printed: a counter that skips
+``nn.GRU`` weights (as hook-based summaries that only look for ``.weight``/``.bias``
+attributes do) explains all three. The paper's 58,144,138 for the ResNet matches none
+of these builds. :func:`parameter_comparison` puts the counts side by side.
+
+Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import torch
+from torch import nn
+
+from genrelib.models.registry import build_model
+
+PAPER_PARAMETERS: dict[str, int] = {
+    "base_crnn": 372_048,
+    "extended_crnn": 3_914_064,
+    "resnet18": 58_144_138,
+}
+"""Total parameter counts printed in the paper."""
+
+AUTHORS_PRINTED_PARAMETERS: dict[str, int] = {"resnet18": 11_176_842}
+"""Totals the authors' notebooks printed (only the ResNet one is known)."""
+
+AUTHORS_CODE_OPTIONS: dict[str, dict] = {
+    "base_crnn": {"n_mels": 288, "input_channels": 3},
+    "extended_crnn": {"n_mels": 288, "input_channels": 3},
+    "resnet18": {"n_mels": 288, "faithful": True},
+}
+"""Builds matching the authors' code: 3-channel 288 x 432 images (ResNet: global pool)."""
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters of ``model`` (buffers such as batch-norm running statistics excluded).
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    """
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def _shape_of(output) -> tuple[int, ...]:
+    if isinstance(output, tuple):  # nn.GRU returns (output, h_n)
+        output = output[0]
+    return tuple(output.shape)
+
+
+def layer_table(model: nn.Module, input_shape: Sequence[int]) -> pd.DataFrame:
+    """One row per leaf layer of ``model``: name, type, output shape, parameters, trainable ones.
+
+    Runs one forward pass of zeros with forward hooks; a layer called several times
+    (e.g. ResNet's shared ReLU) is listed once, at its first call, so the ``params``
+    column sums to :func:`count_parameters`.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model.
+    input_shape : sequence of int
+        Input shape including the batch, e.g. ``(1, 1, 192, 988)``.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``name``, ``type``, ``output_shape``, ``params``, ``trainable``.
+    """
+    rows: dict[str, dict] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if name and not list(module.children()):
+
+            def hook(module: nn.Module, _inputs, output, name: str = name) -> None:
+                if name not in rows:
+                    own = list(module.parameters(recurse=False))
+                    rows[name] = {
+                        "name": name,
+                        "type": type(module).__name__,
+                        "output_shape": _shape_of(output),
+                        "params": sum(p.numel() for p in own),
+                        "trainable": sum(p.numel() for p in own if p.requires_grad),
+                    }
+
+            handles.append(module.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        with torch.no_grad():
+            model(torch.zeros(*input_shape, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return pd.DataFrame(
+        list(rows.values()), columns=["name", "type", "output_shape", "params", "trainable"]
+    )
+
+
+def parameter_comparison(n_mels: int = 192) -> pd.DataFrame:
+    """Parameter counts of the three models: the paper's, ours, and the authors'-code builds.
+
+    ``ours`` is the model of this package on 1-channel ``n_mels``-band input;
+    ``authors_code`` is the same architecture on the authors' 3-channel 288-band images
+    (:data:`AUTHORS_CODE_OPTIONS`), which gives the base CRNN the 256-wide GRU input of
+    their code; ``gru`` is the share of our count held by the GRU layers. Models are
+    built with random weights (no download).
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index: model name. Columns ``paper``, ``authors_printed`` (NaN where unknown),
+        ``ours``, ``ours_trainable``, ``ours_gru``, ``authors_code``, ``authors_code_gru``,
+        ``authors_code_without_gru``, ``paper_minus_without_gru`` (``paper`` minus the
+        authors'-code count without its GRU: 6 for both CRNNs, so the paper's totals leave
+        the GRU out, as does the ResNet total the authors' notebook printed).
+    """
+    records = []
+    for name, paper in PAPER_PARAMETERS.items():
+        ours = build_model(name, n_mels=n_mels)
+        authors = build_model(name, **AUTHORS_CODE_OPTIONS[name])
+        authors_gru = count_parameters(authors.head.gru)
+        records.append(
+            {
+                "model": name,
+                "paper": paper,
+                "authors_printed": AUTHORS_PRINTED_PARAMETERS.get(name),
+                "ours": count_parameters(ours),
+                "ours_trainable": count_parameters(ours, trainable_only=True),
+                "ours_gru": count_parameters(ours.head.gru),
+                "authors_code": count_parameters(authors),
+                "authors_code_gru": authors_gru,
+                "authors_code_without_gru": count_parameters(authors) - authors_gru,
+                "paper_minus_without_gru": paper - (count_parameters(authors) - authors_gru),
+            }
+        )
+    return pd.DataFrame(records).set_index("model").astype("Int64")
