@@ -1,0 +1,521 @@
+"""The 57 hand-crafted features of the Kaggle GTZAN tables, computed from audio.
+
+The paper's baselines (its Table IV) were trained on the Kaggle "GTZAN Dataset - Music
+Genre Classification" feature tables: one row per 30-s clip (``features_30_sec.csv``) or
+per 3-s chunk (``features_3_sec.csv``), 57 features each. This module recomputes those
+features from audio, with the same column names and order, for any chunk length.
+
+How the table was made was read back from its values and confirmed to float32 precision
+on the real clips (see ``book/03_baselines.ipynb``):
+
+* one short-time Fourier transform with librosa's defaults (``n_fft=2048``,
+  ``hop_length=512``, Hann window, centred frames) but with *reflect* padding at the
+  edges, librosa's default before version 0.10 (it is now zero padding);
+* mean and variance over frames of ``chroma_stft`` (of the power spectrogram),
+  ``rms``, ``spectral_centroid``, ``spectral_bandwidth``, ``spectral_rolloff``,
+  ``zero_crossing_rate`` and 20 ``mfcc`` (of the dB mel power spectrogram);
+* ``harmony`` and ``perceptr`` are the mean and variance of the *waveforms* of the
+  harmonic and percussive parts of ``librosa.effects.hpss`` (hence means near zero):
+  the inverse STFT is taken without a target length and then zero-padded or cut to the
+  input length, as older librosa did;
+* ``tempo`` is librosa's global tempo estimate (beats per minute) from the median-
+  aggregated onset strength, the value ``librosa.beat.beat_track`` returns;
+* the 30-s rows use the whole file (``length`` = 661,794 samples for most clips),
+  the 3-s rows consecutive chunks of it.
+
+Notebook: 03_baselines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from genrelib.audio.chunking import chunk_signal, fix_length
+from genrelib.audio.io import load_audio
+from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir
+from genrelib.data.gtzan import index_gtzan
+from genrelib.errors import AudioDecodeError, ConfigError, DatasetNotFoundError, GenrelibError
+
+FEATURE_VERSION = "kaggle-v1"
+"""Version of the feature recipe; part of every cache key (bump it when the recipe changes)."""
+
+N_FFT = 2048
+"""FFT size of every spectral feature, in samples."""
+
+HOP_LENGTH = 512
+"""Hop between frames of every frame-wise feature, in samples."""
+
+N_MFCC = 20
+"""Number of MFCCs."""
+
+_FRAME_FEATURES: tuple[str, ...] = (
+    "chroma_stft",
+    "rms",
+    "spectral_centroid",
+    "spectral_bandwidth",
+    "rolloff",
+    "zero_crossing_rate",
+    "harmony",
+    "perceptr",
+)
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    *(f"{name}_{stat}" for name in _FRAME_FEATURES for stat in ("mean", "var")),
+    "tempo",
+    *(f"mfcc{k}_{stat}" for k in range(1, N_MFCC + 1) for stat in ("mean", "var")),
+)
+"""The 57 feature columns, in the order of the Kaggle tables."""
+
+TABLE_COLUMNS: tuple[str, ...] = ("filename", "length", *FEATURE_COLUMNS, "label")
+"""Every column of a Kaggle-style feature table, in order."""
+
+
+def signal_features(y: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Compute the 57 Kaggle-table features of one signal.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        Mono signal, float, at ``sample_rate``. At least ``N_FFT`` samples.
+    sample_rate : int
+        Sample rate of ``y``, in Hz.
+
+    Returns
+    -------
+    np.ndarray, shape (57,), float64
+        Features in the order of :data:`FEATURE_COLUMNS`.
+
+    Raises
+    ------
+    ConfigError
+        If ``y`` is not 1-D or shorter than one FFT frame.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.shape[0] < N_FFT:
+        raise ConfigError(
+            f"signal_features needs a 1-D signal of at least {N_FFT} samples, got shape {y.shape}"
+        )
+    stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, pad_mode="reflect")
+    magnitude = np.abs(stft)
+    power = magnitude**2
+    harmonic_stft, percussive_stft = librosa.decompose.hpss(stft)
+    frame_features = {
+        "chroma_stft": librosa.feature.chroma_stft(S=power, sr=sample_rate),
+        "rms": librosa.feature.rms(
+            y=y, frame_length=N_FFT, hop_length=HOP_LENGTH, pad_mode="reflect"
+        ),
+        "spectral_centroid": librosa.feature.spectral_centroid(S=magnitude, sr=sample_rate),
+        "spectral_bandwidth": librosa.feature.spectral_bandwidth(S=magnitude, sr=sample_rate),
+        "rolloff": librosa.feature.spectral_rolloff(S=magnitude, sr=sample_rate),
+        "zero_crossing_rate": librosa.feature.zero_crossing_rate(
+            y, frame_length=N_FFT, hop_length=HOP_LENGTH
+        ),
+        "harmony": _waveform(harmonic_stft, y.shape[0]),
+        "perceptr": _waveform(percussive_stft, y.shape[0]),
+    }
+    onset_envelope = librosa.onset.onset_strength(
+        y=y, sr=sample_rate, hop_length=HOP_LENGTH, aggregate=np.median, pad_mode="reflect"
+    )
+    tempo = librosa.feature.tempo(
+        onset_envelope=onset_envelope, sr=sample_rate, hop_length=HOP_LENGTH
+    )
+    mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sample_rate))
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC)
+    values: list[float] = []
+    for name in _FRAME_FEATURES:
+        values += _mean_var(frame_features[name])
+    values.append(float(np.ravel(tempo)[0]))
+    for row in mfcc:
+        values += _mean_var(row)
+    return np.asarray(values, dtype=np.float64)
+
+
+def _waveform(stft: np.ndarray, n_samples: int) -> np.ndarray:
+    """Inverse STFT without a target length, then zero-padded or cut to ``n_samples``."""
+    return librosa.util.fix_length(librosa.istft(stft, hop_length=HOP_LENGTH), size=n_samples)
+
+
+def _mean_var(values: np.ndarray) -> list[float]:
+    """Mean and (population) variance of every value of ``values``, in float64."""
+    return [float(np.mean(values, dtype=np.float64)), float(np.var(values, dtype=np.float64))]
+
+
+def file_features(
+    path: str | os.PathLike,
+    chunk_seconds: float | None = None,
+    sample_rate: int = SAMPLE_RATE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load one audio file and compute the features of each of its chunks.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    path : path-like
+        Audio file.
+    chunk_seconds : float or None
+        ``None``: one row for the whole file, as the Kaggle 30-s table. Otherwise the
+        file is fixed to 30 s and cut into ``floor(30 / chunk_seconds)`` chunks by
+        :func:`genrelib.audio.chunking.chunk_signal`, one row each.
+    sample_rate : int
+        Sample rate the audio is resampled to, in Hz.
+
+    Returns
+    -------
+    features : np.ndarray, shape (n_chunks, 57), float64
+    lengths : np.ndarray, shape (n_chunks,), int64
+        Samples in each chunk (the table's ``length`` column).
+
+    Raises
+    ------
+    AudioDecodeError
+        If the file cannot be decoded.
+    TrackTooShortError
+        If the file is too short for ``chunk_seconds``.
+    """
+    y = load_audio(path, sample_rate=sample_rate)
+    if chunk_seconds is None:
+        if y.shape[0] < N_FFT:
+            raise AudioDecodeError(
+                f"{path}: only {y.shape[0]} samples, fewer than one {N_FFT}-sample frame; "
+                "remove or replace the file"
+            )
+        chunks = y[np.newaxis]
+    else:
+        config = ChunkConfig(chunk_seconds=float(chunk_seconds), sample_rate=sample_rate)
+        chunks = chunk_signal(fix_length(y, config, source=str(path)), config)
+    features = np.stack([signal_features(chunk, sample_rate) for chunk in chunks])
+    lengths = np.full(len(chunks), chunks.shape[1], dtype=np.int64)
+    return features, lengths
+
+
+def _cache_path(path: Path, chunk_seconds: float | None, sample_rate: int, root: Path) -> Path:
+    """Cache file of one audio file: keyed by path, size, mtime, chunk length, recipe."""
+    stat = path.stat()
+    key = "|".join(
+        str(part)
+        for part in (
+            path.resolve(),
+            stat.st_size,
+            stat.st_mtime_ns,
+            chunk_seconds,
+            sample_rate,
+            FEATURE_VERSION,
+            librosa.__version__,
+        )
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return root / f"{digest}.npz"
+
+
+def _write_npz(target: Path, features: np.ndarray, lengths: np.ndarray) -> None:
+    """Write ``features`` and ``lengths`` to ``target`` atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, features=features, lengths=lengths)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _cached_file_features(
+    path: str, chunk_seconds: float | None, sample_rate: int, cache_root: Path | None
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """Features of one file, read from or written to the cache; a reason string on failure."""
+    source = Path(path)
+    try:
+        target = None
+        if cache_root is not None:
+            target = _cache_path(source, chunk_seconds, sample_rate, cache_root)
+            if target.is_file():
+                with np.load(target) as stored:
+                    return stored["features"], stored["lengths"]
+        features, lengths = file_features(source, chunk_seconds, sample_rate)
+        if target is not None:
+            _write_npz(target, features, lengths)
+        return features, lengths
+    except (GenrelibError, OSError) as error:
+        return str(error)
+
+
+def _track_table(tracks: pd.DataFrame | str | os.PathLike) -> pd.DataFrame:
+    """Return a table with path, track_id and genre columns from a data folder or a table."""
+    if isinstance(tracks, pd.DataFrame):
+        missing = {"path", "track_id", "genre"} - set(tracks.columns)
+        if missing:
+            raise ConfigError(
+                f"compute_features: the tracks table lacks columns {sorted(missing)}; "
+                "pass genrelib.data.index_gtzan(data_dir) or a data folder"
+            )
+        return tracks
+    return index_gtzan(tracks, with_duration=False)
+
+
+def compute_features(
+    tracks: pd.DataFrame | str | os.PathLike,
+    chunk_seconds: float | None = None,
+    n_jobs: int = 1,
+    cache: bool = True,
+    cache_root: str | os.PathLike | None = None,
+    sample_rate: int = SAMPLE_RATE,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Compute a Kaggle-style feature table for a set of audio files, in parallel, cached.
+
+    Each file is cached on disk under a key made of its path, size and modification
+    time, ``chunk_seconds``, the sample rate, :data:`FEATURE_VERSION` and the librosa
+    version, so a rerun only reads the cache and a changed file is recomputed.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame or path-like
+        A GTZAN folder (indexed with :func:`genrelib.data.gtzan.index_gtzan`) or a table
+        with columns ``path``, ``track_id`` and ``genre`` (one row per file).
+    chunk_seconds : float or None
+        ``None``: one row per whole file (the 30-s table); e.g. ``3.0``: one row per
+        3-s chunk (the 3-s table). See :func:`file_features`.
+    n_jobs : int
+        Processes computing files in parallel (joblib; ``-1``: every core).
+    cache : bool
+        Read and write the per-file cache.
+    cache_root : path-like or None
+        Cache folder; default ``cache_dir()/features/<FEATURE_VERSION>``.
+    sample_rate : int
+        Sample rate, in Hz.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape (n_rows, 60), columns :data:`TABLE_COLUMNS`: ``filename`` as the Kaggle
+        tables name rows (``"blues.00000.wav"``; chunks ``"blues.00000.3.wav"``),
+        ``length`` (samples), the 57 features and ``label`` (genre name). Files that
+        could not be decoded are left out, listed in ``attrs["skipped"]`` as
+        ``(path, reason)`` pairs, and a warning names them.
+
+    Raises
+    ------
+    ConfigError
+        If a parameter is invalid.
+    DatasetNotFoundError
+        If the folder holds no GTZAN clips, or no file could be decoded.
+    """
+    if chunk_seconds is not None and not chunk_seconds > 0:
+        raise ConfigError(f"chunk_seconds must be positive or None, got {chunk_seconds!r}")
+    if not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ConfigError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
+    table = _track_table(tracks)
+    root = None
+    if cache:
+        default_root = cache_dir() / "features" / FEATURE_VERSION
+        root = Path(cache_root) if cache_root is not None else default_root
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_cached_file_features)(str(path), chunk_seconds, sample_rate, root)
+        for path in table["path"]
+    )
+    outcomes = list(tqdm(jobs, total=len(table), desc="features", disable=not progress))
+    frames, skipped = [], []
+    for track, outcome in zip(table.itertuples(index=False), outcomes, strict=True):
+        if isinstance(outcome, str):
+            skipped.append((track.path, outcome))
+            continue
+        features, lengths = outcome
+        frame = pd.DataFrame(features, columns=list(FEATURE_COLUMNS))
+        names = (
+            [f"{track.track_id}.wav"]
+            if chunk_seconds is None
+            else [f"{track.track_id}.{index}.wav" for index in range(len(features))]
+        )
+        frame.insert(0, "length", lengths)
+        frame.insert(0, "filename", names)
+        frame["label"] = track.genre
+        frames.append(frame)
+    if not frames:
+        raise DatasetNotFoundError(
+            f"no audio file of the {len(table)} given could be decoded (first: {skipped[0][1]}); "
+            "check the data folder"
+            if skipped
+            else "compute_features got an empty tracks table; pass a GTZAN folder"
+        )
+    result = pd.concat(frames, ignore_index=True)
+    result.attrs["skipped"] = skipped
+    if skipped:
+        warnings.warn(
+            f"{len(skipped)} file(s) skipped: "
+            + "; ".join(f"{path} ({reason})" for path, reason in skipped),
+            stacklevel=2,
+        )
+    return result
+
+
+def track_ids(filenames: Iterable[str]) -> np.ndarray:
+    """Track id of each row of a Kaggle-style table, from its ``filename`` column.
+
+    ``"blues.00000.wav"`` (30-s row) and ``"blues.00000.3.wav"`` (3-s row) both give
+    ``"blues.00000"``.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    filenames : iterable of str
+        Row names, shape (n_rows,).
+
+    Returns
+    -------
+    np.ndarray, shape (n_rows,), object
+        Track ids ``"<genre>.<NNNNN>"``.
+
+    Raises
+    ------
+    ConfigError
+        If a name does not start with ``<genre>.<number>``.
+    """
+    ids = []
+    for name in filenames:
+        parts = str(name).split(".")
+        if len(parts) < 2 or parts[0] not in GENRES or not parts[1].isdigit():
+            raise ConfigError(
+                f"feature row {name!r} is not named like 'blues.00000.wav' or "
+                "'blues.00000.3.wav'; fix the filename column of the feature table"
+            )
+        ids.append(f"{parts[0]}.{parts[1]}")
+    return np.asarray(ids, dtype=object)
+
+
+def read_feature_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a Kaggle-style feature CSV (the shipped 30-s table or one written by genrelib).
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    path : path-like
+        CSV with at least the columns ``filename``, the 57 features and ``label``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape (n_rows, 60), columns :data:`TABLE_COLUMNS` (``length`` is NaN if absent).
+
+    Raises
+    ------
+    DatasetNotFoundError
+        If the file does not exist.
+    ConfigError
+        If it lacks feature columns or holds an unknown genre label.
+    """
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise DatasetNotFoundError(
+            f"feature table {source} does not exist; pass the path of features_30_sec.csv "
+            "or write one with `genrelib features`"
+        )
+    table = pd.read_csv(source)
+    missing = [name for name in ("filename", *FEATURE_COLUMNS, "label") if name not in table]
+    if missing:
+        raise ConfigError(
+            f"feature table {source} lacks columns {missing[:5]}"
+            f"{' ...' if len(missing) > 5 else ''}; it must be a Kaggle-style GTZAN table"
+        )
+    unknown = sorted(set(table["label"]) - set(GENRES))
+    if unknown:
+        raise ConfigError(f"feature table {source} has unknown genre labels {unknown[:5]}")
+    if "length" not in table:
+        table["length"] = np.nan
+    return table[list(TABLE_COLUMNS)]
+
+
+def write_feature_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a feature table to CSV atomically (temporary file, then rename).
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`compute_features`, shape (n_rows, 60).
+    path : path-like
+        Destination CSV; its folder is created.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".csv.tmp")
+    try:
+        with os.fdopen(handle, "w", newline="") as stream:
+            table.to_csv(stream, index=False)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def compare_feature_tables(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Per-column agreement of two feature tables on the rows they share (by ``filename``).
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    ours, reference : pandas.DataFrame
+        Kaggle-style tables (:data:`TABLE_COLUMNS`), e.g. :func:`compute_features` output
+        and the shipped 30-s table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature column (57), columns ``feature``, ``n`` (shared rows),
+        ``pearson_r`` (across rows), ``median_rel_error`` and ``max_rel_error``
+        (``|ours - reference| / |reference|`` per row), ``exact_fraction`` (rows with a
+        relative error below 1e-4).
+
+    Raises
+    ------
+    ConfigError
+        If the tables share no row.
+    """
+    merged = ours.merge(reference, on="filename", suffixes=("_ours", "_ref"))
+    if merged.empty:
+        raise ConfigError("compare_feature_tables: the two tables share no filename")
+    rows = []
+    for name in FEATURE_COLUMNS:
+        a = merged[f"{name}_ours"].to_numpy(dtype=np.float64)
+        b = merged[f"{name}_ref"].to_numpy(dtype=np.float64)
+        relative = np.abs(a - b) / np.maximum(np.abs(b), np.finfo(np.float64).tiny)
+        constant = np.std(a) == 0 or np.std(b) == 0
+        rows.append(
+            {
+                "feature": name,
+                "n": len(merged),
+                "pearson_r": np.nan if constant else float(np.corrcoef(a, b)[0, 1]),
+                "median_rel_error": float(np.median(relative)),
+                "max_rel_error": float(np.max(relative)),
+                "exact_fraction": float(np.mean(relative < 1e-4)),
+            }
+        )
+    return pd.DataFrame(rows)
