@@ -17,6 +17,7 @@ import pandas as pd
 SPLIT_NAMES: tuple[str, ...] = ("train", "valid", "test")
 """Names of the three parts of a split, in order."""
 
+
 def _read_resource(*parts: str) -> str:
     """Return the text of a package data file under ``resources/``."""
     node = resources.files("genrelib.data").joinpath("resources")

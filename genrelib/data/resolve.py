@@ -1,0 +1,56 @@
+"""Decide which dataset folder a run reads.
+
+Notebook: every chapter (first code cell after the parameters).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from genrelib.config import Profile
+from genrelib.data.gtzan import find_genre_root
+from genrelib.data.synthetic import synthetic_dataset
+from genrelib.errors import DatasetNotFoundError
+
+GTZAN_ENV = "GTZAN_DIR"
+"""Environment variable naming a local GTZAN folder."""
+
+
+def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None) -> Path:
+    """Return the dataset folder a run with ``profile`` reads.
+
+    In order: the synthetic dataset (generated once, then cached) when
+    ``profile.dataset == "synthetic"``; else ``data_dir``; else ``$GTZAN_DIR``.
+
+    Notebook: every chapter (``data_root = resolve_data_dir(P, data_dir)``).
+
+    Parameters
+    ----------
+    profile : Profile
+        The run's profile (its ``dataset``, ``synthetic_per_genre``, ``synthetic_seconds``).
+    data_dir : path-like or None
+        A GTZAN folder; ignored by synthetic profiles.
+
+    Returns
+    -------
+    pathlib.Path
+        A folder accepted by :func:`~genrelib.data.gtzan.index_gtzan`.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        If a GTZAN profile gets neither ``data_dir`` nor ``$GTZAN_DIR``, or the folder
+        is not a GTZAN copy.
+    """
+    if profile.dataset == "synthetic":
+        return synthetic_dataset(profile.synthetic_per_genre, profile.synthetic_seconds)
+    chosen = data_dir if data_dir is not None else os.environ.get(GTZAN_ENV) or None
+    if chosen is None:
+        raise DatasetNotFoundError(
+            f"profile {profile.name!r} needs GTZAN: pass --data-dir (data_dir=...), set "
+            f"{GTZAN_ENV}, or run `genrelib data download --dest DIR`"
+        )
+    root = Path(chosen).expanduser()
+    find_genre_root(root)
+    return root
