@@ -83,7 +83,82 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
     build.set_defaults(handler=_book_build)
 
 
-_COMMAND_GROUPS = (_add_book_commands,)
+def _data_root(args: argparse.Namespace) -> Path:
+    from genrelib.config import get_profile
+    from genrelib.data import resolve_data_dir
+
+    return resolve_data_dir(get_profile("cpu"), args.data_dir)
+
+
+def _data_info(args: argparse.Namespace) -> int:
+    from genrelib.data import index_gtzan
+
+    table = index_gtzan(_data_root(args))
+    print(f"GTZAN folder: {args.data_dir or '$GTZAN_DIR'} ({len(table)} clips)")
+    print(table.groupby("genre", sort=False).size().to_string(header=False))
+    hours, rest = divmod(int(table["duration"].sum()), 3600)
+    print(
+        f"total duration: {hours} h {rest // 60:02d} min; unreadable headers: "
+        f"{int(table['duration'].isna().sum())}"
+    )
+    named = table["artist"] != ""
+    print(
+        f"artists known for {int(named.sum())} of {len(table)} clips "
+        f"({table.loc[named, 'artist'].nunique()} artists)"
+    )
+    return 0
+
+
+def _data_verify(args: argparse.Namespace) -> int:
+    from genrelib.data import summarize_report, verify_dataset
+
+    report = verify_dataset(_data_root(args), progress=True, min_seconds=args.min_seconds)
+    bad = report.loc[~report["ok"], ["path", "reason"]]
+    if len(bad):
+        print(bad.to_string(index=False))
+    print(summarize_report(report))
+    return 0 if bad.empty else 1
+
+
+def _data_download(args: argparse.Namespace) -> int:
+    from genrelib.data import download_gtzan
+
+    root = download_gtzan(args.dest, mirrors=args.mirror, sha256=args.sha256, timeout=args.timeout)
+    print(f"GTZAN is in {root}; use --data-dir {root} or set GTZAN_DIR={root}")
+    return 0
+
+
+def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser("data", help="inspect, verify or download GTZAN")
+    commands = data.add_subparsers(dest="data_command", required=True)
+    folder_help = "GTZAN folder (default: $GTZAN_DIR)"
+
+    info = commands.add_parser("info", help="clips per genre, total duration, known artists")
+    info.add_argument("--data-dir", help=folder_help)
+    info.set_defaults(handler=_data_info)
+
+    verify = commands.add_parser(
+        "verify", help="decode every clip and list the bad ones (exit status 1 if any)"
+    )
+    verify.add_argument("--data-dir", help=folder_help)
+    verify.add_argument(
+        "--min-seconds", type=float, default=1.0, help="clips shorter than this are bad"
+    )
+    verify.set_defaults(handler=_data_verify)
+
+    download = commands.add_parser(
+        "download", help="download genres.tar.gz (~1.2 GB, resumable) and extract it safely"
+    )
+    download.add_argument("--dest", required=True, help="folder receiving the archive")
+    download.add_argument(
+        "--mirror", action="append", help="archive URL to try instead of the built-in mirrors"
+    )
+    download.add_argument("--sha256", help="expected SHA-256 of the archive (hex)")
+    download.add_argument("--timeout", type=float, default=30.0, help="seconds per server")
+    download.set_defaults(handler=_data_download)
+
+
+_COMMAND_GROUPS = (_add_book_commands, _add_data_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
