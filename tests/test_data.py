@@ -506,6 +506,7 @@ def test_resolve_data_dir(gtzan_mini: Path, monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(DatasetNotFoundError, match="elsewhere"):
         resolve_data_dir(cpu, gtzan_mini / "elsewhere")
     small = get_profile("smoke").with_overrides(synthetic_per_genre=1, synthetic_seconds=1.5)
-    root = resolve_data_dir(small, data_dir=gtzan_mini)
+    assert resolve_data_dir(small, data_dir=gtzan_mini) == gtzan_mini
+    root = resolve_data_dir(small)
     assert "SYNTHETIC" in (root / "README.txt").read_text()
     assert len(index_gtzan(root)) == 10

@@ -20,8 +20,9 @@ GTZAN_ENV = "GTZAN_DIR"
 def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None) -> Path:
     """Return the dataset folder a run with ``profile`` reads.
 
-    In order: the synthetic dataset (generated once, then cached) when
-    ``profile.dataset == "synthetic"``; else ``data_dir``; else ``$GTZAN_DIR``.
+    In order: ``data_dir`` when given (any profile: a smoke run on real clips is a
+    quick real check); the synthetic dataset (generated once, then cached) when
+    ``profile.dataset == "synthetic"``; else ``$GTZAN_DIR``.
 
     Notebook: every chapter (``data_root = resolve_data_dir(P, data_dir)``).
 
@@ -30,7 +31,7 @@ def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None
     profile : Profile
         The run's profile (its ``dataset``, ``synthetic_per_genre``, ``synthetic_seconds``).
     data_dir : path-like or None
-        A GTZAN folder; ignored by synthetic profiles.
+        A GTZAN folder; takes precedence over the profile's dataset.
 
     Returns
     -------
@@ -43,7 +44,7 @@ def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None
         If a GTZAN profile gets neither ``data_dir`` nor ``$GTZAN_DIR``, or the folder
         is not a GTZAN copy.
     """
-    if profile.dataset == "synthetic":
+    if data_dir is None and profile.dataset == "synthetic":
         return synthetic_dataset(profile.synthetic_per_genre, profile.synthetic_seconds)
     chosen = data_dir if data_dir is not None else os.environ.get(GTZAN_ENV) or None
     if chosen is None:
