@@ -469,3 +469,40 @@ def summarise(
             }
         )
     return pd.DataFrame(rows)
+
+
+def paper_comparison(summary: pd.DataFrame, table: str = "30s") -> pd.DataFrame:
+    """Put measured micro F1 beside the paper's Table IV cell of the same model.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summarise`, with ``model`` and ``protocol`` columns.
+    table : {"30s", "3s"}
+        Which of the paper's columns to compare with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model x protocol of ``summary``: ``model``, ``label`` (readable
+        name), ``protocol``, ``paper_f1`` (the paper's %, NaN for ``knn_tuned``),
+        ``ours_f1`` and ``ours_std`` (mean and std over seeds of micro F1, in %),
+        ``difference`` (ours - paper, percentage points).
+    """
+    if table not in ("30s", "3s"):
+        raise ConfigError(f"table must be '30s' or '3s', got {table!r}")
+    paper = PAPER_TABLE_IV.set_index("model")[f"paper_f1_{table}"]
+    result = pd.DataFrame(
+        {
+            "model": summary["model"].to_numpy(),
+            "label": summary["model"].map(MODEL_LABELS).to_numpy(),
+            "protocol": summary["protocol"].to_numpy(),
+            "paper_f1": summary["model"].map(paper).to_numpy(dtype=np.float64),
+            "ours_f1": 100 * summary["f1_micro_mean"].to_numpy(),
+            "ours_std": 100 * summary["f1_micro_std"].to_numpy(),
+        }
+    )
+    result["difference"] = result["ours_f1"] - result["paper_f1"]
+    return result

@@ -2,3 +2,11 @@
 
 Notebook: every chapter.
 """
+
+from genrelib.plots.baselines import (  # noqa: F401
+    plot_confusion,
+    plot_feature_agreement,
+    plot_paper_comparison,
+    plot_per_class_recall,
+    plot_protocol_gap,
+)
