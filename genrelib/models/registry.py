@@ -65,10 +65,18 @@ def build_model(name: str, n_mels: int = 192, n_classes: int = 10, **options) ->
     ConfigError
         For an unknown model name or option, or an invalid option value.
     """
+    check_model_options(name, options)
+    return _CLASSES[name](n_mels=n_mels, n_classes=n_classes, **options)
+
+
+def check_model_options(name: str, options: dict) -> None:
+    """Raise ConfigError if ``name`` is not a model or ``options`` holds an option it lacks.
+
+    Notebook: 04_base_crnn.
+    """
     allowed = model_options(name)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ConfigError(
             f"unknown option(s) {unknown} for model {name!r}; allowed: {list(allowed)}"
         )
-    return _CLASSES[name](n_mels=n_mels, n_classes=n_classes, **options)
