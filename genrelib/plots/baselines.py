@@ -33,7 +33,15 @@ def plot_paper_comparison(comparison: pd.DataFrame, title: str = "Table IV") -> 
     )
     long["source"] = long["source"].map({"paper_f1": "paper", "ours_f1": "ours (mean over seeds)"})
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    sns.barplot(data=long, x="label", y="f1", hue="source", order=list(comparison["label"]), ax=ax)
+    sns.barplot(
+        data=long,
+        x="label",
+        y="f1",
+        hue="source",
+        order=list(comparison["label"]),
+        errorbar=None,
+        ax=ax,
+    )
     ours = ax.containers[1]
     centres = [bar.get_x() + bar.get_width() / 2 for bar in ours]
     ax.errorbar(centres, comparison["ours_f1"], yerr=comparison["ours_std"], fmt="none", c="k")
@@ -64,9 +72,16 @@ def plot_protocol_gap(summary: pd.DataFrame, title: str = "Random vs honest spli
     protocols = list(dict.fromkeys(data["protocol"]))
     fig, ax = plt.subplots(figsize=(8, 3.6))
     sns.barplot(
-        data=data, x="label", y="f1", hue="protocol", order=order, hue_order=protocols, ax=ax
+        data=data,
+        x="label",
+        y="f1",
+        hue="protocol",
+        order=order,
+        hue_order=protocols,
+        errorbar=None,
+        ax=ax,
     )
-    for container, protocol in zip(ax.containers, protocols, strict=True):
+    for container, protocol in zip(list(ax.containers), protocols, strict=True):
         group = data[data["protocol"] == protocol].set_index("label").reindex(order)
         centres = [bar.get_x() + bar.get_width() / 2 for bar in container]
         low = group["f1"] - 100 * group["test_ci_low"]
