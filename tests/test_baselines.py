@@ -146,3 +146,16 @@ def test_bad_parameters(table: pd.DataFrame) -> None:
         run_baselines(table.drop(columns="tempo"), "paper", seeds=[0], progress=False)
     with pytest.raises(ConfigError, match="no train or no test"):
         run_baselines(table[table["label"] == "blues"].head(3), "fault-filtered", [0], ["svm"])
+
+
+def test_command_line(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from genrelib.cli import main
+
+    csv = shared_data / "features" / "features_30_sec.csv"
+    out = tmp_path / "results.csv"
+    argv = ["baselines", "--features-csv", str(csv), "--seeds", "1", "--models", "knn_1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "knn_1" in capsys.readouterr().out
+    assert len(pd.read_csv(out)) == 2  # paper and fault-filtered
+    assert main(["baselines", "--features-csv", str(tmp_path / "none.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
