@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import papermill
@@ -116,6 +118,28 @@ def _declared_parameters(notebook: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(notebook)))
 
 
+@contextmanager
+def _kernel_environment() -> Iterator[None]:
+    """Environment the chapter kernels start with, restored afterwards.
+
+    An inherited ``MPLBACKEND`` (CI sets ``Agg``) would replace the kernel's inline
+    backend, and the executed chapters would hold no figure; ``TQDM_DISABLE`` keeps
+    tqdm's progress widgets out of the executed copies, where the static book could
+    only show them as empty widgets.
+    """
+    saved = {name: os.environ.get(name) for name in ("MPLBACKEND", "TQDM_DISABLE")}
+    os.environ.pop("MPLBACKEND", None)
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_notebooks(
     profile: str = "smoke",
     parameters: dict | None = None,
@@ -173,20 +197,22 @@ def run_notebooks(
         chosen = {key: value for key, value in given.items() if key in declared}
         started = time.perf_counter()
         try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(target),
-                parameters=chosen,
-                cwd=str(notebook.parent),
-                kernel_name="python3",
-                progress_bar=False,
-            )
+            with _kernel_environment():
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(target),
+                    parameters=chosen,
+                    cwd=str(notebook.parent),
+                    kernel_name="python3",
+                    progress_bar=False,
+                )
         except papermill.PapermillExecutionError as error:
             raise NotebookExecutionError(
                 f"{notebook.relative_to(root)} failed in cell {error.exec_count}: "
                 f"{error.ename}: {error.evalue} (partly executed copy: {target})"
             ) from None
-        tqdm.write(f"executed {notebook.relative_to(root)} in {time.perf_counter() - started:.1f} s")
+        seconds = time.perf_counter() - started
+        tqdm.write(f"executed {notebook.relative_to(root)} in {seconds:.1f} s")
         executed.append(target)
     return executed
 
