@@ -120,24 +120,17 @@ def _declared_parameters(notebook: Path) -> set[str]:
 
 @contextmanager
 def _kernel_environment() -> Iterator[None]:
-    """Environment the chapter kernels start with, restored afterwards.
+    """Start the chapter kernels without an inherited ``MPLBACKEND``, restored afterwards.
 
-    An inherited ``MPLBACKEND`` (CI sets ``Agg``) would replace the kernel's inline
-    backend, and the executed chapters would hold no figure; ``TQDM_DISABLE`` keeps
-    tqdm's progress widgets out of the executed copies, where the static book could
-    only show them as empty widgets.
+    CI exports ``MPLBACKEND=Agg``; a kernel inheriting it replaces its inline backend,
+    and the executed chapters would hold no figure.
     """
-    saved = {name: os.environ.get(name) for name in ("MPLBACKEND", "TQDM_DISABLE")}
-    os.environ.pop("MPLBACKEND", None)
-    os.environ["TQDM_DISABLE"] = "1"
+    saved = os.environ.pop("MPLBACKEND", None)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if saved is not None:
+            os.environ["MPLBACKEND"] = saved
 
 
 def run_notebooks(
