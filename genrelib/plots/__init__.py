@@ -10,3 +10,5 @@ from genrelib.plots.baselines import (  # noqa: F401
     plot_per_class_recall,
     plot_protocol_gap,
 )
+from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci  # noqa: F401
+from genrelib.plots.training import plot_training_curves  # noqa: F401

@@ -1,0 +1,384 @@
+"""Metrics of a trained model at chunk and track level, with bootstrap confidence intervals.
+
+A model classifies chunks; a track's genre is then read from its chunks in two ways:
+the mean of their probabilities (``track_mean``) or a majority vote of their predicted
+genres (``track_vote``, ties broken by the mean probability). Every metric comes with
+a percentile bootstrap interval that resamples *tracks* (all chunks of a drawn track
+come along), since chunks of one track are not independent.
+
+Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
+09_honest_evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from genrelib.config import GENRES
+from genrelib.errors import ConfigError
+from genrelib.training.data import SpectrogramDataset
+from genrelib.training.device import resolve_device
+
+LEVELS: tuple[str, ...] = ("chunk", "track_mean", "track_vote")
+"""Levels at which predictions are scored."""
+
+METRICS: tuple[str, ...] = ("accuracy", "f1_micro", "f1_macro")
+"""Scalar metrics of :func:`classification_metrics`."""
+
+
+def predict_proba(
+    model: nn.Module,
+    spectrogram_set,
+    batch_size: int = 64,
+    device: str = "auto",
+    progress: bool = True,
+) -> np.ndarray:
+    """Class probabilities of every chunk of ``spectrogram_set``.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 08_external_songs.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(batch, 1, n_mels, n_frames)`` to scores; moved to ``device`` and set to
+        eval mode. Softmax is applied unless the model already outputs probabilities
+        (``outputs_probabilities``, e.g. ``double_softmax=True``).
+    spectrogram_set : SpectrogramSet
+        Chunks to classify.
+    batch_size : int
+        Chunks per forward pass.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ...
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_chunks, n_classes)
+        Rows sum to 1.
+    """
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    target = resolve_device(device)
+    model = model.to(target).eval()
+    as_probabilities = bool(getattr(model, "outputs_probabilities", False))
+    loader = DataLoader(SpectrogramDataset(spectrogram_set), batch_size=batch_size, shuffle=False)
+    outputs = []
+    with torch.no_grad():
+        for inputs, _ in tqdm(loader, desc="predicting", disable=not progress, leave=False):
+            scores = model(inputs.to(target)).float()
+            outputs.append(
+                (scores if as_probabilities else torch.softmax(scores, dim=1)).cpu().numpy()
+            )
+    return np.concatenate(outputs).astype(np.float32)
+
+
+def track_predictions(chunks: pd.DataFrame, probabilities: np.ndarray) -> pd.DataFrame:
+    """Aggregate chunk probabilities to one prediction per track, by mean and by majority vote.
+
+    Notebook: 04_base_crnn, 07_split_length.
+
+    Parameters
+    ----------
+    chunks : pd.DataFrame
+        One row per chunk with ``track_id`` and ``label`` (``SpectrogramSet.chunks``).
+    probabilities : np.ndarray, shape (n_chunks, n_classes)
+        Output of :func:`predict_proba`, rows aligned with ``chunks``.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per track (first-appearance order): ``track_id``, ``label``, ``n_chunks``,
+        ``pred_mean`` (argmax of the mean probability), ``pred_vote`` (most frequent chunk
+        prediction, ties to the higher mean probability), ``confidence`` (the largest
+        mean probability).
+    """
+    probabilities = np.asarray(probabilities)
+    if len(chunks) != len(probabilities):
+        raise ConfigError(f"{len(chunks)} chunks but {len(probabilities)} rows of probabilities")
+    codes, track_ids = pd.factorize(chunks["track_id"])
+    n_tracks, n_classes = len(track_ids), probabilities.shape[1]
+    n_chunks = np.bincount(codes, minlength=n_tracks)
+    sums = np.zeros((n_tracks, n_classes))
+    np.add.at(sums, codes, probabilities)
+    mean = sums / n_chunks[:, None]
+    votes = np.zeros((n_tracks, n_classes))
+    np.add.at(votes, (codes, probabilities.argmax(axis=1)), 1)
+    labels = chunks["label"].to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    return pd.DataFrame(
+        {
+            "track_id": track_ids,
+            "label": labels[first],
+            "n_chunks": n_chunks,
+            "pred_mean": mean.argmax(axis=1),
+            "pred_vote": (votes + 0.5 * mean).argmax(axis=1),  # 0.5*mean < 1 only breaks ties
+            "confidence": mean.max(axis=1),
+        }
+    )
+
+
+def _counts(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_groups: int, n_classes: int
+):
+    """Per-group true-positive, true and predicted counts, each (n_groups, n_classes)."""
+    tp = np.zeros((n_groups, n_classes))
+    true = np.zeros((n_groups, n_classes))
+    pred = np.zeros((n_groups, n_classes))
+    np.add.at(true, (groups, y_true), 1)
+    np.add.at(pred, (groups, y_pred), 1)
+    hit = y_true == y_pred
+    np.add.at(tp, (groups[hit], y_true[hit]), 1)
+    return tp, true, pred
+
+
+def _scores(tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics from summed counts ``(..., n_classes)``; works on a batch of resamples."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = tp.sum(axis=-1) / true.sum(axis=-1)
+        denominator = true + pred
+        f1 = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
+        recall = np.where(true > 0, tp / np.where(true > 0, true, 1), np.nan)
+    return {
+        "accuracy": accuracy,
+        "f1_micro": accuracy,
+        "f1_macro": f1.mean(axis=-1),
+        "recall": recall,
+    }
+
+
+def _check_labels(y_true, y_pred, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
+        raise ConfigError(
+            f"y_true and y_pred must be equal-length 1-D arrays, got {y_true.shape}, {y_pred.shape}"
+        )
+    if min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= n_classes:
+        raise ConfigError(f"labels must lie in [0, {n_classes})")
+    return y_true, y_pred
+
+
+def classification_metrics(y_true, y_pred, n_classes: int = len(GENRES)) -> dict[str, float]:
+    """Accuracy, micro F1 and macro F1 (over all ``n_classes``; an absent class scores 0).
+
+    Micro F1 equals accuracy for single-label classification; both are reported because
+    the paper does. Matches ``sklearn.metrics.f1_score(..., labels=range(n_classes),
+    zero_division=0)``.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation.
+    """
+    y_true, y_pred = _check_labels(y_true, y_pred, n_classes)
+    tp, true, pred = _counts(y_true, y_pred, np.zeros_like(y_true), 1, n_classes)
+    scores = _scores(tp[0], true[0], pred[0])
+    return {name: float(scores[name]) for name in METRICS}
+
+
+def per_class_recall(y_true, y_pred, class_names: tuple[str, ...] = GENRES) -> pd.Series:
+    """Recall of every class (NaN for a class absent from ``y_true``), indexed by class name.
+
+    Notebook: 04_base_crnn.
+    """
+    y_true, y_pred = _check_labels(y_true, y_pred, len(class_names))
+    tp, true, pred = _counts(y_true, y_pred, np.zeros_like(y_true), 1, len(class_names))
+    return pd.Series(
+        _scores(tp[0], true[0], pred[0])["recall"], index=list(class_names), name="recall"
+    )
+
+
+def confusion_table(y_true, y_pred, class_names: tuple[str, ...] = GENRES) -> pd.DataFrame:
+    """Confusion matrix of counts: rows are true genres, columns predicted genres.
+
+    Notebook: 04_base_crnn.
+    """
+    y_true, y_pred = _check_labels(y_true, y_pred, len(class_names))
+    n = len(class_names)
+    matrix = np.bincount(y_true * n + y_pred, minlength=n * n).reshape(n, n)
+    return pd.DataFrame(
+        matrix,
+        index=pd.Index(list(class_names), name="true"),
+        columns=pd.Index(list(class_names), name="predicted"),
+    )
+
+
+def bootstrap_ci(
+    y_true,
+    y_pred,
+    groups=None,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    class_names: tuple[str, ...] = GENRES,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Percentile bootstrap intervals of the metrics, resampling groups (tracks) with replacement.
+
+    Vectorised: each resample is a vector of group multiplicities, so all resamples'
+    confusion counts come from one matrix product.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (n,)
+        True and predicted class indices.
+    groups : array-like, shape (n,), or None
+        Resampling unit of each item (e.g. its track id); ``None``: every item alone.
+    n_boot : int
+        Number of resamples.
+    confidence : float
+        Coverage of the interval, in (0, 1).
+    seed : int
+        Seed of the resampling.
+    class_names : tuple of str
+        Names of the classes.
+
+    Returns
+    -------
+    metrics : pd.DataFrame
+        Index :data:`METRICS`; columns ``estimate`` (on the data), ``low``, ``high``.
+    recall : pd.DataFrame
+        Index class names; columns ``estimate``, ``low``, ``high`` (NaN if undefined).
+    """
+    n_classes = len(class_names)
+    y_true, y_pred = _check_labels(y_true, y_pred, n_classes)
+    if n_boot < 1 or not 0 < confidence < 1:
+        raise ConfigError(f"need n_boot >= 1 and 0 < confidence < 1, got {n_boot}, {confidence}")
+    codes = np.arange(len(y_true)) if groups is None else pd.factorize(np.asarray(groups))[0]
+    n_groups = int(codes.max()) + 1
+    tp, true, pred = _counts(y_true, y_pred, codes, n_groups, n_classes)
+    draws = np.random.default_rng(seed).integers(0, n_groups, size=(n_boot, n_groups))
+    offsets = (np.arange(n_boot)[:, None] * n_groups + draws).ravel()
+    weights = np.bincount(offsets, minlength=n_boot * n_groups).reshape(n_boot, n_groups)
+    resampled = _scores(weights @ tp, weights @ true, weights @ pred)
+    point = _scores(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
+    tail = 100 * (1 - confidence) / 2
+    metrics = pd.DataFrame(
+        {
+            "estimate": [float(point[m]) for m in METRICS],
+            "low": [float(np.percentile(resampled[m], tail)) for m in METRICS],
+            "high": [float(np.percentile(resampled[m], 100 - tail)) for m in METRICS],
+        },
+        index=pd.Index(METRICS, name="metric"),
+    )
+    with np.errstate(all="ignore"):
+        low, high = np.nanpercentile(resampled["recall"], [tail, 100 - tail], axis=0)
+    recall = pd.DataFrame(
+        {"estimate": point["recall"], "low": low, "high": high},
+        index=pd.Index(list(class_names), name="genre"),
+    )
+    return metrics, recall
+
+
+@dataclass
+class Evaluation:
+    """Everything :func:`evaluate` measures, as tidy tables.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Attributes
+    ----------
+    probabilities : np.ndarray, shape (n_chunks, n_classes)
+        Chunk probabilities.
+    chunks : pd.DataFrame
+        The set's chunk table plus ``pred`` and ``confidence``.
+    tracks : pd.DataFrame
+        Output of :func:`track_predictions`.
+    metrics : pd.DataFrame
+        One row per (level, metric): ``level``, ``metric``, ``estimate``, ``low``, ``high``.
+    recall : pd.DataFrame
+        One row per (level, genre): ``level``, ``genre``, ``estimate``, ``low``, ``high``.
+    confusion : dict of str to pd.DataFrame
+        Confusion matrix of counts per level.
+    """
+
+    probabilities: np.ndarray
+    chunks: pd.DataFrame
+    tracks: pd.DataFrame
+    metrics: pd.DataFrame
+    recall: pd.DataFrame
+    confusion: dict[str, pd.DataFrame]
+
+    def summary(self) -> pd.DataFrame:
+        """Estimates as a level x metric table (for a chapter's results cell)."""
+        return self.metrics.pivot(index="level", columns="metric", values="estimate").loc[
+            list(LEVELS)
+        ]
+
+
+def evaluate_probabilities(
+    chunks: pd.DataFrame,
+    probabilities: np.ndarray,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    class_names: tuple[str, ...] = GENRES,
+) -> Evaluation:
+    """Score chunk probabilities at chunk and track level, with bootstrap intervals over tracks.
+
+    Notebook: 04_base_crnn, 07_split_length, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    chunks : pd.DataFrame
+        ``SpectrogramSet.chunks`` (needs ``track_id`` and ``label``).
+    probabilities : np.ndarray, shape (n_chunks, n_classes)
+        Chunk probabilities aligned with ``chunks``.
+    n_boot, confidence, seed
+        Bootstrap settings (see :func:`bootstrap_ci`).
+    class_names : tuple of str
+        Names of the classes.
+
+    Returns
+    -------
+    Evaluation
+    """
+    tracks = track_predictions(chunks, probabilities)
+    chunk_table = chunks.reset_index(drop=True).assign(
+        pred=probabilities.argmax(axis=1), confidence=probabilities.max(axis=1)
+    )
+    cases = {
+        "chunk": (chunk_table["label"], chunk_table["pred"], chunk_table["track_id"]),
+        "track_mean": (tracks["label"], tracks["pred_mean"], None),
+        "track_vote": (tracks["label"], tracks["pred_vote"], None),
+    }
+    metric_frames, recall_frames, confusion = [], [], {}
+    for level, (y_true, y_pred, groups) in cases.items():
+        metrics, recall = bootstrap_ci(
+            y_true, y_pred, groups, n_boot, confidence, seed, class_names
+        )
+        metric_frames.append(metrics.reset_index().assign(level=level))
+        recall_frames.append(recall.reset_index().assign(level=level))
+        confusion[level] = confusion_table(y_true, y_pred, class_names)
+    columns = ["level", "estimate", "low", "high"]
+    return Evaluation(
+        probabilities=probabilities,
+        chunks=chunk_table,
+        tracks=tracks,
+        metrics=pd.concat(metric_frames, ignore_index=True)[["level", "metric", *columns[1:]]],
+        recall=pd.concat(recall_frames, ignore_index=True)[["level", "genre", *columns[1:]]],
+        confusion=confusion,
+    )
+
+
+def evaluate(
+    model: nn.Module,
+    spectrogram_set,
+    batch_size: int = 64,
+    device: str = "auto",
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    progress: bool = True,
+) -> Evaluation:
+    """Predict every chunk of ``spectrogram_set`` and score it (see :func:`evaluate_probabilities`).
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    """
+    probabilities = predict_proba(model, spectrogram_set, batch_size, device, progress)
+    return evaluate_probabilities(spectrogram_set.chunks, probabilities, n_boot, confidence, seed)

@@ -1,0 +1,94 @@
+"""Figures of a model's evaluation: confusion matrix and per-genre recall with intervals.
+
+Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+
+def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matrix") -> plt.Figure:
+    """Heatmap of the confusion matrix normalised per true genre, cells annotated with counts.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Parameters
+    ----------
+    confusion : pd.DataFrame
+        Counts, rows true genres and columns predicted genres
+        (:func:`genrelib.evaluation.confusion_table`, ``Evaluation.confusion[level]``).
+    title : str
+        Figure title (say here when the data are synthetic).
+
+    Returns
+    -------
+    plt.Figure
+        Colour: share of the true genre's items (%); text: ``share`` over the count.
+    """
+    counts = confusion.to_numpy()
+    share = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    labels = np.array(
+        [
+            [f"{p:.0f}\n({c})" if c else "" for p, c in zip(prow, crow, strict=True)]
+            for prow, crow in zip(share, counts, strict=True)
+        ]
+    )
+    fig, ax = plt.subplots(figsize=(7.2, 6.0))
+    sns.heatmap(
+        share,
+        annot=labels,
+        fmt="",
+        annot_kws={"fontsize": 7},
+        cmap="Blues",
+        vmin=0,
+        vmax=100,
+        xticklabels=list(confusion.columns),
+        yticklabels=list(confusion.index),
+        cbar_kws={"label": "share of the true genre (%)"},
+        ax=ax,
+    )
+    ax.set(xlabel="predicted genre", ylabel="true genre", title=title)
+    ax.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    return fig
+
+
+def plot_recall_with_ci(recall: pd.DataFrame, title: str = "Recall per genre") -> plt.Figure:
+    """Bars of each genre's recall (%), one colour per level, with bootstrap intervals.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Parameters
+    ----------
+    recall : pd.DataFrame
+        ``Evaluation.recall``: ``level``, ``genre``, ``estimate``, ``low``, ``high``
+        (fractions); a table without ``level`` is drawn as one level.
+    title : str
+        Figure title (say here when the data are synthetic).
+
+    Returns
+    -------
+    plt.Figure
+    """
+    data = recall if "level" in recall else recall.assign(level="recall")
+    genres = list(dict.fromkeys(data["genre"]))
+    levels = list(dict.fromkeys(data["level"]))
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    width = 0.8 / len(levels)
+    positions = np.arange(len(genres))
+    for k, level in enumerate(levels):
+        part = data[data["level"] == level].set_index("genre").reindex(genres)
+        centre = positions - 0.4 + width * (k + 0.5)
+        estimate = 100 * part["estimate"].to_numpy(dtype=float)
+        errors = np.abs(100 * part[["low", "high"]].to_numpy(dtype=float).T - estimate)
+        ax.bar(centre, estimate, width, label=level)
+        ax.errorbar(centre, estimate, yerr=np.nan_to_num(errors), fmt="none", c="k", lw=0.8)
+    ax.set_xticks(positions, genres, rotation=30)
+    ax.set(xlabel="genre", ylabel="recall (%)", title=title, ylim=(0, 105))
+    ax.legend(fontsize="small", ncols=len(levels))
+    fig.tight_layout()
+    return fig
