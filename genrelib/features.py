@@ -126,21 +126,54 @@ def signal_features(y: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray
         "harmony": _waveform(harmonic_stft, y.shape[0]),
         "perceptr": _waveform(percussive_stft, y.shape[0]),
     }
-    onset_envelope = librosa.onset.onset_strength(
-        y=y, sr=sample_rate, hop_length=HOP_LENGTH, aggregate=np.median, pad_mode="reflect"
-    )
-    tempo = librosa.feature.tempo(
-        onset_envelope=onset_envelope, sr=sample_rate, hop_length=HOP_LENGTH
-    )
     mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sample_rate))
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC)
     values: list[float] = []
     for name in _FRAME_FEATURES:
         values += _mean_var(frame_features[name])
-    values.append(float(np.ravel(tempo)[0]))
+    values.append(tempo(y, sample_rate))
     for row in mfcc:
         values += _mean_var(row)
     return np.asarray(values, dtype=np.float64)
+
+
+def tempo(y: np.ndarray, sample_rate: int = SAMPLE_RATE, pad_mode: str = "reflect") -> float:
+    """Global tempo estimate of a signal, as in the Kaggle table's ``tempo`` column.
+
+    librosa's tempo estimate from the median-aggregated onset strength (the value
+    ``librosa.beat.beat_track`` returns). The spectrogram under the onset strength is
+    padded with ``pad_mode`` at the edges: ``"reflect"`` (librosa before 0.10, what the
+    table used) or ``"constant"`` (librosa's default since 0.10).
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        Mono signal.
+    sample_rate : int
+        Sample rate of ``y``, in Hz.
+    pad_mode : {"reflect", "constant"}
+        Edge padding of the centred STFT frames.
+
+    Returns
+    -------
+    float
+        Tempo, in beats per minute.
+    """
+    if pad_mode not in ("reflect", "constant"):
+        raise ConfigError(f"pad_mode must be 'reflect' or 'constant', got {pad_mode!r}")
+    onset_envelope = librosa.onset.onset_strength(
+        y=np.asarray(y, dtype=np.float32),
+        sr=sample_rate,
+        hop_length=HOP_LENGTH,
+        aggregate=np.median,
+        pad_mode=pad_mode,
+    )
+    estimate = librosa.feature.tempo(
+        onset_envelope=onset_envelope, sr=sample_rate, hop_length=HOP_LENGTH
+    )
+    return float(np.ravel(estimate)[0])
 
 
 def _waveform(stft: np.ndarray, n_samples: int) -> np.ndarray:
