@@ -507,3 +507,28 @@ def test_build_validates_its_input(tmp_path: Path, clips: list[Path]) -> None:
         build_spectrogram_set(
             list(table["path"]), MelConfig.authors_code(), ChunkConfig(), tmp_path
         )
+
+
+# --- plots ----------------------------------------------------------------------------------
+
+
+def test_audio_plots_have_labelled_axes(clips: list[Path]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from genrelib.plots import plot_hop_comparison, plot_mel_spectrogram, plot_waveform
+
+    y = load_audio(clips[0])
+    ax = plot_waveform(y, chunk_seconds=3.0, title=clips[0].stem)
+    boundaries = int((len(y) - 1) / SR // 3.0)  # one dashed line per 3-s chunk end inside the clip
+    assert ax.get_xlabel() == "time (s)" and len(ax.lines) == 1 + boundaries
+    config = MelConfig.authors_code()
+    ax = plot_mel_spectrogram(log_mel(y[: 3 * SR], config), config)
+    assert ax.get_xlim()[1] == pytest.approx(3.0, abs=0.02)
+    assert "Hz" in ax.get_ylabel()
+    fig = plot_hop_comparison(y[: 3 * SR])
+    titles = [a.get_title() for a in fig.axes[:2]]
+    assert "hop 67" in titles[0] and "hop 256" in titles[1] and "192 x 988" in titles[0]
+    plt.close("all")

@@ -3,6 +3,7 @@
 Notebook: every chapter.
 """
 
+from genrelib.plots.audio import plot_hop_comparison, plot_mel_spectrogram, plot_waveform  # noqa: F401
 from genrelib.plots.baselines import (  # noqa: F401
     plot_confusion,
     plot_feature_agreement,
