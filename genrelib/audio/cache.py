@@ -292,7 +292,7 @@ def build_spectrogram_set(
         _compute(todo, mel_config, chunk_config, device, tracks_per_batch, n_workers, progress)
     )
 
-    usable = table[~table["path"].isin(reasons)].reset_index(drop=True)
+    usable = table[~table["path"].isin(list(reasons))].reset_index(drop=True)
     per_track = chunk_config.chunks_per_track
     chunks = usable.loc[usable.index.repeat(per_track)].reset_index(drop=True)
     chunks["chunk_index"] = np.tile(np.arange(per_track), len(usable))
