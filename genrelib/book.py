@@ -144,6 +144,8 @@ def run_notebooks(
 
     Each notebook receives ``profile`` plus those entries of ``parameters`` that its
     parameters cell declares (so one ``-p songs_dir ...`` reaches only chapter 08).
+    A chapter declaring ``interactive`` gets ``interactive=False`` unless ``parameters``
+    says otherwise: its widgets then render as static figures and audio players.
     The executed copy is written to ``_build/executed/<same path>``.
 
     Parameters
@@ -179,7 +181,7 @@ def run_notebooks(
         notebooks = [nb for nb in notebooks if any(key in nb.name for key in only)]
         if not notebooks:
             raise ConfigError(f"no notebook in _toc.yml matches {only}")
-    given = {"profile": profile, **(parameters or {})}
+    given = {"profile": profile, "interactive": False, **(parameters or {})}
     executed = []
     bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb", disable=not progress)
     for notebook in bar:
