@@ -84,9 +84,7 @@ def plot_protocol_gap(summary: pd.DataFrame, title: str = "Random vs honest spli
     for container, protocol in zip(list(ax.containers), protocols, strict=True):
         group = data[data["protocol"] == protocol].set_index("label").reindex(order)
         centres = [bar.get_x() + bar.get_width() / 2 for bar in container]
-        low = group["f1"] - 100 * group["test_ci_low"]
-        high = 100 * group["test_ci_high"] - group["f1"]
-        ax.errorbar(centres, group["f1"], yerr=[low, high], fmt="none", c="k", lw=1)
+        ax.vlines(centres, 100 * group["test_ci_low"], 100 * group["test_ci_high"], color="k", lw=1)
     ax.set(xlabel="model", ylabel="test F1 (micro) (%)", title=title, ylim=(0, 100))
     ax.tick_params(axis="x", rotation=30)
     ax.legend(title="split protocol", loc="lower right")
