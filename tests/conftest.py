@@ -1,4 +1,4 @@
-"""Shared fixtures: the real data in the read-only shared folder, reached through an env variable."""
+"""Shared fixtures: the real data of the read-only shared folder, found through an env variable."""
 
 from __future__ import annotations
 
