@@ -249,6 +249,7 @@ def train(
     progress: bool = True,
     resume: bool = True,
     on_batch_end: Callable[[int, int], None] | None = None,
+    on_epoch_end: Callable[[dict], None] | None = None,
 ) -> TrainResult:
     """Train model ``model_name`` on ``train_set``, early-stopping on ``valid_set``'s loss.
 
@@ -273,6 +274,9 @@ def train(
         ``False`` starts over and overwrites the folder's checkpoints.
     on_batch_end : callable or None
         Called as ``on_batch_end(epoch, batch_index)`` after every training batch.
+    on_epoch_end : callable or None
+        Called with the epoch's history row (a dict with the keys of
+        :data:`HISTORY_COLUMNS`) once its checkpoints are written.
 
     Returns
     -------
@@ -414,6 +418,8 @@ def train(
         )
         _write_history(out_dir, history)
         epochs.set_postfix(valid_loss=f"{valid_loss:.3f}", valid_acc=f"{valid_acc:.3f}")
+        if on_epoch_end is not None:
+            on_epoch_end(row)
         if stopper.should_stop:
             break
     epochs.close()

@@ -1,0 +1,554 @@
+"""One complete, resumable training experiment: spectrograms, split, training, evaluation, files.
+
+:func:`run_experiment` is what chapters 04-07 and 09 call instead of repeating the
+pipeline. An :class:`Experiment` names *what* is trained (model, chunk length, split
+protocol, seed, model options, spectrogram); the profile says *how long* (epochs,
+patience, batch size, chunk cap). Each run lives in its own folder::
+
+    <results_root>/runs/<run key>/
+        best.pt, last.pt            checkpoints (genrelib.training.train)
+        history.csv, history.json   one row per epoch
+        test_predictions.csv        one row per test chunk: true, predicted, probabilities
+        result.json                 the tidy result row (written last, atomically)
+
+The run key joins the experiment's readable name and hash with a hash of the training
+setup (training settings, chunk config, which tracks), so runs made with other settings
+or on other data never share a folder. When ``result.json`` is there, the run is
+finished and is read back without training: a GPU run of the ``full`` profile can be
+copied into ``results/full/`` and the book re-rendered from it. An interrupted run
+resumes from ``last.pt``. :func:`collect_results` gathers every row into one table.
+
+Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
+09_honest_evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import genrelib
+from genrelib.audio import SpectrogramSet, build_spectrogram_set
+from genrelib.config import GENRES, ChunkConfig, MelConfig, Profile, _stable_key
+from genrelib.data import PROTOCOLS, assign_splits
+from genrelib.errors import ConfigError
+from genrelib.evaluation import Evaluation, evaluate_probabilities, predict_proba
+from genrelib.models import MODEL_NAMES, check_model_options
+from genrelib.training import TrainConfig, load_checkpoint, train
+from genrelib.training.checkpoint import atomic_write_text
+
+SPLITS: tuple[str, ...] = ("train", "valid", "test")
+"""Sets every experiment is evaluated on."""
+
+RESULT_FILE = "result.json"
+PREDICTIONS_FILE = "test_predictions.csv"
+HISTORY_FILE = "history.csv"
+RUNS_DIR = "runs"
+
+_SETUP_IGNORED = ("device", "amp", "num_workers")
+"""Training settings that do not change what a run means (a GPU result re-renders on a CPU)."""
+
+
+def _options_tuple(options) -> tuple[tuple[str, object], ...]:
+    """Sorted ``(key, value)`` pairs from a mapping or a sequence of pairs."""
+    pairs = dict(options.items()) if isinstance(options, Mapping) else dict(options)
+    for key, value in pairs.items():
+        if not isinstance(value, (bool, int, float, str, type(None))):
+            raise ConfigError(
+                f"Experiment: model option {key!r} must be a bool, number, string or None "
+                f"(got {type(value).__name__}), so that the experiment has a stable key"
+            )
+    return tuple(sorted(pairs.items()))
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What one training run trains: model, chunk length, split protocol, seed, spectrogram.
+
+    Hashable and stable across sessions: :meth:`key` names its result folder.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
+    09_honest_evaluation.
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`genrelib.models.MODEL_NAMES`.
+    chunk_seconds : float
+        Chunk length, in seconds (the paper: 30, 10, 3 or 1).
+    protocol : {"paper", "track", "artist", "fault-filtered"}
+        How chunks are split (:func:`genrelib.data.assign_splits`): ``"paper"`` splits
+        chunks at random as the paper did; the others keep every track in one set.
+    seed : int
+        Seed of the split and of the training (initialisation, dropout, shuffles).
+    model_options : mapping or tuple of (str, value) pairs
+        Options of :func:`genrelib.models.build_model`, e.g. ``{"faithful": True}``;
+        stored as a sorted tuple of pairs.
+    mel : MelConfig
+        Spectrogram parameters.
+    """
+
+    model: str = "base_crnn"
+    chunk_seconds: float = 3.0
+    protocol: str = "track"
+    seed: int = 0
+    model_options: tuple[tuple[str, object], ...] = ()
+    mel: MelConfig = field(default_factory=MelConfig.authors_code)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise ConfigError(
+                f"Experiment: unknown model {self.model!r}; choose one of {MODEL_NAMES}"
+            )
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(
+                f"Experiment: unknown protocol {self.protocol!r}; choose one of {PROTOCOLS}"
+            )
+        if not self.chunk_seconds > 0:
+            raise ConfigError(f"Experiment: chunk_seconds must be > 0, got {self.chunk_seconds}")
+        if not isinstance(self.mel, MelConfig):
+            raise ConfigError("Experiment: mel must be a genrelib.config.MelConfig")
+        options = _options_tuple(self.model_options)
+        check_model_options(self.model, dict(options))
+        object.__setattr__(self, "model_options", options)
+        object.__setattr__(self, "chunk_seconds", float(self.chunk_seconds))
+        object.__setattr__(self, "seed", int(self.seed))
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: Profile,
+        model: str = "base_crnn",
+        protocol: str = "track",
+        seed: int = 0,
+        chunk_seconds: float | None = None,
+        **model_options,
+    ) -> Experiment:
+        """The experiment a chapter runs: the profile's mel config and chunk length by default.
+
+        Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+        """
+        seconds = profile.chunk_seconds if chunk_seconds is None else chunk_seconds
+        return cls(model, seconds, protocol, seed, tuple(model_options.items()), profile.mel)
+
+    @property
+    def options(self) -> dict:
+        """Model options as a dict (for :func:`genrelib.models.build_model`)."""
+        return dict(self.model_options)
+
+    @property
+    def name(self) -> str:
+        """Readable name, e.g. ``base_crnn-3s-track-seed0`` (``+faithful=True`` for options)."""
+        text = f"{self.model}-{self.chunk_seconds:g}s-{self.protocol}-seed{self.seed}"
+        return text + "".join(f"+{key}={value}" for key, value in self.model_options)
+
+    def to_dict(self) -> dict:
+        """Plain-data description (JSON-serialisable)."""
+        return {
+            "model": self.model,
+            "chunk_seconds": self.chunk_seconds,
+            "protocol": self.protocol,
+            "seed": self.seed,
+            "model_options": dict(self.model_options),
+            "mel": asdict(self.mel),
+        }
+
+    def key(self) -> str:
+        """Readable name plus a stable short hash of every field, safe as a folder name."""
+        payload = self.to_dict()
+        payload["mel"] = self.mel.key()
+        readable = f"{self.model}-{self.chunk_seconds:g}s-{self.protocol}-seed{self.seed}"
+        return f"{readable}-{_stable_key(payload)[:8]}"
+
+
+def data_fingerprint(tracks: pd.DataFrame) -> str:
+    """Short hash of which tracks a run uses (ids and artists, not paths, so it is portable).
+
+    Synthetic clips carry GTZAN-like ids but ``synthetic ...`` artists, so they never
+    share a fingerprint with real clips.
+
+    Notebook: 04_base_crnn.
+    """
+    pairs = sorted(zip(tracks["track_id"].astype(str), tracks["artist"].astype(str), strict=True))
+    return _stable_key({"tracks": pairs})[:8]
+
+
+def _setup(config: TrainConfig, chunk_config: ChunkConfig, tracks: pd.DataFrame) -> dict:
+    train_fields = {k: v for k, v in config.to_dict().items() if k not in _SETUP_IGNORED}
+    return {
+        "train_config": train_fields,
+        "chunk_config": asdict(chunk_config),
+        "data": data_fingerprint(tracks),
+        "n_tracks": int(tracks["track_id"].nunique()),
+    }
+
+
+def run_key(
+    experiment: Experiment, config: TrainConfig, chunk_config: ChunkConfig, tracks: pd.DataFrame
+) -> str:
+    """Folder name of a run: ``<experiment.key()>-<hash of the training setup and data>``.
+
+    Notebook: 04_base_crnn.
+    """
+    return f"{experiment.key()}-{_stable_key(_setup(config, chunk_config, tracks))[:6]}"
+
+
+def split_chunks(spectrograms: SpectrogramSet, protocol: str, seed: int) -> pd.Series:
+    """Split of every chunk of ``spectrograms`` under ``protocol`` (see :func:`assign_splits`).
+
+    ``"paper"`` assigns chunks at random; the others assign whole tracks. Training and
+    :func:`evaluate_checkpoint` both call this, so a checkpoint is evaluated on exactly
+    the chunks its run held out.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation.
+
+    Raises
+    ------
+    ConfigError
+        If the train, valid or test set is empty (e.g. ``fault-filtered`` on a few
+        clips, or on synthetic data, whose ids only look like GTZAN's).
+    """
+    split = assign_splits(spectrograms.chunks, protocol, seed=seed)
+    counts = split.value_counts()
+    empty = [name for name in SPLITS if counts.get(name, 0) == 0]
+    if empty:
+        hint = (
+            " The fault-filtered lists name real GTZAN tracks: use it on (most of) GTZAN, "
+            "not on synthetic data or a small subset."
+            if protocol == "fault-filtered"
+            else " Use more tracks per genre."
+        )
+        raise ConfigError(
+            f"protocol {protocol!r} leaves no chunk in the {'/'.join(empty)} set of these "
+            f"{spectrograms.chunks['track_id'].nunique()} tracks.{hint}"
+        )
+    return split
+
+
+def _prediction_table(chunks: pd.DataFrame, probabilities: np.ndarray) -> pd.DataFrame:
+    table = pd.DataFrame(
+        {
+            "track_id": chunks["track_id"].to_numpy(),
+            "chunk_index": chunks["chunk_index"].to_numpy(),
+            "true": chunks["label"].to_numpy(),
+            "predicted": probabilities.argmax(axis=1),
+        }
+    )
+    for k, genre in enumerate(GENRES):
+        table[f"p_{genre}"] = probabilities[:, k].round(6)
+    return table
+
+
+def _metrics(evaluation: Evaluation, split: str) -> dict:
+    """Flat metrics of one set: chunk and track (mean) level, with bootstrap bounds."""
+    row = {}
+    frame = evaluation.metrics.set_index(["level", "metric"])
+    for level, prefix in (("chunk", "chunk"), ("track_mean", "track")):
+        for metric in ("accuracy", "f1_micro", "f1_macro"):
+            values = frame.loc[(level, metric)]
+            row[f"{split}_{prefix}_{metric}"] = float(values["estimate"])
+            if metric != "f1_micro":
+                row[f"{split}_{prefix}_{metric}_low"] = float(values["low"])
+                row[f"{split}_{prefix}_{metric}_high"] = float(values["high"])
+    return row
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def read_result(run_dir: str | Path) -> dict | None:
+    """The result row stored in ``run_dir/result.json``, or ``None`` if the run is unfinished.
+
+    Notebook: 04_base_crnn.
+    """
+    path = Path(run_dir) / RESULT_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise ConfigError(f"{path} is not valid JSON; delete it to re-run the experiment") from None
+
+
+def run_experiment(
+    experiment: Experiment,
+    tracks: pd.DataFrame,
+    profile: Profile,
+    results_root: str | Path,
+    progress: bool = True,
+    train_overrides: Mapping | None = None,
+    on_epoch_end: Callable[[dict], None] | None = None,
+    cache_root: str | Path | None = None,
+) -> dict:
+    """Train and evaluate ``experiment`` on ``tracks``, or read its finished result back.
+
+    Steps: spectrograms (cached), split (:func:`split_chunks`), training with early
+    stopping (:func:`genrelib.training.train`, resumable), evaluation of the best
+    checkpoint on the train, valid and test sets, then the files described in the module
+    docstring. If ``result.json`` already exists in the run folder nothing is computed.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
+    09_honest_evaluation.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        What to train.
+    tracks : pd.DataFrame
+        Track table (:func:`genrelib.data.index_gtzan`, optionally filtered with
+        :func:`genrelib.data.good_tracks`). Undecodable files are skipped.
+    profile : Profile
+        Epochs, patience, batch size, chunk cap and track length.
+    results_root : str or Path
+        Folder of the profile's results (e.g. ``results/cpu``); runs go to ``runs/``.
+    progress : bool
+        Show progress bars (spectrograms, epochs, batches).
+    train_overrides : mapping or None
+        :class:`~genrelib.training.TrainConfig` fields that replace the profile's, e.g.
+        ``{"max_epochs": 1, "device": "cpu"}``; all but device, amp and num_workers
+        change the run key.
+    on_epoch_end : callable or None
+        Called with each epoch's history row (e.g. to print seconds per epoch).
+    cache_root : str, Path or None
+        Root of the spectrogram cache (default: ``cache_dir() / "spectrograms"``).
+
+    Returns
+    -------
+    dict
+        One tidy row: ``key``, ``name``, ``run_dir`` (relative to ``results_root``), the
+        experiment fields, ``profile``, ``data``, ``n_{split}_chunks``, ``n_{split}_tracks``,
+        ``{split}_chunk_accuracy``, ``{split}_chunk_f1_micro``, ``{split}_chunk_f1_macro``,
+        ``{split}_track_accuracy``, ... (track level: mean chunk probabilities), with
+        ``_low``/``_high`` 95 % bootstrap bounds over tracks for accuracy and macro F1,
+        ``epochs_run``, ``best_epoch``, ``stopped_early``, ``train_seconds``,
+        ``seconds_per_epoch``, ``device``, ``genrelib_version``, ``finished_at``.
+
+    Raises
+    ------
+    ConfigError
+        For invalid settings or a split that leaves a set empty.
+    """
+    if not isinstance(experiment, Experiment):
+        raise ConfigError("run_experiment: experiment must be a genrelib.experiments.Experiment")
+    results_root = Path(results_root)
+    chunk_config = profile.chunk_config(experiment.chunk_seconds)
+    config = TrainConfig.from_profile(profile, seed=experiment.seed, **dict(train_overrides or {}))
+    run_dir = results_root / RUNS_DIR / run_key(experiment, config, chunk_config, tracks)
+    done = read_result(run_dir)
+    if done is not None:
+        return done
+
+    spectrograms = build_spectrogram_set(
+        tracks, experiment.mel, chunk_config, cache_root=cache_root, progress=progress
+    )
+    split = split_chunks(spectrograms, experiment.protocol, experiment.seed).to_numpy()
+    sets = {name: spectrograms.subset(split == name) for name in SPLITS}
+    result = train(
+        experiment.model,
+        sets["train"],
+        sets["valid"],
+        config,
+        run_dir,
+        model_options=experiment.options,
+        progress=progress,
+        on_epoch_end=on_epoch_end,
+    )
+    model, _ = load_checkpoint(result.checkpoint, device=result.device)
+    row = {
+        "key": run_dir.name,
+        "name": experiment.name,
+        "run_dir": _relative(run_dir, results_root),
+        "model": experiment.model,
+        "chunk_seconds": experiment.chunk_seconds,
+        "protocol": experiment.protocol,
+        "seed": experiment.seed,
+        "model_options": json.dumps(dict(experiment.model_options), sort_keys=True),
+        "mel": experiment.mel.name,
+        "hop_length": experiment.mel.hop_length,
+        "profile": profile.name,
+        "data": "synthetic"
+        if tracks["artist"].astype(str).str.startswith("synthetic ").all()
+        else "gtzan",
+        "data_fingerprint": data_fingerprint(tracks),
+        "n_skipped_files": len(spectrograms.skipped),
+        "max_epochs": config.max_epochs,
+        "patience": config.patience,
+        "batch_size": config.batch_size,
+        "max_train_chunks": config.max_train_chunks,
+        "lr": config.lr,
+    }
+    for name, subset in sets.items():
+        row[f"n_{name}_chunks"] = len(subset)
+        row[f"n_{name}_tracks"] = int(subset.chunks["track_id"].nunique())
+    for name, subset in sets.items():
+        probabilities = predict_proba(
+            model, subset, batch_size=2 * config.batch_size, device=result.device, progress=progress
+        )
+        evaluation = evaluate_probabilities(subset.chunks, probabilities, seed=experiment.seed)
+        row.update(_metrics(evaluation, name))
+        if name == "test":
+            atomic_write_text(
+                _prediction_table(subset.chunks, probabilities).to_csv(index=False),
+                run_dir / PREDICTIONS_FILE,
+            )
+    history = result.history
+    row.update(
+        {
+            "epochs_run": len(history),
+            "best_epoch": result.best_epoch,
+            "stopped_early": bool(result.stopped_early),
+            "train_seconds": float(history["seconds"].sum()),
+            "seconds_per_epoch": float(history["seconds"].mean()),
+            "device": result.device,
+            "genrelib_version": genrelib.__version__,
+            "torch_version": torch.__version__,
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "setup": _setup(config, chunk_config, tracks),
+            "experiment": experiment.to_dict(),
+        }
+    )
+    atomic_write_text(json.dumps(row, indent=1), run_dir / RESULT_FILE)
+    return row
+
+
+def collect_results(results_root: str | Path) -> pd.DataFrame:
+    """Every finished run under ``results_root`` as one tidy table (one row per run).
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
+    09_honest_evaluation.
+
+    Returns
+    -------
+    pd.DataFrame
+        The rows of :func:`run_experiment` (nested ``setup`` and ``experiment`` left out),
+        ``run_dir`` made absolute; empty when there is none.
+    """
+    rows = []
+    for path in sorted(Path(results_root).glob(f"{RUNS_DIR}/*/{RESULT_FILE}")):
+        row = read_result(path.parent)
+        row = {k: v for k, v in row.items() if k not in ("setup", "experiment")}
+        row["run_dir"] = str(path.parent.resolve())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def load_history(run_dir: str | Path) -> pd.DataFrame:
+    """The per-epoch history of a run (``history.csv``).
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    """
+    path = Path(run_dir) / HISTORY_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist; run the experiment first")
+    return pd.read_csv(path)
+
+
+def load_test_predictions(run_dir: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The stored test predictions of a run (input of ``evaluate_probabilities``).
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 09_honest_evaluation.
+
+    Returns
+    -------
+    chunks : pd.DataFrame
+        One row per test chunk: ``track_id``, ``chunk_index``, ``label``, ``genre``.
+    probabilities : np.ndarray, float32, shape (n_chunks, n_classes)
+    """
+    path = Path(run_dir) / PREDICTIONS_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist; run the experiment first")
+    table = pd.read_csv(path)
+    probabilities = table[[f"p_{genre}" for genre in GENRES]].to_numpy(dtype=np.float32)
+    chunks = table[["track_id", "chunk_index"]].assign(
+        label=table["true"].to_numpy(), genre=[GENRES[k] for k in table["true"]]
+    )
+    return chunks, probabilities
+
+
+def stored_test_evaluation(run_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> Evaluation:
+    """Chunk- and track-level metrics, confusion and recall of a run, from its stored predictions.
+
+    No model is loaded and nothing is retrained.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    """
+    chunks, probabilities = load_test_predictions(run_dir)
+    return evaluate_probabilities(chunks, probabilities, n_boot=n_boot, seed=seed)
+
+
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    tracks: pd.DataFrame,
+    protocol: str | None = None,
+    split: str = "test",
+    seed: int | None = None,
+    device: str = "auto",
+    n_boot: int = 1000,
+    progress: bool = True,
+    cache_root: str | Path | None = None,
+) -> Evaluation:
+    """Evaluate a checkpoint on the ``split`` set of ``tracks``, as its training run split them.
+
+    The spectrogram and chunk settings come from the checkpoint. The protocol and seed
+    default to those of the run (read from ``result.json`` beside the checkpoint, else
+    the training seed), so on the same tracks the numbers equal the chapter's.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    checkpoint : str or Path
+        ``best.pt`` or ``last.pt`` of a run.
+    tracks : pd.DataFrame
+        The track table the run was trained on (same folder, same filtering).
+    protocol : str or None
+        Split protocol; ``None``: the run's.
+    split : {"train", "valid", "test"}
+        Which set to score.
+    seed : int or None
+        Split seed; ``None``: the run's.
+    device, n_boot, progress, cache_root
+        As in :func:`run_experiment` and :func:`~genrelib.evaluation.evaluate`.
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    CheckpointError
+        If the checkpoint is missing or unreadable.
+    ConfigError
+        If the protocol is unknown or not given and not recorded, or the split is empty.
+    """
+    if split not in SPLITS:
+        raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+    model, meta = load_checkpoint(checkpoint)
+    stored = read_result(Path(checkpoint).parent) or {}
+    protocol = protocol if protocol is not None else stored.get("protocol")
+    if protocol is None:
+        raise ConfigError(
+            f"{checkpoint}: no result.json beside it records the split protocol; pass --protocol"
+        )
+    seed = seed if seed is not None else stored.get("seed", meta["train_config"]["seed"])
+    spectrograms = build_spectrogram_set(
+        tracks,
+        MelConfig(**meta["mel_config"]),
+        ChunkConfig(**meta["chunk_config"]),
+        cache_root=cache_root,
+        progress=progress,
+    )
+    chosen = spectrograms.subset((split_chunks(spectrograms, protocol, seed) == split).to_numpy())
+    probabilities = predict_proba(model, chosen, device=device, progress=progress)
+    return evaluate_probabilities(chosen.chunks, probabilities, n_boot=n_boot, seed=seed)
