@@ -297,11 +297,9 @@ def _mel_configs(mel: str | Sequence[str]) -> list[MelConfig]:
     return [MelConfig.named(name) for name in names]
 
 
-def _clip_heading(row: pd.Series, label: str) -> str:
+def _clip_heading(row: pd.Series) -> str:
     who = f"{row['artist']}, *{row['title']}*" if row.get("title") else row["artist"]
-    text = f"**{row['genre']}**: `{row['track_id']}`"
-    text += f" ({who})" if who else ""
-    return text + (f" [{label}]" if label else "")
+    return f"**{row['genre']}**: `{row['track_id']}`" + (f" ({who})" if who else "")
 
 
 @lru_cache(maxsize=8)
@@ -326,7 +324,7 @@ class DatasetExplorer:
     mel : {"paper", "authors_code"}
         Spectrogram shown first (a toggle switches it).
     label : str
-        Shown in headings and titles, e.g. ``"synthetic"``.
+        Shown in figure titles, e.g. ``"synthetic"``.
 
     Attributes
     ----------
@@ -401,7 +399,7 @@ class DatasetExplorer:
             y = _cached_audio(row["path"])
             self.view = clip_view(
                 y,
-                _clip_heading(row, self.label),
+                _clip_heading(row),
                 _mel_configs(self.mel.value),
                 checkpoint=self.checkpoint,
                 excerpt_seconds=None,
@@ -454,7 +452,7 @@ def explore_dataset(
         Track ids for the static view (default: the first clip of three contrasting
         genres present: classical, metal, hiphop, or the first three genres).
     label : str
-        Shown in headings and titles, e.g. ``"synthetic"``.
+        Shown in figure titles, e.g. ``"synthetic"``.
     """
     if interactive:
         return DatasetExplorer(tracks, checkpoint=checkpoint, label=label)
@@ -474,7 +472,7 @@ def explore_dataset(
         views.append(
             clip_view(
                 y,
-                _clip_heading(row, label),
+                _clip_heading(row),
                 _mel_configs(["paper", "authors_code"]),
                 checkpoint=checkpoint,
                 excerpt_offset=min(10.0, len(y) / SAMPLE_RATE / 3),
