@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 import papermill
 import yaml
 from tqdm.auto import tqdm
@@ -212,6 +213,32 @@ def run_notebooks(
     return executed
 
 
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def prepare_for_web(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Make an executed chapter read well as a static page.
+
+    Progress bars are ipywidgets while a chapter runs; a static page cannot draw them
+    (and their text fallback shows the bar at 0 %), so widget outputs and the widget
+    state are dropped. Papermill's injected-parameters cell states the values the page
+    was run with; the original parameters cell (the defaults) is then hidden so the
+    reader sees one set of parameters.
+
+    Notebook: used by ``genrelib book build``.
+    """
+    tags_of = [cell.metadata.get("tags", []) for cell in notebook.cells]
+    injected = any("injected-parameters" in tags for tags in tags_of)
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if injected and "parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if WIDGET_MIME not in out.get("data", {})]
+    notebook.metadata.pop("widgets", None)
+    return notebook
+
+
 def _stage_site_source(root: Path) -> Path:
     """Copy the book's sources, with executed notebooks in place of clean ones."""
     staged = root / BUILD_DIR / SITE_SOURCE_DIR
@@ -232,7 +259,11 @@ def _stage_site_source(root: Path) -> Path:
         if source.suffix == ".ipynb" and origin is source:
             missing.append(str(relative))
         (staged / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(origin, staged / relative)
+        if source.suffix == ".ipynb":
+            notebook = prepare_for_web(nbformat.read(origin, as_version=4))
+            nbformat.write(notebook, staged / relative)
+        else:
+            shutil.copy2(origin, staged / relative)
     if missing:
         tqdm.write(f"not executed yet (shown without outputs): {', '.join(sorted(missing))}")
     return staged

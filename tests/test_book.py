@@ -1,0 +1,52 @@
+"""The book runner: table of contents, staging of executed chapters for the web."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from genrelib.book import WIDGET_MIME, prepare_for_web, project_dir, toc_files
+from genrelib.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_toc_lists_intro_then_chapters_in_order() -> None:
+    files = toc_files(ROOT)
+    assert files[0].name == "intro.md"
+    chapters = [path.name for path in files if path.suffix == ".ipynb"]
+    assert chapters == sorted(chapters) and chapters[0].startswith("01_")
+
+
+def test_project_dir_found_from_a_subfolder() -> None:
+    assert project_dir(ROOT / "book") == ROOT
+
+
+def test_toc_entry_without_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    with pytest.raises(ConfigError, match="intro"):
+        toc_files(tmp_path)
+
+
+def test_prepare_for_web_drops_progress_widgets_and_hides_default_parameters() -> None:
+    notebook = nbformat.v4.new_notebook()
+    defaults = nbformat.v4.new_code_cell("profile = 'smoke'", metadata={"tags": ["parameters"]})
+    injected = nbformat.v4.new_code_cell(
+        "profile = 'cpu'", metadata={"tags": ["injected-parameters"]}
+    )
+    work = nbformat.v4.new_code_cell("run()")
+    work.outputs = [
+        nbformat.v4.new_output("display_data", data={WIDGET_MIME: {}, "text/plain": "0%|"}),
+        nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+    ]
+    notebook.cells = [defaults, injected, work]
+    notebook.metadata["widgets"] = {"state": {}}
+
+    prepared = prepare_for_web(notebook)
+
+    assert "remove-cell" in prepared.cells[0].metadata["tags"]
+    assert "remove-cell" not in prepared.cells[1].metadata["tags"]
+    assert [out.output_type for out in prepared.cells[2].outputs] == ["stream"]
+    assert "widgets" not in prepared.metadata
