@@ -1,0 +1,451 @@
+"""Whole-song prediction from a self-describing checkpoint.
+
+A checkpoint records the chunk length and the mel settings its model was trained on
+(``meta["chunk_config"]``, ``meta["mel_config"]``), and its model holds the input
+standardisation. Predicting a song of any length, format and sample rate is then:
+
+1. decode to mono 22,050 Hz (:func:`genrelib.audio.load_audio` resamples), optionally
+   keep only the first ``trim_seconds`` (the paper used the first 2 minutes);
+2. cut ``floor(duration / chunk_seconds)`` consecutive chunks (the remainder after the
+   last whole chunk is dropped, as for GTZAN clips);
+3. log-mel spectrogram of each chunk with the checkpoint's mel config (torch backend),
+   forward passes in batches, softmax;
+4. aggregate: the mean probability over chunks ranks the genres (the top one is the
+   prediction), a majority vote of the chunk predictions is reported beside it.
+
+Songs shorter than one chunk: the model never saw silence-padded chunks in training,
+so padding is allowed only when at least :data:`MIN_PAD_FRACTION` of the chunk is real
+audio (``short="pad"``, the default); a shorter song raises
+:class:`~genrelib.errors.TrackTooShortError` naming the file and both lengths.
+``short="error"`` rejects every song shorter than one chunk.
+
+Notebook: 08_external_songs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from genrelib.audio import chunk_song, load_audio, log_mel
+from genrelib.config import ChunkConfig, MelConfig
+from genrelib.errors import AudioDecodeError, CheckpointError, ConfigError, TrackTooShortError
+from genrelib.training import load_checkpoint, resolve_device
+
+MIN_PAD_FRACTION = 0.5
+"""Shortest song, as a fraction of one chunk, that ``short="pad"`` zero-pads to one chunk."""
+
+SHORT_POLICIES: tuple[str, ...] = ("pad", "error")
+"""Values of the ``short`` parameter."""
+
+SONG_ERRORS: tuple[type[Exception], ...] = (AudioDecodeError, TrackTooShortError)
+"""Per-song errors that :func:`predict_songs` reports and steps over."""
+
+
+@dataclass
+class SongPrediction:
+    """A model's view of one whole song.
+
+    Notebook: 08_external_songs.
+
+    Attributes
+    ----------
+    path : str
+        The audio file.
+    duration : float
+        Length of the decoded song, in seconds (before trimming).
+    analysed_seconds : float
+        Length of audio the chunks cover, in seconds (after trimming, without the dropped
+        remainder; a padded short song counts its real audio only).
+    chunk_seconds : float
+        Length of one chunk, in seconds (the checkpoint's).
+    chunk_starts : np.ndarray, shape (n_chunks,)
+        Start of each chunk in the song, in seconds.
+    probabilities : np.ndarray, float32, shape (n_chunks, n_classes)
+        Softmax output of each chunk; rows sum to 1.
+    class_names : tuple of str, length n_classes
+        Genre of each column.
+    padded : bool
+        Whether the song was shorter than one chunk and zero-padded.
+    seconds : float
+        Wall-clock time of the prediction (decoding included), in seconds.
+    """
+
+    path: str
+    duration: float
+    analysed_seconds: float
+    chunk_seconds: float
+    chunk_starts: np.ndarray
+    probabilities: np.ndarray
+    class_names: tuple[str, ...]
+    padded: bool = False
+    seconds: float = 0.0
+    ok: bool = field(default=True, init=False)
+
+    @property
+    def name(self) -> str:
+        """File name of the song."""
+        return Path(self.path).name
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks classified."""
+        return int(self.probabilities.shape[0])
+
+    @property
+    def mean_probabilities(self) -> np.ndarray:
+        """Mean probability of each genre over the chunks, shape (n_classes,)."""
+        return self.probabilities.mean(axis=0)
+
+    @property
+    def ranking(self) -> list[tuple[str, float]]:
+        """Every genre with its mean probability, most likely first."""
+        mean = self.mean_probabilities
+        return [(self.class_names[k], float(mean[k])) for k in np.argsort(-mean, kind="stable")]
+
+    @property
+    def top3(self) -> list[tuple[str, float]]:
+        """The three most likely genres by mean probability, with that probability."""
+        return self.ranking[:3]
+
+    @property
+    def genre(self) -> str:
+        """Predicted genre: the highest mean probability."""
+        return self.ranking[0][0]
+
+    @property
+    def votes(self) -> np.ndarray:
+        """Number of chunks whose most likely genre is each genre, shape (n_classes,)."""
+        return np.bincount(self.probabilities.argmax(axis=1), minlength=len(self.class_names))
+
+    @property
+    def vote(self) -> str:
+        """Majority vote of the chunk predictions (a tie goes to the higher mean probability)."""
+        score = self.votes + 0.5 * self.mean_probabilities  # 0.5 * mean < 1: breaks ties only
+        return self.class_names[int(score.argmax())]
+
+    @property
+    def max_probability(self) -> float:
+        """Largest mean probability (the confidence of :attr:`genre`)."""
+        return float(self.mean_probabilities.max())
+
+    @property
+    def entropy(self) -> float:
+        """Entropy of the mean probabilities, in bits (0: certain; log2(n_classes): uniform)."""
+        mean = self.mean_probabilities.astype(np.float64)
+        mean = mean[mean > 0]
+        return float(-(mean * np.log2(mean)).sum())
+
+    def to_dict(self, chunks: bool = False) -> dict:
+        """Plain-data summary (JSON output of ``genrelib predict``).
+
+        Parameters
+        ----------
+        chunks : bool
+            Also include ``chunk_starts`` and the per-chunk ``probabilities``.
+        """
+        summary = {
+            "path": self.path,
+            "ok": True,
+            "duration": round(self.duration, 3),
+            "analysed_seconds": round(self.analysed_seconds, 3),
+            "chunk_seconds": self.chunk_seconds,
+            "n_chunks": self.n_chunks,
+            "padded": self.padded,
+            "genre": self.genre,
+            "top3": [{"genre": g, "probability": round(p, 4)} for g, p in self.top3],
+            "vote": self.vote,
+            "vote_share": round(float(self.votes.max()) / self.n_chunks, 4),
+            "max_probability": round(self.max_probability, 4),
+            "entropy_bits": round(self.entropy, 4),
+            "seconds": round(self.seconds, 3),
+        }
+        if chunks:
+            summary["chunk_starts"] = self.chunk_starts.tolist()
+            summary["probabilities"] = np.round(self.probabilities, 5).tolist()
+        return summary
+
+
+@dataclass
+class PredictionFailure:
+    """A song :func:`predict_songs` could not classify, and why.
+
+    Notebook: 08_external_songs.
+
+    Attributes
+    ----------
+    path : str
+        The audio file.
+    error : str
+        The one-line message of the error (it names the file and the fix).
+    kind : str
+        Error type, e.g. ``"AudioDecodeError"`` or ``"TrackTooShortError"``.
+    """
+
+    path: str
+    error: str
+    kind: str
+    ok: bool = field(default=False, init=False)
+
+    @property
+    def name(self) -> str:
+        """File name of the song."""
+        return Path(self.path).name
+
+    def to_dict(self, chunks: bool = False) -> dict:
+        """Plain-data summary (JSON output of ``genrelib predict``); ``chunks`` is ignored."""
+        return {"path": self.path, "ok": False, "error": self.error, "kind": self.kind}
+
+
+Model = tuple[nn.Module, dict]
+
+
+def _check_parameters(trim_seconds: float | None, batch_size: int, short: str) -> None:
+    if trim_seconds is not None and not trim_seconds > 0:
+        raise ConfigError(f"trim_seconds must be None or positive, got {trim_seconds!r}")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if short not in SHORT_POLICIES:
+        raise ConfigError(f"short must be one of {SHORT_POLICIES}, got {short!r}")
+
+
+def load_model(checkpoint_or_model: str | Path | Model, device: str = "auto") -> Model:
+    """Return ``(model, meta)`` on ``device``, in eval mode, from a path or a loaded pair.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    checkpoint_or_model : str, Path or (nn.Module, dict)
+        A ``best.pt``/``last.pt`` path, or the pair :func:`genrelib.training.load_checkpoint`
+        returns (so many songs share one loaded model).
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ...
+
+    Raises
+    ------
+    CheckpointError
+        If the checkpoint is missing, corrupt, or does not describe its mel and chunk configs.
+    DeviceUnavailableError
+        If ``device`` names an accelerator this machine lacks.
+    """
+    target = resolve_device(device)
+    if isinstance(checkpoint_or_model, (str, Path)):
+        model, meta = load_checkpoint(checkpoint_or_model, device=target)
+    else:
+        try:
+            model, meta = checkpoint_or_model
+        except (TypeError, ValueError):
+            raise ConfigError(
+                "checkpoint_or_model must be a checkpoint path or a (model, meta) pair, got "
+                f"{type(checkpoint_or_model).__name__}"
+            ) from None
+        model = model.to(target).eval()
+    if not meta.get("mel_config") or not meta.get("chunk_config"):
+        raise CheckpointError(
+            "the checkpoint does not record the mel and chunk configs its model was trained "
+            "on; retrain it with genrelib.training.train"
+        )
+    return model, meta
+
+
+def predict_chunks(
+    chunks: np.ndarray,
+    model: nn.Module,
+    mel_config: MelConfig,
+    batch_size: int = 32,
+    progress: bool = True,
+    description: str = "chunks",
+) -> np.ndarray:
+    """Genre probabilities of audio chunks: log-mel (torch backend) and forward passes in batches.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    chunks : np.ndarray, shape (n_chunks, chunk_samples)
+        Mono audio at ``mel_config.sample_rate``.
+    model : nn.Module
+        Takes raw log-mel chunks ``(batch, 1, n_mels, n_frames)`` (a checkpoint's model,
+        standardisation inside) and returns scores, or probabilities when it says
+        ``outputs_probabilities``.
+    mel_config : MelConfig
+        The checkpoint's mel settings.
+    batch_size : int
+        Chunks per forward pass (bounds memory on long songs).
+    progress : bool
+        Show a progress bar over the chunks.
+    description : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_chunks, n_classes)
+        Rows sum to 1.
+    """
+    device = next(model.parameters()).device
+    as_probabilities = bool(getattr(model, "outputs_probabilities", False))
+    outputs = []
+    with (
+        torch.inference_mode(),
+        tqdm(
+            total=len(chunks), desc=description, unit="chunk", leave=False, disable=not progress
+        ) as bar,
+    ):
+        for start in range(0, len(chunks), batch_size):
+            batch = chunks[start : start + batch_size]
+            spectrograms = torch.from_numpy(log_mel(batch, mel_config, device=device))
+            scores = model(spectrograms[:, None].to(device)).float()
+            outputs.append((scores if as_probabilities else torch.softmax(scores, 1)).cpu())
+            bar.update(len(batch))
+    return torch.cat(outputs).numpy().astype(np.float32)
+
+
+def _song_chunks(
+    y: np.ndarray, chunk_config: ChunkConfig, short: str, source: str
+) -> tuple[np.ndarray, bool]:
+    """Chunks of a song under the short-song policy -> (chunks (n, chunk_samples), padded)."""
+    size = chunk_config.chunk_samples
+    if len(y) >= size:
+        return chunk_song(
+            y, chunk_config.chunk_seconds, chunk_config.sample_rate, source=source
+        ), False
+    seconds = len(y) / chunk_config.sample_rate
+    if short == "error" or len(y) < MIN_PAD_FRACTION * size:
+        least = "one" if short == "error" else f"{MIN_PAD_FRACTION:g} of a"
+        raise TrackTooShortError(
+            f"{source}: lasts {seconds:.2f} s, shorter than {least} "
+            f"{chunk_config.chunk_seconds:g}-s chunk of this model; use a longer song or a "
+            "model trained on shorter chunks"
+        )
+    return chunk_song(y, chunk_config.chunk_seconds, chunk_config.sample_rate, "pad", source), True
+
+
+def predict_song(
+    path: str | Path,
+    checkpoint_or_model: str | Path | Model,
+    trim_seconds: float | None = None,
+    batch_size: int = 32,
+    device: str = "auto",
+    short: Literal["pad", "error"] = "pad",
+    progress: bool = True,
+) -> SongPrediction:
+    """Predict the genre of a whole song of any length, format and sample rate.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    path : str or Path
+        Audio file (WAV, AU, FLAC, Ogg, MP3, ...; mono or multichannel, any rate).
+    checkpoint_or_model : str, Path or (nn.Module, dict)
+        A checkpoint path, or the pair from :func:`load_model` /
+        :func:`genrelib.training.load_checkpoint` (load once, predict many songs).
+    trim_seconds : float or None
+        Keep only the first ``trim_seconds`` of the song (the paper: 120); ``None`` keeps all.
+    batch_size : int
+        Chunks per forward pass.
+    device : str
+        ``"auto"`` (GPU if present), ``"cpu"``, ``"cuda"``, ...
+    short : {"pad", "error"}
+        Songs shorter than one chunk: ``"pad"`` zero-pads those at least
+        :data:`MIN_PAD_FRACTION` of a chunk long and rejects shorter ones; ``"error"``
+        rejects them all.
+    progress : bool
+        Show a progress bar over the chunks.
+
+    Returns
+    -------
+    SongPrediction
+
+    Raises
+    ------
+    AudioDecodeError
+        If the file is missing, corrupt or not audio.
+    TrackTooShortError
+        If the song is too short for one chunk under ``short``.
+    CheckpointError
+        If the checkpoint cannot be used.
+    ConfigError
+        For an invalid parameter.
+    """
+    _check_parameters(trim_seconds, batch_size, short)
+    started = time.perf_counter()
+    model, meta = load_model(checkpoint_or_model, device)
+    mel_config = MelConfig(**meta["mel_config"])
+    chunk_config = ChunkConfig(**meta["chunk_config"])
+    path = Path(path)
+    y = load_audio(path, sample_rate=chunk_config.sample_rate)
+    duration = len(y) / chunk_config.sample_rate
+    if trim_seconds is not None:
+        y = y[: int(round(trim_seconds * chunk_config.sample_rate))]
+    chunks, padded = _song_chunks(y, chunk_config, short, path.name)
+    probabilities = predict_chunks(chunks, model, mel_config, batch_size, progress, path.name)
+    n_chunks = len(chunks)
+    covered = len(y) if padded else n_chunks * chunk_config.chunk_samples
+    return SongPrediction(
+        path=str(path),
+        duration=duration,
+        analysed_seconds=covered / chunk_config.sample_rate,
+        chunk_seconds=chunk_config.chunk_seconds,
+        chunk_starts=np.arange(n_chunks) * chunk_config.chunk_samples / chunk_config.sample_rate,
+        probabilities=probabilities,
+        class_names=tuple(meta["class_names"]),
+        padded=padded,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def predict_songs(
+    paths: Sequence[str | Path],
+    checkpoint: str | Path | Model,
+    trim_seconds: float | None = None,
+    batch_size: int = 32,
+    device: str = "auto",
+    short: Literal["pad", "error"] = "pad",
+    progress: bool = True,
+) -> list[SongPrediction | PredictionFailure]:
+    """Predict many songs with one loaded model; a bad file is reported, never fatal.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Audio files.
+    checkpoint : str, Path or (nn.Module, dict)
+        Loaded once for all songs.
+    trim_seconds, batch_size, device, short, progress
+        As in :func:`predict_song` (``progress`` also shows a bar over the songs).
+
+    Returns
+    -------
+    list of SongPrediction or PredictionFailure
+        One entry per path, in order; ``entry.ok`` tells which. A corrupt, unreadable or
+        too-short file gives a :class:`PredictionFailure` naming it, with the error's message.
+
+    Raises
+    ------
+    CheckpointError, ConfigError, DeviceUnavailableError
+        Problems that concern every song (raised before any is decoded).
+    """
+    _check_parameters(trim_seconds, batch_size, short)
+    model = load_model(checkpoint, device)
+    results: list[SongPrediction | PredictionFailure] = []
+    songs = tqdm(paths, desc="songs", unit="song", disable=not progress or len(paths) < 2)
+    for path in songs:
+        try:
+            results.append(
+                predict_song(path, model, trim_seconds, batch_size, device, short, progress)
+            )
+        except SONG_ERRORS as error:
+            results.append(PredictionFailure(str(path), str(error), type(error).__name__))
+    return results

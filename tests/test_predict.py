@@ -1,0 +1,217 @@
+"""Whole-song prediction on real clips and songs: formats, rates, trims, bad files, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile
+from deep_data import CHUNKS, MEL, spectrogram_set, train_valid
+
+import genrelib.predict as predict_module
+from genrelib.audio import audio_info, load_audio
+from genrelib.cli import main
+from genrelib.config import GENRES, SAMPLE_RATE
+from genrelib.data import index_gtzan
+from genrelib.errors import CheckpointError, ConfigError, TrackTooShortError
+from genrelib.evaluation import predict_proba
+from genrelib.predict import (
+    MIN_PAD_FRACTION,
+    PredictionFailure,
+    SongPrediction,
+    load_model,
+    predict_song,
+    predict_songs,
+)
+from genrelib.training import TrainConfig, train
+
+EXTERNAL_SONG = "admiralbob77_-_Choice_-_Drum-bass.hq.ogg"  # 25 s, 44.1 kHz stereo Ogg Vorbis
+
+
+@pytest.fixture(scope="module")
+def checkpoint(gtzan_mini: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A base CRNN trained for one short epoch on real 0.75-s chunks (hop 256)."""
+    train_set, valid_set = train_valid(gtzan_mini)
+    config = TrainConfig(batch_size=4, max_epochs=1, max_train_chunks=8, device="cpu", seed=0)
+    out = tmp_path_factory.mktemp("predict_model")
+    return train("base_crnn", train_set, valid_set, config, out, progress=False).best_checkpoint
+
+
+@pytest.fixture(scope="module")
+def clip(gtzan_mini: Path) -> Path:
+    """The first real clip of the first genre (the one the spectrogram-set fixture also uses)."""
+    return Path(index_gtzan(gtzan_mini, with_duration=False)["path"].iloc[0])
+
+
+def _write(path: Path, y: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    soundfile.write(path, y, rate)
+    return path
+
+
+def test_song_prediction_matches_the_training_pipeline(
+    checkpoint: Path, clip: Path, gtzan_mini: Path
+) -> None:
+    song = predict_song(clip, checkpoint, device="cpu", progress=False)
+    n_samples = len(load_audio(clip))
+    assert song.n_chunks == n_samples // CHUNKS.chunk_samples
+    assert song.chunk_seconds == CHUNKS.chunk_seconds
+    step = CHUNKS.chunk_samples / SAMPLE_RATE  # 0.75 s to the nearest sample
+    np.testing.assert_allclose(song.chunk_starts, np.arange(song.n_chunks) * step)
+    assert song.probabilities.shape == (song.n_chunks, len(GENRES))
+    np.testing.assert_allclose(song.probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert song.duration == pytest.approx(n_samples / SAMPLE_RATE)
+    assert song.analysed_seconds == pytest.approx(song.n_chunks * step)
+
+    # The first 3 s of the clip are the chunks the training cache holds for this track:
+    # the song path (decode, chunk, torch mel, model) must give the same probabilities.
+    cached = spectrogram_set(gtzan_mini)
+    mine = (cached.chunks["track_id"] == f"{clip.stem}").to_numpy()
+    model, _ = load_model(checkpoint, "cpu")
+    expected = predict_proba(model, cached.subset(mine), device="cpu", progress=False)
+    np.testing.assert_allclose(song.probabilities[: len(expected)], expected, atol=1e-4)
+
+    mean = song.probabilities.mean(axis=0)
+    assert [g for g, _ in song.ranking] == [GENRES[k] for k in np.argsort(-mean, kind="stable")]
+    assert song.top3 == song.ranking[:3] and song.genre == song.ranking[0][0]
+    assert song.max_probability == pytest.approx(mean.max())
+    votes = np.bincount(song.probabilities.argmax(axis=1), minlength=len(GENRES))
+    assert votes[GENRES.index(song.vote)] == votes.max()
+    assert 0.0 <= song.entropy <= np.log2(len(GENRES)) + 1e-9
+    assert song.seconds > 0
+
+
+def test_trim_keeps_the_first_seconds_and_batches_do_not_matter(
+    checkpoint: Path, clip: Path
+) -> None:
+    whole = predict_song(clip, checkpoint, device="cpu", progress=False)
+    trimmed = predict_song(clip, checkpoint, trim_seconds=3.0, batch_size=1, progress=False)
+    n = (3 * SAMPLE_RATE) // CHUNKS.chunk_samples  # whole chunks in the first 3 s
+    assert trimmed.n_chunks == n == 3
+    assert trimmed.analysed_seconds == pytest.approx(n * CHUNKS.chunk_samples / SAMPLE_RATE)
+    assert trimmed.duration == pytest.approx(whole.duration)
+    np.testing.assert_allclose(trimmed.probabilities, whole.probabilities[:n], atol=1e-5)
+
+
+def test_stereo_44k_file_predicts_like_the_mono_original(
+    checkpoint: Path, clip: Path, tmp_path: Path
+) -> None:
+    y = load_audio(clip)[: 6 * SAMPLE_RATE]
+    mono = _write(tmp_path / "mono.wav", y)
+    up = librosa.resample(y, orig_sr=SAMPLE_RATE, target_sr=44_100, res_type="soxr_hq")
+    stereo = _write(tmp_path / "stereo.flac", np.stack([up, up], axis=1), 44_100)
+    assert audio_info(stereo).channels == 2 and audio_info(stereo).sample_rate == 44_100
+    model = load_model(checkpoint, "cpu")
+    a = predict_song(mono, model, progress=False)
+    b = predict_song(stereo, model, progress=False)
+    assert a.n_chunks == b.n_chunks == (6 * SAMPLE_RATE) // CHUNKS.chunk_samples
+    # Resampling to 44.1 kHz and back is close to transparent below 8 kHz (the mel's fmax).
+    np.testing.assert_allclose(a.probabilities, b.probabilities, atol=0.02)
+    assert a.genre == b.genre
+
+
+def test_external_ogg_song(checkpoint: Path, shared_data: Path) -> None:
+    path = shared_data / "external_songs" / EXTERNAL_SONG
+    info = audio_info(path)
+    assert (info.sample_rate, info.channels) == (44_100, 2)
+    song = predict_song(path, checkpoint, progress=False)
+    assert song.duration == pytest.approx(info.duration, abs=0.01)
+    assert song.n_chunks == round(song.duration * SAMPLE_RATE) // CHUNKS.chunk_samples
+    assert song.to_dict()["top3"][0]["genre"] == song.genre
+
+
+def test_short_songs_are_padded_from_half_a_chunk(checkpoint: Path, clip: Path, tmp_path: Path):
+    y = load_audio(clip)
+    half = int(MIN_PAD_FRACTION * CHUNKS.chunk_samples)
+    padded_file = _write(tmp_path / "short.wav", y[: half + 100])
+    song = predict_song(padded_file, checkpoint, progress=False)
+    assert song.padded and song.n_chunks == 1
+    assert song.analysed_seconds == pytest.approx((half + 100) / SAMPLE_RATE)
+
+    too_short = _write(tmp_path / "tiny.wav", y[: half - 100])
+    with pytest.raises(TrackTooShortError, match=r"tiny\.wav: lasts 0\.37 s.*0\.75-s chunk"):
+        predict_song(too_short, checkpoint, progress=False)
+    with pytest.raises(TrackTooShortError, match=r"short\.wav: lasts 0\.38 s, shorter than one"):
+        predict_song(padded_file, checkpoint, short="error", progress=False)
+    whole = predict_song(
+        _write(tmp_path / "exact.wav", y[: CHUNKS.chunk_samples]), checkpoint, progress=False
+    )
+    assert not whole.padded and whole.n_chunks == 1
+
+
+def test_bad_files_are_reported_and_the_rest_predicted(
+    checkpoint: Path, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 20)
+    tiny = _write(tmp_path / "tiny.wav", load_audio(clip)[:1000])
+    other = Path(str(clip).replace(".00000.", ".00001."))
+    loads = []
+    real_load = predict_module.load_checkpoint
+    monkeypatch.setattr(
+        predict_module, "load_checkpoint", lambda *a, **k: loads.append(a) or real_load(*a, **k)
+    )
+    paths = [clip, corrupt, tmp_path / "missing.mp3", tiny, other]
+    results = predict_songs(paths, checkpoint, device="cpu", progress=False)
+    assert len(loads) == 1, "the checkpoint is loaded once for all songs"
+    assert [r.ok for r in results] == [True, False, False, False, True]
+    assert [r.path for r in results] == [str(p) for p in paths]
+    assert isinstance(results[0], SongPrediction) and isinstance(results[1], PredictionFailure)
+    assert results[1].kind == "AudioDecodeError" and "corrupt.wav" in results[1].error
+    assert results[2].kind == "AudioDecodeError" and "missing.mp3" in results[2].error
+    assert results[3].kind == "TrackTooShortError" and "tiny.wav" in results[3].error
+    alone = predict_song(other, checkpoint, progress=False)
+    np.testing.assert_allclose(results[4].probabilities, alone.probabilities, atol=1e-6)
+
+
+def test_parameters_and_checkpoints_are_validated(checkpoint: Path, clip: Path, tmp_path: Path):
+    for bad in ({"trim_seconds": 0}, {"batch_size": 0}, {"short": "loop"}):
+        with pytest.raises(ConfigError):
+            predict_song(clip, checkpoint, progress=False, **bad)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        predict_songs([clip], tmp_path / "none.pt", progress=False)
+    with pytest.raises(ConfigError, match="checkpoint path or a"):
+        predict_song(clip, 42, progress=False)
+
+
+def test_cli_text_json_and_exit_codes(
+    checkpoint: Path, clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    corrupt = tmp_path / "broken.ogg"
+    corrupt.write_bytes(b"OggS" + bytes(range(256)) * 4)
+
+    assert main(["predict", str(clip), "--checkpoint", str(checkpoint), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    song = predict_song(clip, checkpoint, progress=False)
+    assert out.startswith(f"{clip.name}: {song.duration:.1f} s, {song.n_chunks} chunk(s)")
+    for rank, (genre, probability) in enumerate(song.top3, start=1):
+        assert f"{rank}. {genre:<10} {probability:6.1%}" in out
+    assert f"majority vote of the chunks: {song.vote}" in out
+
+    argv = ["predict", str(clip), str(corrupt), "--checkpoint", str(checkpoint), "--json"]
+    assert main([*argv, "--trim", "3", "--chunks", "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [row["ok"] for row in rows] == [True, False]
+    assert rows[0]["n_chunks"] == 3 and len(rows[0]["probabilities"]) == 3
+    trimmed = predict_song(clip, checkpoint, trim_seconds=3, progress=False)
+    assert [t["genre"] for t in rows[0]["top3"]] == [g for g, _ in trimmed.top3]
+    assert rows[1]["kind"] == "AudioDecodeError" and "broken.ogg" in rows[1]["error"]
+    assert "broken.ogg" in captured.err and "Traceback" not in captured.err
+
+    assert main(["predict", str(clip), "--checkpoint", str(tmp_path / "no.pt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_summaries_are_tidy_rows_and_use_the_checkpoints_spectrogram(
+    checkpoint: Path, clip: Path
+) -> None:
+    song = predict_song(clip, checkpoint, progress=False)
+    table = pd.DataFrame([song.to_dict(), song.to_dict(chunks=True)])
+    assert {"path", "genre", "vote", "max_probability", "entropy_bits", "seconds"} <= set(table)
+    assert table["genre"].tolist() == [song.genre] * 2
+    _, meta = load_model(checkpoint, "cpu")
+    assert meta["mel_config"]["hop_length"] == MEL.hop_length  # what predict_song used
