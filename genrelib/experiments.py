@@ -14,7 +14,8 @@ patience, batch size, chunk cap). Each run lives in its own folder::
 The run key joins the experiment's readable name and hash with a hash of the training
 setup (training settings, chunk config, which tracks), so runs made with other settings
 or on other data never share a folder. When ``result.json`` is there, the run is
-finished and is read back without training: a GPU run of the ``full`` profile can be
+finished and is read back without training (unless more epochs are asked for than it
+ran without stopping early: it then continues): a GPU run of the ``full`` profile can be
 copied into ``results/full/`` and the book re-rendered from it. An interrupted run
 resumes from ``last.pt``. :func:`collect_results` gathers every row into one table.
 
@@ -52,8 +53,9 @@ PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
 
-_SETUP_IGNORED = ("device", "amp", "num_workers")
-"""Training settings that do not change what a run means (a GPU result re-renders on a CPU)."""
+_SETUP_IGNORED = ("device", "amp", "num_workers", "max_epochs")
+"""Training settings left out of the run key: the device ones do not change what a run means
+(a GPU result re-renders on a CPU); ``max_epochs`` may grow, and the run then continues."""
 
 
 def _options_tuple(options) -> tuple[tuple[str, object], ...]:
@@ -281,6 +283,24 @@ def read_result(run_dir: str | Path) -> dict | None:
         raise ConfigError(f"{path} is not valid JSON; delete it to re-run the experiment") from None
 
 
+def _reusable(stored: dict | None, max_epochs: int, run_dir: Path) -> dict | None:
+    """The stored row if it answers a request for ``max_epochs``; None if training must go on.
+
+    A run that stopped early before ``max_epochs`` is the same run; one capped by a smaller
+    ``max_epochs`` continues from ``last.pt``; one that trained longer cannot be shortened.
+    """
+    if stored is None or stored["max_epochs"] == max_epochs:
+        return stored
+    if stored["stopped_early"] and stored["epochs_run"] < max_epochs:
+        return stored
+    if stored["max_epochs"] < max_epochs:
+        return None
+    raise ConfigError(
+        f"{run_dir} holds a run of {stored['epochs_run']} epochs, more than max_epochs="
+        f"{max_epochs}; ask for at least {stored['max_epochs']} epochs or use another folder"
+    )
+
+
 def run_experiment(
     experiment: Experiment,
     tracks: pd.DataFrame,
@@ -316,8 +336,9 @@ def run_experiment(
         Show progress bars (spectrograms, epochs, batches).
     train_overrides : mapping or None
         :class:`~genrelib.training.TrainConfig` fields that replace the profile's, e.g.
-        ``{"max_epochs": 1, "device": "cpu"}``; all but device, amp and num_workers
-        change the run key.
+        ``{"max_epochs": 1, "device": "cpu"}``; all but device, amp, num_workers and
+        max_epochs change the run key. A finished run asked for more epochs than it had
+        continues from ``last.pt`` (unless it had stopped early).
     on_epoch_end : callable or None
         Called with each epoch's history row (e.g. to print seconds per epoch).
     cache_root : str, Path or None
@@ -345,7 +366,7 @@ def run_experiment(
     chunk_config = profile.chunk_config(experiment.chunk_seconds)
     config = TrainConfig.from_profile(profile, seed=experiment.seed, **dict(train_overrides or {}))
     run_dir = results_root / RUNS_DIR / run_key(experiment, config, chunk_config, tracks)
-    done = read_result(run_dir)
+    done = _reusable(read_result(run_dir), config.max_epochs, run_dir)
     if done is not None:
         return done
 

@@ -1,0 +1,202 @@
+"""Tests of genrelib.experiments on real GTZAN clips: the result row, its files, resume, collect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from deep_data import tiny_profile, tiny_tracks
+
+import genrelib.experiments as experiments
+from genrelib.config import GENRES, MelConfig
+from genrelib.data import load_fault_filtered_split
+from genrelib.errors import ConfigError
+from genrelib.experiments import (
+    Experiment,
+    collect_results,
+    evaluate_checkpoint,
+    load_history,
+    load_test_predictions,
+    run_experiment,
+    stored_test_evaluation,
+)
+from genrelib.training import TrainConfig
+
+PROFILE = tiny_profile()
+OVERRIDES = {"device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def tracks(gtzan_mini: Path) -> pd.DataFrame:
+    return tiny_tracks(gtzan_mini)
+
+
+@pytest.fixture(scope="module")
+def finished(tracks: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory):
+    """One finished track-protocol run: (results root, experiment, row)."""
+    root = tmp_path_factory.mktemp("results")
+    experiment = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=1)
+    row = run_experiment(
+        experiment, tracks, PROFILE, root, progress=False, train_overrides=OVERRIDES
+    )
+    return root, experiment, row
+
+
+def test_experiment_is_hashable_validated_and_keyed() -> None:
+    a = Experiment("base_crnn", 3, "track", 0, {"gru_units": 16})
+    b = Experiment("base_crnn", 3.0, "track", 0, (("gru_units", 16),))
+    assert a == b and hash(a) == hash(b) and a.key() == b.key()
+    assert a.key().startswith("base_crnn-3s-track-seed0-")
+    assert a.name == "base_crnn-3s-track-seed0+gru_units=16"
+    changed = [
+        Experiment("base_crnn", 3, "track", 0, {"gru_units": 8}),
+        Experiment("base_crnn", 3, "track", 1, {"gru_units": 16}),
+        Experiment("base_crnn", 3, "track", 0, {"gru_units": 16}, MelConfig.paper()),
+    ]
+    assert len({a.key(), *(e.key() for e in changed)}) == 4
+    with pytest.raises(ConfigError, match="unknown model"):
+        Experiment("vgg")
+    with pytest.raises(ConfigError, match="unknown protocol"):
+        Experiment(protocol="random")
+    with pytest.raises(ConfigError, match="unknown option"):
+        Experiment(model_options={"faithful": True})  # a ResNet option, not a CRNN one
+    with pytest.raises(ConfigError, match="stable key"):
+        Experiment(model_options={"gru_units": [16]})
+
+
+def test_result_row_counts_and_metrics(finished, tracks: pd.DataFrame) -> None:
+    root, experiment, row = finished
+    assert row["name"] == experiment.name and row["profile"] == "smoke" and row["data"] == "gtzan"
+    assert (root / row["run_dir"]).is_dir() and row["key"] == Path(row["run_dir"]).name
+    # 3 clips per genre, track protocol: one track per genre in each set, 2 chunks a track
+    for split in ("train", "valid", "test"):
+        assert row[f"n_{split}_tracks"] == 10 and row[f"n_{split}_chunks"] == 20
+        for level in ("chunk", "track"):
+            for metric in ("accuracy", "f1_macro"):
+                estimate = row[f"{split}_{level}_{metric}"]
+                low, high = (
+                    row[f"{split}_{level}_{metric}_low"],
+                    row[f"{split}_{level}_{metric}_high"],
+                )
+                assert 0 <= low <= estimate <= high <= 1
+            assert row[f"{split}_{level}_f1_micro"] == pytest.approx(
+                row[f"{split}_{level}_accuracy"]
+            )
+    assert row["epochs_run"] == 1 and row["best_epoch"] == 1
+    assert row["seconds_per_epoch"] > 0 and row["train_seconds"] == pytest.approx(
+        row["seconds_per_epoch"]
+    )
+    assert row["device"] == "cpu" and row["genrelib_version"]
+    assert json.loads((root / row["run_dir"] / "result.json").read_text())["key"] == row["key"]
+    assert len(load_history(root / row["run_dir"])) == 1
+
+
+def test_test_predictions_reproduce_the_row(finished) -> None:
+    root, _, row = finished
+    table = pd.read_csv(root / row["run_dir"] / "test_predictions.csv")
+    assert list(table.columns[:4]) == ["track_id", "chunk_index", "true", "predicted"]
+    assert len(table) == row["n_test_chunks"] and table["track_id"].nunique() == 10
+    chunks, probabilities = load_test_predictions(root / row["run_dir"])
+    assert probabilities.shape == (20, len(GENRES))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert (probabilities.argmax(axis=1) == table["predicted"]).all()
+    assert (chunks["genre"] == [GENRES[k] for k in chunks["label"]]).all()
+    # track accuracy by hand: argmax of the mean chunk probability of each track
+    mean = pd.DataFrame(probabilities).groupby(chunks["track_id"].to_numpy()).mean()
+    truth = chunks.groupby("track_id")["label"].first().loc[mean.index]
+    assert row["test_track_accuracy"] == pytest.approx((mean.to_numpy().argmax(1) == truth).mean())
+    assert row["test_chunk_accuracy"] == pytest.approx((table["true"] == table["predicted"]).mean())
+    summary = stored_test_evaluation(root / row["run_dir"], seed=row["seed"]).summary()
+    assert summary.loc["chunk", "accuracy"] == pytest.approx(row["test_chunk_accuracy"])
+    assert summary.loc["track_mean", "f1_macro"] == pytest.approx(row["test_track_f1_macro"])
+
+
+def test_splits_keep_tracks_whole(finished, tracks: pd.DataFrame) -> None:
+    root, experiment, row = finished
+    test_ids = set(pd.read_csv(root / row["run_dir"] / "test_predictions.csv")["track_id"])
+    spectrograms = experiments.build_spectrogram_set(
+        tracks, experiment.mel, PROFILE.chunk_config(), progress=False
+    )
+    split = experiments.split_chunks(spectrograms, "track", experiment.seed)
+    assert set(spectrograms.chunks.loc[split == "test", "track_id"]) == test_ids
+    assert not test_ids & set(spectrograms.chunks.loc[split == "train", "track_id"])
+
+
+def test_finished_run_is_read_back_without_training(
+    finished, tracks: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, experiment, row = finished
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a finished experiment must not be recomputed")
+
+    monkeypatch.setattr(experiments, "train", forbidden)
+    monkeypatch.setattr(experiments, "build_spectrogram_set", forbidden)
+    again = run_experiment(
+        experiment, tracks, PROFILE, root, progress=False, train_overrides=OVERRIDES
+    )
+    assert again == row
+
+
+def test_other_settings_get_another_run_folder(finished, tracks: pd.DataFrame) -> None:
+    _, experiment, _ = finished
+    chunk = PROFILE.chunk_config()
+    key = experiments.run_key(experiment, TrainConfig(device="cpu"), chunk, tracks)
+    assert key != experiments.run_key(experiment, TrainConfig(device="cpu", lr=1e-3), chunk, tracks)
+    assert key != experiments.run_key(experiment, TrainConfig(), chunk, tracks.head(20))
+    assert key == experiments.run_key(
+        experiment, TrainConfig(device="cuda", amp=False), chunk, tracks
+    )
+
+
+def test_more_epochs_continue_the_run_and_collect_results(
+    tracks: pd.DataFrame, tmp_path: Path
+) -> None:
+    experiment = Experiment.from_profile(PROFILE, "base_crnn", "paper", seed=0)
+    first = run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    longer = run_experiment(
+        experiment, tracks, PROFILE, tmp_path, False, {**OVERRIDES, "max_epochs": 2}
+    )
+    assert longer["key"] == first["key"] and longer["epochs_run"] == 2
+    history = load_history(tmp_path / longer["run_dir"])
+    assert list(history["epoch"]) == [1, 2]
+    with pytest.raises(ConfigError, match="more than max_epochs=1"):
+        run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    # paper protocol: chunks of one track may land in different sets
+    assert first["n_train_chunks"] + first["n_valid_chunks"] + first["n_test_chunks"] == 60
+    other = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=2)
+    run_experiment(other, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    table = collect_results(tmp_path)
+    assert len(table) == 2 and set(table["protocol"]) == {"paper", "track"}
+    assert "setup" not in table.columns and table["run_dir"].map(lambda p: Path(p).is_dir()).all()
+    assert collect_results(tmp_path / "nothing").empty
+
+
+def test_evaluate_checkpoint_reproduces_the_chapter_numbers(finished, tracks) -> None:
+    root, _, row = finished
+    checkpoint = root / row["run_dir"] / "best.pt"
+    evaluation = evaluate_checkpoint(checkpoint, tracks, device="cpu", progress=False)
+    summary = evaluation.summary()
+    assert summary.loc["chunk", "accuracy"] == pytest.approx(row["test_chunk_accuracy"])
+    assert summary.loc["track_mean", "accuracy"] == pytest.approx(row["test_track_accuracy"])
+    valid = evaluate_checkpoint(checkpoint, tracks, "track", "valid", device="cpu", progress=False)
+    assert valid.summary().loc["chunk", "f1_macro"] == pytest.approx(row["valid_chunk_f1_macro"])
+    with pytest.raises(ConfigError, match="split must be"):
+        evaluate_checkpoint(checkpoint, tracks, split="holdout")
+
+
+def test_fault_filtered_without_training_tracks_is_a_clear_error(
+    gtzan_mini: Path, tmp_path
+) -> None:
+    listed_for_training = set(load_fault_filtered_split()["train"])
+    tracks = tiny_tracks(gtzan_mini, tracks_per_genre=3)
+    tracks = tracks[~tracks["track_id"].isin(listed_for_training)]
+    assert len(tracks) > 0
+    experiment = Experiment.from_profile(PROFILE, "base_crnn", "fault-filtered")
+    with pytest.raises(
+        ConfigError, match="fault-filtered.*leaves no chunk in the train.*synthetic"
+    ):
+        run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
