@@ -258,11 +258,182 @@ def _add_baselines_commands(subparsers: argparse._SubParsersAction) -> None:
     baselines.set_defaults(handler=_baselines_run)
 
 
+def _train_run(args: argparse.Namespace) -> int:
+    from genrelib.book import results_dir
+    from genrelib.config import get_profile
+    from genrelib.data import index_gtzan, resolve_data_dir
+    from genrelib.experiments import Experiment, run_experiment
+
+    profile = get_profile(args.profile)
+    tracks = index_gtzan(resolve_data_dir(profile, args.data_dir), with_duration=False)
+    experiment = Experiment.from_profile(
+        profile,
+        args.model,
+        args.protocol,
+        seed=args.seed,
+        chunk_seconds=args.chunk_seconds,
+        **dict(args.option or []),
+    )
+    overrides = {"device": args.device}
+    if args.epochs is not None:
+        overrides["max_epochs"] = args.epochs
+    out = results_dir(args.profile, args.out)
+    print(f"experiment {experiment.name} ({len(tracks)} tracks) -> {out}", flush=True)
+
+    def report(row: dict) -> None:
+        print(
+            f"epoch {row['epoch']}: train loss {row['train_loss']:.3f} acc {row['train_acc']:.3f}"
+            f" | valid loss {row['valid_loss']:.3f} acc {row['valid_acc']:.3f}"
+            f" | {row['seconds']:.1f} s/epoch",
+            flush=True,
+        )
+
+    row = run_experiment(
+        experiment, tracks, profile, out, train_overrides=overrides, on_epoch_end=report
+    )
+    shown = {k: v for k, v in row.items() if k not in ("setup", "experiment")}
+    print("\n".join(f"{key}: {value}" for key, value in shown.items()))
+    print(
+        f"test track accuracy {row['test_track_accuracy']:.3f} "
+        f"[{row['test_track_accuracy_low']:.3f}, {row['test_track_accuracy_high']:.3f}], "
+        f"{row['epochs_run']} epochs, {row['seconds_per_epoch']:.1f} s/epoch; "
+        f"results in {out / row['run_dir']}"
+    )
+    return 0
+
+
+def _evaluate_run(args: argparse.Namespace) -> int:
+    from genrelib.config import get_profile
+    from genrelib.data import index_gtzan, resolve_data_dir
+    from genrelib.experiments import evaluate_checkpoint
+
+    root = resolve_data_dir(get_profile(args.profile), args.data_dir)
+    tracks = index_gtzan(root, with_duration=False)
+    evaluation = evaluate_checkpoint(
+        args.checkpoint, tracks, args.protocol, args.split, args.seed, args.device
+    )
+    print(
+        f"{args.split} set: {len(evaluation.chunks)} chunks of {len(evaluation.tracks)} tracks "
+        "(95 % bootstrap intervals over tracks)"
+    )
+    print(evaluation.metrics.round(4).to_string(index=False))
+    return 0
+
+
+def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
+    from genrelib.data.splits import PROTOCOLS
+    from genrelib.models import MODEL_NAMES
+
+    device_help = "auto (CUDA, then MPS, then CPU), cpu or cuda"
+    train = subparsers.add_parser(
+        "train", help="train and evaluate one model (resumable; a finished run is read back)"
+    )
+    train.add_argument("--model", choices=MODEL_NAMES, default="base_crnn")
+    train.add_argument(
+        "--chunk-seconds", type=float, default=None, help="chunk length (default: the profile's)"
+    )
+    train.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="track",
+        help="split protocol (paper: chunks at random, as the paper; track: whole tracks)",
+    )
+    train.add_argument(
+        "--profile", choices=sorted(PROFILES), default="cpu", help="run size and spectrogram"
+    )
+    train.add_argument("--data-dir", help="GTZAN folder (default: $GTZAN_DIR; smoke: synthetic)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
+    train.add_argument("--out", help="results folder (default: results/<profile>)")
+    train.add_argument("--epochs", type=int, help="maximum epochs (default: the profile's)")
+    train.add_argument("--device", default="auto", help=device_help)
+    train.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        type=_parse_parameter,
+        metavar="KEY=VALUE",
+        help="model option, e.g. faithful=true or pretrained=false (repeatable)",
+    )
+    train.set_defaults(handler=_train_run)
+
+    evaluate = subparsers.add_parser(
+        "evaluate", help="score a checkpoint on the set its training run held out"
+    )
+    evaluate.add_argument("--checkpoint", required=True, help="best.pt or last.pt of a run")
+    evaluate.add_argument("--data-dir", help="GTZAN folder the run used (default: $GTZAN_DIR)")
+    evaluate.add_argument(
+        "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: the synthetic data"
+    )
+    evaluate.add_argument(
+        "--protocol", choices=PROTOCOLS, help="split protocol (default: the run's result.json)"
+    )
+    evaluate.add_argument("--split", choices=("train", "valid", "test"), default="test")
+    evaluate.add_argument("--seed", type=int, help="split seed (default: the run's)")
+    evaluate.add_argument("--device", default="auto", help=device_help)
+    evaluate.set_defaults(handler=_evaluate_run)
+
+
+def _predict_run(args: argparse.Namespace) -> int:
+    import json
+
+    from genrelib.predict import predict_songs
+
+    results = predict_songs(
+        args.songs,
+        args.checkpoint,
+        trim_seconds=args.trim,
+        batch_size=args.batch_size,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    if args.json:
+        print(json.dumps([result.to_dict(chunks=args.chunks) for result in results], indent=1))
+    for result in results:
+        if not result.ok:
+            print(f"genrelib: error: {result.error}", file=sys.stderr)
+        elif not args.json:
+            print(
+                f"{result.name}: {result.duration:.1f} s, {result.n_chunks} chunk(s) of "
+                f"{result.chunk_seconds:g} s{' (zero-padded)' if result.padded else ''}, "
+                f"{result.seconds:.2f} s to predict"
+            )
+            for rank, (genre, probability) in enumerate(result.top3, start=1):
+                print(f"  {rank}. {genre:<10} {probability:6.1%}")
+            print(f"  majority vote of the chunks: {result.vote}")
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
+    predict = subparsers.add_parser(
+        "predict",
+        help="top-3 genres of whole songs (any format, length, sample rate) from a checkpoint",
+    )
+    predict.add_argument("songs", nargs="+", metavar="SONG", help="audio files")
+    predict.add_argument("--checkpoint", required=True, help="best.pt of a training run")
+    predict.add_argument(
+        "--trim",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="use only the first SECONDS of each song (the paper: 120; default: all of it)",
+    )
+    predict.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    predict.add_argument(
+        "--chunks", action="store_true", help="with --json: include every chunk's probabilities"
+    )
+    predict.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
+    predict.add_argument("--batch-size", type=int, default=32, help="chunks per forward pass")
+    predict.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    predict.set_defaults(handler=_predict_run)
+
+
 _COMMAND_GROUPS = (
     _add_book_commands,
     _add_data_commands,
     _add_features_commands,
     _add_baselines_commands,
+    _add_train_commands,
+    _add_predict_commands,
 )
 
 
