@@ -24,13 +24,15 @@ Notebook: 08_external_songs.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -449,3 +451,106 @@ def predict_songs(
         except SONG_ERRORS as error:
             results.append(PredictionFailure(str(path), str(error), type(error).__name__))
     return results
+
+
+def expected_genre(path: str | Path, expected: Mapping[str, str]) -> str:
+    """The expected genre of a song from a table keyed by file-name stem, or ``"unknown"``.
+
+    A key matches a file whose name starts with it (``Vibe_Ace`` matches ``Vibe_Ace.hq.ogg``);
+    the longest matching key wins.
+
+    Notebook: 08_external_songs.
+    """
+    name = Path(path).name
+    keys = [key for key in expected if name.startswith(key)]
+    return expected[max(keys, key=len)] if keys else "unknown"
+
+
+def prediction_table(
+    results: Sequence[SongPrediction | PredictionFailure],
+    expected: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One tidy row per song: prediction, top-3, vote, confidence, expected genre, timing.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    results : sequence of SongPrediction or PredictionFailure
+        Output of :func:`predict_songs`.
+    expected : mapping of str to str, optional
+        Expected genre text per file-name stem (see :func:`expected_genre`), e.g.
+        ``"jazz / blues (trumpet loop)"``. A prediction *agrees* when its genre is a word
+        of that text; a text naming none of the model's genres gives ``agrees = None``.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``song``, ``ok``, ``duration`` (s), ``n_chunks``, ``predicted``, ``probability``,
+        ``second``, ``second_probability``, ``third``, ``third_probability``, ``vote``,
+        ``vote_share``, ``max_probability``, ``entropy_bits``, ``seconds``, ``expected``,
+        ``agrees`` and ``error`` (for files that failed).
+    """
+    expected = dict(expected or {})
+    rows = []
+    for result in results:
+        wanted = expected_genre(result.path, expected)
+        row = {"song": result.name, "ok": result.ok, "expected": wanted, "error": ""}
+        if result.ok:
+            (first, p1), (second, p2), (third, p3) = result.top3
+            named = set(re.findall(r"[a-z]+", wanted.lower()))
+            named &= set(result.class_names)
+            row.update(
+                duration=result.duration,
+                n_chunks=result.n_chunks,
+                predicted=first,
+                probability=p1,
+                second=second,
+                second_probability=p2,
+                third=third,
+                third_probability=p3,
+                vote=result.vote,
+                vote_share=float(result.votes.max()) / result.n_chunks,
+                max_probability=result.max_probability,
+                entropy_bits=result.entropy,
+                seconds=result.seconds,
+                agrees=(first in named) if named else None,
+            )
+        else:
+            row["error"] = result.error
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def song_excerpt(
+    path: str | Path,
+    start: float | None = None,
+    seconds: float = 10.0,
+    sample_rate: int = 11_025,
+) -> np.ndarray:
+    """A short mono excerpt of a song for an audio player (light pages: low rate, few seconds).
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    path : str or Path
+        Audio file.
+    start : float or None
+        Start of the excerpt, in seconds; ``None`` centres it in the song.
+    seconds : float
+        Length of the excerpt, in seconds (shorter if the song is).
+    sample_rate : int
+        Rate of the returned signal, in Hz.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_samples,)
+    """
+    if not seconds > 0:
+        raise ConfigError(f"song_excerpt: seconds must be positive, got {seconds!r}")
+    y = load_audio(path, sample_rate=sample_rate)
+    size = int(round(seconds * sample_rate))
+    first = (len(y) - size) // 2 if start is None else int(round(start * sample_rate))
+    first = min(max(first, 0), max(len(y) - size, 0))
+    return y[first : first + size]

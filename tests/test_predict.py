@@ -19,13 +19,17 @@ from genrelib.config import GENRES, SAMPLE_RATE
 from genrelib.data import index_gtzan
 from genrelib.errors import CheckpointError, ConfigError, TrackTooShortError
 from genrelib.evaluation import predict_proba
+from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence
 from genrelib.predict import (
     MIN_PAD_FRACTION,
     PredictionFailure,
     SongPrediction,
+    expected_genre,
     load_model,
     predict_song,
     predict_songs,
+    prediction_table,
+    song_excerpt,
 )
 from genrelib.training import TrainConfig, train
 
@@ -215,3 +219,40 @@ def test_summaries_are_tidy_rows_and_use_the_checkpoints_spectrogram(
     assert table["genre"].tolist() == [song.genre] * 2
     _, meta = load_model(checkpoint, "cpu")
     assert meta["mel_config"]["hop_length"] == MEL.hop_length  # what predict_song used
+
+
+def test_table_expected_genres_excerpts_and_figures(
+    checkpoint: Path, clip: Path, tmp_path: Path
+) -> None:
+    corrupt = tmp_path / "bad.wav"
+    corrupt.write_bytes(b"not audio at all")
+    results = predict_songs([clip, corrupt], checkpoint, progress=False)
+    song = results[0]
+    keys = {"blues": "jazz", f"{clip.stem}": f"{song.genre} / something", "x": "none of the ten"}
+    assert expected_genre(clip, keys) == f"{song.genre} / something"  # longest matching key
+    assert expected_genre(tmp_path / "other.ogg", keys) == "unknown"
+    table = prediction_table(results, keys)
+    assert table["ok"].tolist() == [True, False] and "bad.wav" in table.loc[1, "error"]
+    first = table.iloc[0]
+    assert (first["predicted"], first["second"]) == (song.top3[0][0], song.top3[1][0])
+    assert first["probability"] == pytest.approx(song.max_probability)
+    assert bool(first["agrees"])
+    other = prediction_table(results[:1], {clip.stem: "none of the ten"})
+    assert other.loc[0, "agrees"] is None
+    wrong = next(g for g in GENRES if g != song.genre)
+    assert not prediction_table(results[:1], {clip.stem: wrong}).loc[0, "agrees"]
+
+    excerpt = song_excerpt(clip, seconds=4.0, sample_rate=11_025)
+    assert excerpt.shape == (4 * 11_025,)
+    y = load_audio(clip, sample_rate=11_025)
+    middle = (len(y) - len(excerpt)) // 2
+    np.testing.assert_array_equal(excerpt, y[middle : middle + len(excerpt)])
+    assert len(song_excerpt(clip, start=1e6, seconds=4.0)) == 4 * 11_025  # clamped to the end
+
+    fig = plot_probability_timelines([song, song], labels=["a", "b"], title="t")
+    panel = fig.axes[0]
+    heights = [patch.get_paths()[0].vertices[:, 1].max() for patch in panel.collections]
+    assert len(panel.collections) == len(GENRES) and max(heights) == pytest.approx(1.0, abs=1e-4)
+    table["group"] = ["in", "out"]
+    ax = plot_song_confidence(table)
+    assert len(ax.texts) == 1 and ax.get_xlabel().endswith("(bits)")
