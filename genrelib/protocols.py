@@ -1,0 +1,396 @@
+"""The same models under the four split protocols: predictions, intervals and gaps.
+
+Chapter 09 asks how much of a GTZAN score comes from the split rather than the model.
+Every model is run under each protocol of :data:`genrelib.data.splits.PROTOCOLS` and
+several seeds, and its test predictions are kept as one tidy table (one row per test
+row: chunk or track). From that table:
+
+* :func:`protocol_summary` gives accuracy and macro F1 per model and protocol, the mean
+  over seeds, with a two-level bootstrap interval: resample the seeds (the split and the
+  model's randomness), then the test *tracks* of each drawn seed (all chunks of a track
+  together), so both sources of spread are in one interval;
+* :func:`protocol_gap` gives the drop from a reference protocol (the paper's random split)
+  to each other one, with an interval from independent draws of the two protocols (their
+  test sets differ, so there is no pairing to exploit);
+* :func:`recall_by_protocol` gives the recall of every genre.
+
+Baselines (:func:`baseline_predictions`) and trained networks
+(:func:`experiment_predictions`, from :func:`genrelib.experiments.run_experiment` runs)
+give the same table, so both go through the same numbers and figures.
+
+Notebook: 09_honest_evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from genrelib.baselines import MODEL_NAMES as BASELINE_NAMES
+from genrelib.baselines import predict_baseline
+from genrelib.config import GENRES
+from genrelib.data.splits import PROTOCOLS
+from genrelib.errors import ConfigError
+from genrelib.evaluation import _counts, _scores, track_predictions
+from genrelib.experiments import load_test_predictions
+
+PREDICTION_COLUMNS: tuple[str, ...] = ("model", "protocol", "seed", "track_id", "true", "predicted")
+"""Columns of a predictions table (``true``/``predicted``: genre indices into GENRES)."""
+
+SUMMARY_METRICS: tuple[str, ...] = ("accuracy", "f1_macro")
+"""Metrics of :func:`protocol_summary` and :func:`protocol_gap`."""
+
+DEFAULT_BASELINES: tuple[str, ...] = ("svm_tuned", "knn_5", "random_forest", "logistic_regression")
+"""Baselines chapter 09 runs by default (the tuned SVM is the paper's best Table IV model)."""
+
+PUBLISHED_FAULT_FILTERED = pd.DataFrame(
+    {
+        "source": ["castellon2021codified"],
+        "system": ["pre-trained audio representations, shallow probe on top"],
+        "accuracy_low": [77.0],
+        "accuracy_high": [80.0],
+        "note": [
+            "about 77-80 % test accuracy for the strongest pre-trained representations "
+            "(their Table of results; see the paper for each system)"
+        ],
+    }
+)
+"""Published accuracies (%) on the fault-filtered split of Kereliuk, Sturm & Larsen (2015),
+as reported by the cited work (bibliography key in ``source``); not measured here."""
+
+
+def _check_predictions(predictions: pd.DataFrame) -> None:
+    missing = [name for name in PREDICTION_COLUMNS if name not in predictions.columns]
+    if missing:
+        raise ConfigError(
+            f"predictions lack columns {missing}; pass baseline_predictions or "
+            "experiment_predictions output"
+        )
+    if predictions.empty:
+        raise ConfigError("predictions table is empty")
+
+
+def baseline_predictions(
+    features: pd.DataFrame,
+    protocols: Sequence[str] = PROTOCOLS,
+    seeds: Iterable[int] = range(3),
+    models: Sequence[str] = DEFAULT_BASELINES,
+    artists: pd.DataFrame | None = None,
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Test predictions of the baselines under every protocol and seed.
+
+    Each (model, protocol, seed) is fitted by :func:`genrelib.baselines.predict_baseline`
+    (the split of :func:`genrelib.baselines.split_rows`: 80/20, train and valid merged).
+
+    Notebook: 09_honest_evaluation.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Kaggle-style feature table, shape (n_rows, 60): one row per track (30-s table) or
+        per chunk (e.g. 3-s rows).
+    protocols : sequence of str
+        Protocols from :data:`~genrelib.data.splits.PROTOCOLS`.
+    seeds : iterable of int
+        Seeds of the splits and models.
+    models : sequence of str
+        Baselines from :data:`genrelib.baselines.MODEL_NAMES`.
+    artists : pandas.DataFrame or None
+        ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
+    n_jobs : int
+        Parallel jobs inside the models.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per test row of every run: :data:`PREDICTION_COLUMNS`.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown protocol or model, no seed, or a protocol that leaves no test row.
+    """
+    seeds = [int(seed) for seed in seeds]
+    bad = [p for p in protocols if p not in PROTOCOLS] + [
+        m for m in models if m not in BASELINE_NAMES
+    ]
+    if bad:
+        raise ConfigError(
+            f"unknown protocol(s) or baseline(s) {bad}; choose from {PROTOCOLS} and "
+            f"{BASELINE_NAMES}"
+        )
+    if not seeds or not protocols or not models:
+        raise ConfigError("baseline_predictions needs at least one protocol, seed and model")
+    frames = []
+    bar = tqdm(
+        total=len(protocols) * len(seeds) * len(models), desc="baselines", disable=not progress
+    )
+    for protocol in protocols:
+        for seed in seeds:
+            for model in models:
+                table = predict_baseline(features, model, protocol, seed, artists, n_jobs)
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "model": model,
+                            "protocol": protocol,
+                            "seed": seed,
+                            "track_id": table["track_id"].to_numpy(),
+                            "true": table["true"].map(GENRES.index).to_numpy(),
+                            "predicted": table["predicted"].map(GENRES.index).to_numpy(),
+                        }
+                    )
+                )
+                bar.update()
+    bar.close()
+    return pd.concat(frames, ignore_index=True)
+
+
+def experiment_predictions(
+    rows: Iterable[Mapping], results_root: str | Path, level: str = "track"
+) -> pd.DataFrame:
+    """Test predictions of finished :func:`~genrelib.experiments.run_experiment` runs.
+
+    Notebook: 09_honest_evaluation.
+
+    Parameters
+    ----------
+    rows : iterable of mapping
+        Result rows of :func:`~genrelib.experiments.run_experiment` (or rows of
+        :func:`~genrelib.experiments.collect_results`).
+    results_root : str or Path
+        The ``results_root`` the runs were made in (``run_dir`` is relative to it).
+    level : {"track", "chunk"}
+        ``"track"``: one row per test track, the genre of its mean chunk probability (the
+        chapters' headline); ``"chunk"``: one row per test chunk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PREDICTION_COLUMNS`; ``model`` is the model name plus its options, if any.
+    """
+    if level not in ("track", "chunk"):
+        raise ConfigError(f"level must be 'track' or 'chunk', got {level!r}")
+    frames = []
+    for row in rows:
+        chunks, probabilities = load_test_predictions(Path(results_root) / row["run_dir"])
+        options = row.get("model_options", "{}")
+        name = row["model"] + ("" if options in ("{}", "", None) else f" {options}")
+        if level == "track":
+            tracks = track_predictions(chunks, probabilities)
+            true, predicted, ids = tracks["label"], tracks["pred_mean"], tracks["track_id"]
+        else:
+            true, predicted, ids = chunks["label"], probabilities.argmax(axis=1), chunks["track_id"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": name,
+                    "protocol": row["protocol"],
+                    "seed": int(row["seed"]),
+                    "track_id": np.asarray(ids),
+                    "true": np.asarray(true, dtype=np.int64),
+                    "predicted": np.asarray(predicted, dtype=np.int64),
+                }
+            )
+        )
+    if not frames:
+        raise ConfigError("experiment_predictions got no finished runs")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _two_level_draws(
+    group: pd.DataFrame, n_boot: int, rng: np.random.Generator
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Point estimates (mean over seeds) and ``n_boot`` seed-then-track bootstrap draws.
+
+    Each draw picks ``n_seeds`` seeds with replacement and, for every pick, an
+    independent resample of that seed's test tracks; the draw is the mean of the picks'
+    metrics.
+    """
+    seeds = sorted(group["seed"].unique())
+    k, n_classes = len(seeds), len(GENRES)
+    per_seed = {metric: np.empty((k, n_boot * k)) for metric in SUMMARY_METRICS}
+    points = {metric: np.empty(k) for metric in SUMMARY_METRICS}
+    for s, (_, runs) in enumerate(group.groupby("seed", sort=True)):
+        codes, uniques = pd.factorize(runs["track_id"])
+        y_true, y_pred = runs["true"].to_numpy(np.int64), runs["predicted"].to_numpy(np.int64)
+        tp, true, pred = _counts(y_true, y_pred, codes, len(uniques), n_classes)
+        point = _scores(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
+        draws = rng.integers(0, len(uniques), size=(n_boot * k, len(uniques)))
+        offsets = (np.arange(n_boot * k)[:, None] * len(uniques) + draws).ravel()
+        weights = np.bincount(offsets, minlength=n_boot * k * len(uniques))
+        weights = weights.reshape(n_boot * k, len(uniques))
+        resampled = _scores(weights @ tp, weights @ true, weights @ pred)
+        for metric in SUMMARY_METRICS:
+            per_seed[metric][s] = resampled[metric]
+            points[metric][s] = point[metric]
+    picks = rng.integers(0, k, size=(n_boot, k))
+    columns = np.arange(n_boot)[:, None] * k + np.arange(k)[None, :]
+    draws = {metric: per_seed[metric][picks, columns].mean(axis=1) for metric in SUMMARY_METRICS}
+    return {metric: float(points[metric].mean()) for metric in SUMMARY_METRICS}, draws
+
+
+def _check_bootstrap(n_boot: int, confidence: float) -> float:
+    if n_boot < 1 or not 0 < confidence < 1:
+        raise ConfigError(f"need n_boot >= 1 and 0 < confidence < 1, got {n_boot}, {confidence}")
+    return 100 * (1 - confidence) / 2
+
+
+def protocol_summary(
+    predictions: pd.DataFrame,
+    by: Sequence[str] = ("model", "protocol"),
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Accuracy and macro F1 per group, mean over seeds, with seed-and-track bootstrap intervals.
+
+    Notebook: 09_honest_evaluation.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        Output of :func:`baseline_predictions` or :func:`experiment_predictions`.
+    by : sequence of str
+        Grouping columns (each group's seeds are pooled).
+    n_boot : int
+        Bootstrap draws.
+    confidence : float
+        Coverage of the intervals, in (0, 1).
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: the ``by`` columns, ``n_seeds``, ``n_test_tracks`` and
+        ``n_test_rows`` (mean per seed), then for each metric of :data:`SUMMARY_METRICS`
+        the estimate (mean over seeds) and ``<metric>_low``, ``<metric>_high`` (fractions).
+    """
+    _check_predictions(predictions)
+    tail = _check_bootstrap(n_boot, confidence)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for keys, group in predictions.groupby(list(by), sort=False):
+        points, draws = _two_level_draws(group, n_boot, rng)
+        sizes = group.groupby("seed").agg(tracks=("track_id", "nunique"), rows=("true", "size"))
+        row = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
+        row.update(
+            n_seeds=len(sizes),
+            n_test_tracks=float(sizes["tracks"].mean()),
+            n_test_rows=float(sizes["rows"].mean()),
+        )
+        for metric in SUMMARY_METRICS:
+            low, high = np.percentile(draws[metric], [tail, 100 - tail])
+            row.update({metric: points[metric], f"{metric}_low": low, f"{metric}_high": high})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def protocol_gap(
+    predictions: pd.DataFrame,
+    reference: str = "paper",
+    by: Sequence[str] = ("model",),
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Drop of each metric from the ``reference`` protocol to every other protocol.
+
+    Notebook: 09_honest_evaluation.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        Output of :func:`baseline_predictions` or :func:`experiment_predictions`.
+    reference : str
+        Protocol the others are compared with (the paper's random split by default).
+    by : sequence of str
+        Columns naming one system (the protocol is added).
+    n_boot, confidence, seed
+        As in :func:`protocol_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per system and protocol other than ``reference``: the ``by`` columns,
+        ``protocol``, ``metric``, ``reference_value``, ``value``, ``gap``
+        (``reference_value - value``, fractions; positive: the reference scores higher),
+        ``gap_low``, ``gap_high``.
+
+    Raises
+    ------
+    ConfigError
+        If a system has no predictions under ``reference``.
+    """
+    _check_predictions(predictions)
+    tail = _check_bootstrap(n_boot, confidence)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for keys, system in predictions.groupby(list(by), sort=False):
+        keys = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
+        if reference not in set(system["protocol"]):
+            raise ConfigError(
+                f"{keys} has no predictions under the reference protocol {reference!r}"
+            )
+        ref_points, ref_draws = _two_level_draws(
+            system[system["protocol"] == reference], n_boot, rng
+        )
+        for protocol, group in system.groupby("protocol", sort=False):
+            if protocol == reference:
+                continue
+            points, draws = _two_level_draws(group, n_boot, rng)
+            for metric in SUMMARY_METRICS:
+                low, high = np.percentile(ref_draws[metric] - draws[metric], [tail, 100 - tail])
+                rows.append(
+                    {
+                        **keys,
+                        "protocol": protocol,
+                        "metric": metric,
+                        "reference_value": ref_points[metric],
+                        "value": points[metric],
+                        "gap": ref_points[metric] - points[metric],
+                        "gap_low": low,
+                        "gap_high": high,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def recall_by_protocol(
+    predictions: pd.DataFrame, by: Sequence[str] = ("model", "protocol")
+) -> pd.DataFrame:
+    """Recall of every genre per group, over the test rows of all seeds pooled.
+
+    Notebook: 09_honest_evaluation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: the ``by`` columns, ``genre``, ``recall`` (fraction; NaN for a genre
+        with no test row), ``n_test_rows``.
+    """
+    _check_predictions(predictions)
+    hit = predictions["true"] == predictions["predicted"]
+    frame = predictions.assign(genre=np.asarray(GENRES, dtype=object)[predictions["true"]], hit=hit)
+    table = (
+        frame.groupby([*by, "genre"], sort=False)["hit"]
+        .agg(recall="mean", n_test_rows="size")
+        .reset_index()
+    )
+    full = (
+        frame[list(by)]
+        .drop_duplicates()
+        .merge(pd.DataFrame({"genre": list(GENRES)}), how="cross")
+        .merge(table, on=[*by, "genre"], how="left")
+    )
+    full["n_test_rows"] = full["n_test_rows"].fillna(0).astype(int)
+    return full
