@@ -427,6 +427,63 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     predict.set_defaults(handler=_predict_run)
 
 
+def _protocols_run(args: argparse.Namespace) -> int:
+    from genrelib.config import get_profile
+    from genrelib.data.gtzan import index_gtzan
+    from genrelib.data.resolve import resolve_data_dir
+    from genrelib.features import compute_features, read_feature_table
+    from genrelib.protocols import baseline_predictions, protocol_gap, protocol_summary
+
+    artists = None
+    if args.features_csv is not None:
+        table = read_feature_table(args.features_csv)
+    else:
+        root = resolve_data_dir(get_profile(args.profile), args.data_dir)
+        table = compute_features(root, chunk_seconds=args.chunk_seconds, n_jobs=args.jobs)
+        artists = index_gtzan(root, with_duration=False)
+    predictions = baseline_predictions(
+        table, args.protocol, range(args.seeds), args.models, artists, args.jobs
+    )
+    summary = protocol_summary(predictions)
+    print(f"{len(table)} rows, seeds 0-{args.seeds - 1}; 95 % intervals over seeds and test tracks")
+    print(summary.set_index(["model", "protocol"]).round(3).to_string())
+    if "paper" in args.protocol and len(args.protocol) > 1:
+        print("\ndrop from the random split (paper), fractions:")
+        print(protocol_gap(predictions).round(3).to_string(index=False))
+    return 0
+
+
+def _add_protocols_commands(subparsers: argparse._SubParsersAction) -> None:
+    from genrelib.baselines import MODEL_NAMES
+    from genrelib.data.splits import PROTOCOLS
+    from genrelib.protocols import DEFAULT_BASELINES
+
+    protocols = subparsers.add_parser(
+        "protocols",
+        help="baselines under several split protocols: accuracy, macro F1, intervals, gaps",
+    )
+    source = protocols.add_mutually_exclusive_group()
+    source.add_argument(
+        "--features-csv", help="Kaggle-style feature table (e.g. features_30_sec.csv)"
+    )
+    source.add_argument("--data-dir", help="GTZAN folder to compute features from")
+    protocols.add_argument(
+        "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: synthetic data"
+    )
+    protocols.add_argument(
+        "--chunk-seconds", type=float, default=None, help="feature rows per chunk (with audio)"
+    )
+    protocols.add_argument(
+        "--protocol", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS), help="split protocols"
+    )
+    protocols.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
+    protocols.add_argument(
+        "--models", nargs="+", choices=MODEL_NAMES, default=list(DEFAULT_BASELINES)
+    )
+    protocols.add_argument("--jobs", type=int, default=1, help="parallel jobs")
+    protocols.set_defaults(handler=_protocols_run)
+
+
 _COMMAND_GROUPS = (
     _add_book_commands,
     _add_data_commands,
@@ -434,6 +491,7 @@ _COMMAND_GROUPS = (
     _add_baselines_commands,
     _add_train_commands,
     _add_predict_commands,
+    _add_protocols_commands,
 )
 
 

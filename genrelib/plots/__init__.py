@@ -13,5 +13,10 @@ from genrelib.plots.baselines import (  # noqa: F401
 )
 from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci  # noqa: F401
 from genrelib.plots.explore import plot_clip, plot_genre_timeline  # noqa: F401
+from genrelib.plots.honest import (  # noqa: F401
+    plot_gap_intervals,
+    plot_protocol_intervals,
+    plot_recall_by_protocol,
+)
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence  # noqa: F401
 from genrelib.plots.training import plot_training_curves  # noqa: F401
