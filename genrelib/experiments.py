@@ -52,6 +52,10 @@ RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
+SMOKE_TRACKS_PER_GENRE = 3
+"""Tracks per genre a chapter uses in the smoke profile (see :func:`chapter_inputs`)."""
+SMOKE_CHUNKS_PER_TRACK = 3
+"""Chunks per track a chapter uses in the smoke profile (see :func:`chapter_inputs`)."""
 
 _SETUP_IGNORED = ("device", "amp", "num_workers", "max_epochs")
 """Training settings left out of the run key: the device ones do not change what a run means
@@ -262,6 +266,54 @@ def _metrics(evaluation: Evaluation, split: str) -> dict:
     return row
 
 
+def _evaluation_sample(train_set: SpectrogramSet, max_chunks: int | None, seed: int):
+    """The training chunks scored after training: all, or ``max_chunks`` drawn at random.
+
+    A profile that caps the chunks of an epoch (smoke) scores the same number, so
+    evaluation does not cost more than training.
+    """
+    if max_chunks is None or len(train_set) <= max_chunks:
+        return train_set
+    picked = np.random.default_rng(seed).choice(len(train_set), size=max_chunks, replace=False)
+    return train_set.subset(np.sort(picked))
+
+
+def chapter_inputs(
+    tracks: pd.DataFrame, profile: Profile, chunk_seconds: float | None = None
+) -> tuple[pd.DataFrame, Profile]:
+    """The tracks and profile a training chapter runs with.
+
+    Unchanged, except in the smoke profile, which keeps the first
+    :data:`SMOKE_TRACKS_PER_GENRE` tracks of each genre (the fewest the track protocol
+    splits into train, valid and test) and only the first :data:`SMOKE_CHUNKS_PER_TRACK`
+    chunks of each track, so that a chapter trains and evaluates in about a minute on
+    two CPU cores.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Parameters
+    ----------
+    tracks : pd.DataFrame
+        Track table (:func:`genrelib.data.index_gtzan`).
+    profile : Profile
+        The chapter's profile.
+    chunk_seconds : float or None
+        Chunk length of the chapter (``None``: the profile's).
+
+    Returns
+    -------
+    tracks : pd.DataFrame
+    profile : Profile
+        In smoke, with ``track_seconds`` cut to ``SMOKE_CHUNKS_PER_TRACK`` chunks.
+    """
+    if profile.name != "smoke":
+        return tracks.reset_index(drop=True), profile
+    seconds = profile.chunk_seconds if chunk_seconds is None else float(chunk_seconds)
+    track_seconds = min(profile.track_seconds, SMOKE_CHUNKS_PER_TRACK * seconds)
+    kept = tracks.groupby("genre", sort=False).head(SMOKE_TRACKS_PER_GENRE)
+    return kept.reset_index(drop=True), profile.with_overrides(track_seconds=track_seconds)
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return str(path.resolve().relative_to(root.resolve()))
@@ -352,6 +404,7 @@ def run_experiment(
         ``{split}_chunk_accuracy``, ``{split}_chunk_f1_micro``, ``{split}_chunk_f1_macro``,
         ``{split}_track_accuracy``, ... (track level: mean chunk probabilities), with
         ``_low``/``_high`` 95 % bootstrap bounds over tracks for accuracy and macro F1,
+        ``n_train_eval_chunks`` (training chunks scored: at most ``max_train_chunks``),
         ``epochs_run``, ``best_epoch``, ``stopped_early``, ``train_seconds``,
         ``seconds_per_epoch``, ``device``, ``genrelib_version``, ``finished_at``.
 
@@ -413,6 +466,9 @@ def run_experiment(
         row[f"n_{name}_chunks"] = len(subset)
         row[f"n_{name}_tracks"] = int(subset.chunks["track_id"].nunique())
     for name, subset in sets.items():
+        if name == "train":
+            subset = _evaluation_sample(subset, config.max_train_chunks, experiment.seed)
+            row["n_train_eval_chunks"] = len(subset)
         probabilities = predict_proba(
             model, subset, batch_size=2 * config.batch_size, device=result.device, progress=progress
         )
@@ -462,6 +518,52 @@ def collect_results(results_root: str | Path) -> pd.DataFrame:
         row["run_dir"] = str(path.parent.resolve())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def results_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Readable summary of :func:`collect_results` rows: one line per run, percentages.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns: run, profile, data, protocol, chunk (s), train/valid/test chunk F1
+        (micro, %), test macro F1 (%), test track accuracy (%) with its 95 % interval,
+        epochs, best epoch, s/epoch, device.
+    """
+    if results.empty:
+        return pd.DataFrame()
+
+    def percent(column: str) -> pd.Series:
+        return (100 * results[column]).round(1)
+
+    interval = (
+        "["
+        + percent("test_track_accuracy_low").astype(str)
+        + ", "
+        + percent("test_track_accuracy_high").astype(str)
+        + "]"
+    )
+    return pd.DataFrame(
+        {
+            "run": results["name"],
+            "profile": results["profile"],
+            "data": results["data"] + " (" + results["n_test_tracks"].astype(str) + " test tracks)",
+            "protocol": results["protocol"],
+            "chunk (s)": results["chunk_seconds"],
+            "train F1 (%)": percent("train_chunk_f1_micro"),
+            "valid F1 (%)": percent("valid_chunk_f1_micro"),
+            "test F1 (%)": percent("test_chunk_f1_micro"),
+            "test macro F1 (%)": percent("test_chunk_f1_macro"),
+            "test track acc. (%)": percent("test_track_accuracy"),
+            "95 % CI": interval,
+            "epochs": results["epochs_run"],
+            "best epoch": results["best_epoch"],
+            "s/epoch": results["seconds_per_epoch"].round(1),
+            "device": results["device"],
+        }
+    )
 
 
 def load_history(run_dir: str | Path) -> pd.DataFrame:

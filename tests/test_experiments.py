@@ -11,11 +11,12 @@ import pytest
 from deep_data import tiny_profile, tiny_tracks
 
 import genrelib.experiments as experiments
-from genrelib.config import GENRES, MelConfig
+from genrelib.config import GENRES, MelConfig, get_profile
 from genrelib.data import load_fault_filtered_split
 from genrelib.errors import ConfigError
 from genrelib.experiments import (
     Experiment,
+    chapter_inputs,
     collect_results,
     evaluate_checkpoint,
     load_history,
@@ -85,6 +86,7 @@ def test_result_row_counts_and_metrics(finished, tracks: pd.DataFrame) -> None:
             assert row[f"{split}_{level}_f1_micro"] == pytest.approx(
                 row[f"{split}_{level}_accuracy"]
             )
+    assert row["n_train_eval_chunks"] == PROFILE.max_train_chunks  # capped like an epoch
     assert row["epochs_run"] == 1 and row["best_epoch"] == 1
     assert row["seconds_per_epoch"] > 0 and row["train_seconds"] == pytest.approx(
         row["seconds_per_epoch"]
@@ -200,3 +202,13 @@ def test_fault_filtered_without_training_tracks_is_a_clear_error(
         ConfigError, match="fault-filtered.*leaves no chunk in the train.*synthetic"
     ):
         run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+
+
+def test_chapter_inputs_shrink_only_the_smoke_profile(gtzan_mini: Path) -> None:
+    tracks = tiny_tracks(gtzan_mini, tracks_per_genre=5)
+    kept, smoke = chapter_inputs(tracks, get_profile("smoke"))
+    assert len(kept) == 30 and kept.groupby("genre").size().eq(3).all()
+    assert smoke.chunk_config().chunks_per_track == 3 and smoke.name == "smoke"
+    assert chapter_inputs(tracks, get_profile("smoke"), 10.0)[1].track_seconds == 30.0
+    same, cpu = chapter_inputs(tracks, get_profile("cpu"))
+    assert len(same) == 50 and cpu == get_profile("cpu")
