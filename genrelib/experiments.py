@@ -153,7 +153,8 @@ class Experiment:
     def name(self) -> str:
         """Readable name, e.g. ``base_crnn-3s-track-seed0`` (``+faithful=True`` for options)."""
         text = f"{self.model}-{self.chunk_seconds:g}s-{self.protocol}-seed{self.seed}"
-        return text + "".join(f"+{key}={value}" for key, value in self.model_options)
+        shown = [(k, v) for k, v in self.model_options if k != "weights_path"]
+        return text + "".join(f"+{key}={value}" for key, value in shown)
 
     def to_dict(self) -> dict:
         """Plain-data description (JSON-serialisable)."""
@@ -167,9 +168,14 @@ class Experiment:
         }
 
     def key(self) -> str:
-        """Readable name plus a stable short hash of every field, safe as a folder name."""
+        """Readable name plus a stable short hash of every field, safe as a folder name.
+
+        A ``weights_path`` option says where the weights file lies on this machine, not
+        what the model is, so it is left out: a run keeps its key on another machine.
+        """
         payload = self.to_dict()
         payload["mel"] = self.mel.key()
+        payload["model_options"].pop("weights_path", None)
         readable = f"{self.model}-{self.chunk_seconds:g}s-{self.protocol}-seed{self.seed}"
         return f"{readable}-{_stable_key(payload)[:8]}"
 

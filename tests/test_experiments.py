@@ -58,6 +58,9 @@ def test_experiment_is_hashable_validated_and_keyed() -> None:
         Experiment("base_crnn", 3, "track", 0, {"gru_units": 16}, MelConfig.paper()),
     ]
     assert len({a.key(), *(e.key() for e in changed)}) == 4
+    resnet = Experiment("resnet18", 1, "paper", 0, {"pretrained": True})
+    here = Experiment("resnet18", 1, "paper", 0, {"pretrained": True, "weights_path": "/a/r.pth"})
+    assert here.key() == resnet.key() and here.name == resnet.name  # where, not what
     with pytest.raises(ConfigError, match="unknown model"):
         Experiment("vgg")
     with pytest.raises(ConfigError, match="unknown protocol"):
