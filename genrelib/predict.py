@@ -24,6 +24,7 @@ Notebook: 08_external_songs.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -33,13 +34,28 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import soundfile
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from genrelib.audio import chunk_song, load_audio, log_mel
-from genrelib.config import ChunkConfig, MelConfig
-from genrelib.errors import AudioDecodeError, CheckpointError, ConfigError, TrackTooShortError
+from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig, Profile
+from genrelib.data import AUDIO_EXTENSIONS, synthesize_clip
+from genrelib.errors import (
+    AudioDecodeError,
+    CheckpointError,
+    ConfigError,
+    DatasetNotFoundError,
+    TrackTooShortError,
+)
+from genrelib.experiments import (
+    Experiment,
+    chapter_inputs,
+    collect_results,
+    data_fingerprint,
+    run_experiment,
+)
 from genrelib.training import load_checkpoint, resolve_device
 
 MIN_PAD_FRACTION = 0.5
@@ -47,6 +63,9 @@ MIN_PAD_FRACTION = 0.5
 
 SHORT_POLICIES: tuple[str, ...] = ("pad", "error")
 """Values of the ``short`` parameter."""
+
+SONG_EXTENSIONS: tuple[str, ...] = (*AUDIO_EXTENSIONS, ".aiff", ".aif", ".m4a", ".aac", ".opus")
+"""File extensions :func:`list_songs` picks up (m4a/aac/opus need FFmpeg to decode)."""
 
 SONG_ERRORS: tuple[type[Exception], ...] = (AudioDecodeError, TrackTooShortError)
 """Per-song errors that :func:`predict_songs` reports and steps over."""
@@ -554,3 +573,115 @@ def song_excerpt(
     first = (len(y) - size) // 2 if start is None else int(round(start * sample_rate))
     first = min(max(first, 0), max(len(y) - size, 0))
     return y[first : first + size]
+
+
+def list_songs(folder: str | Path) -> list[Path]:
+    """Audio files directly inside ``folder`` (by extension), sorted by name.
+
+    Notebook: 08_external_songs.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        If ``folder`` is not a folder or holds no audio file.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetNotFoundError(f"{folder}: not a folder; pass the folder holding your songs")
+    songs = sorted(p for p in folder.iterdir() if p.suffix.lower() in SONG_EXTENSIONS)
+    if not songs:
+        raise DatasetNotFoundError(
+            f"{folder}: no audio file ({', '.join(SONG_EXTENSIONS)}); add songs or pass "
+            "another folder"
+        )
+    return songs
+
+
+def write_synthetic_song(
+    path: str | Path,
+    genres: Sequence[str] = ("classical", "metal"),
+    seconds_each: float = 15.0,
+    seed: int = 0,
+) -> Path:
+    """Write a SYNTHETIC "song" whose genre changes: one synthetic clip per genre, back to back.
+
+    Used when no real song is at hand, and to check that a timeline follows a change.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    path : str or Path
+        WAV file to write (22,050 Hz mono, 16-bit), atomically.
+    genres : sequence of str
+        Genres of the successive parts (names from :data:`genrelib.config.GENRES`).
+    seconds_each : float
+        Length of each part, in seconds.
+    seed : int
+        Seed of the synthetic clips.
+
+    Returns
+    -------
+    Path
+    """
+    unknown = [g for g in genres if g not in GENRES]
+    if unknown or not genres:
+        raise ConfigError(f"write_synthetic_song: genres must be among {GENRES}, got {genres!r}")
+    if not seconds_each > 0:
+        raise ConfigError(f"write_synthetic_song: seconds_each must be > 0, got {seconds_each!r}")
+    y = np.concatenate(
+        [synthesize_clip(g, k, seconds_each, seed=seed) for k, g in enumerate(genres)]
+    )
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    soundfile.write(temporary, y, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    os.replace(temporary, path)
+    return path
+
+
+def chapter_checkpoint(
+    profile: Profile,
+    tracks: pd.DataFrame,
+    results_root: str | Path,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[Path, dict]:
+    """The base CRNN of chapter 04 for ``profile`` and ``tracks``: found in the results, or trained.
+
+    The tracks and profile are first narrowed as chapter 04 does
+    (:func:`genrelib.experiments.chapter_inputs`: in smoke, a few tracks and chunks). A
+    finished run under ``results_root`` qualifies when it is a base CRNN (no options) on
+    the profile's chunk length and mel config, split by track, trained on exactly those
+    tracks (same data fingerprint); among several, the one with ``seed`` wins, else the
+    best validation accuracy. Without one, :func:`genrelib.experiments.run_experiment`
+    trains it, as chapter 04 would.
+
+    Notebook: 08_external_songs.
+
+    Returns
+    -------
+    checkpoint : Path
+        Its ``best.pt``.
+    row : dict
+        Its result row (test accuracy, epochs, data, ...).
+    """
+    results_root = Path(results_root)
+    tracks, profile = chapter_inputs(tracks, profile)  # as chapter 04 (smoke: a tiny subset)
+    runs = collect_results(results_root)
+    if not runs.empty:
+        fits = runs[
+            (runs["model"] == "base_crnn")
+            & (runs["model_options"] == "{}")
+            & np.isclose(runs["chunk_seconds"], profile.chunk_seconds)
+            & (runs["protocol"] == "track")
+            & (runs["mel"] == profile.mel.name)
+            & (runs["hop_length"] == profile.mel.hop_length)
+            & (runs["data_fingerprint"] == data_fingerprint(tracks))
+        ]
+        if not fits.empty:
+            fits = fits.assign(same_seed=fits["seed"] == seed)
+            row = fits.sort_values(["same_seed", "valid_chunk_accuracy"]).iloc[-1].to_dict()
+            return Path(row["run_dir"]) / "best.pt", row
+    experiment = Experiment.from_profile(profile, "base_crnn", "track", seed=seed)
+    row = run_experiment(experiment, tracks, profile, results_root, progress=progress)
+    return results_root / row["run_dir"] / "best.pt", row

@@ -10,26 +10,34 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile
-from deep_data import CHUNKS, MEL, spectrogram_set, train_valid
+from deep_data import CHUNKS, MEL, spectrogram_set, tiny_profile, tiny_tracks, train_valid
 
 import genrelib.predict as predict_module
 from genrelib.audio import audio_info, load_audio
 from genrelib.cli import main
 from genrelib.config import GENRES, SAMPLE_RATE
-from genrelib.data import index_gtzan
-from genrelib.errors import CheckpointError, ConfigError, TrackTooShortError
+from genrelib.data import index_gtzan, synthesize_clip
+from genrelib.errors import (
+    CheckpointError,
+    ConfigError,
+    DatasetNotFoundError,
+    TrackTooShortError,
+)
 from genrelib.evaluation import predict_proba
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence
 from genrelib.predict import (
     MIN_PAD_FRACTION,
     PredictionFailure,
     SongPrediction,
+    chapter_checkpoint,
     expected_genre,
+    list_songs,
     load_model,
     predict_song,
     predict_songs,
     prediction_table,
     song_excerpt,
+    write_synthetic_song,
 )
 from genrelib.training import TrainConfig, train
 
@@ -256,3 +264,55 @@ def test_table_expected_genres_excerpts_and_figures(
     table["group"] = ["in", "out"]
     ax = plot_song_confidence(table)
     assert len(ax.texts) == 1 and ax.get_xlabel().endswith("(bits)")
+
+
+def test_song_folders_and_the_synthetic_song(tmp_path: Path) -> None:
+    song = write_synthetic_song(tmp_path / "demo.wav", ("classical", "metal"), 2.0, seed=3)
+    y = load_audio(song)
+    assert len(y) == 4 * SAMPLE_RATE
+    np.testing.assert_allclose(
+        y[: 2 * SAMPLE_RATE], synthesize_clip("classical", 0, 2.0, seed=3), atol=1 / 32768
+    )
+    np.testing.assert_allclose(
+        y[2 * SAMPLE_RATE :], synthesize_clip("metal", 1, 2.0, seed=3), atol=1 / 32768
+    )
+    (tmp_path / "notes.txt").write_text("not a song")
+    (tmp_path / "B.FLAC").write_bytes(b"")
+    assert [p.name for p in list_songs(tmp_path)] == ["B.FLAC", "demo.wav"]
+    with pytest.raises(DatasetNotFoundError, match="no audio file"):
+        list_songs(_empty(tmp_path))
+    with pytest.raises(DatasetNotFoundError, match="not a folder"):
+        list_songs(tmp_path / "nowhere")
+    with pytest.raises(ConfigError):
+        write_synthetic_song(tmp_path / "x.wav", ("polka",))
+
+
+def _empty(parent: Path) -> Path:
+    folder = parent / "empty"
+    folder.mkdir()
+    return folder
+
+
+def test_chapter_checkpoint_reuses_chapter_04s_run(
+    gtzan_mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile, tracks = tiny_profile(), tiny_tracks(gtzan_mini)
+    calls = []
+    real_run = predict_module.run_experiment
+    monkeypatch.setattr(
+        predict_module, "run_experiment", lambda *a, **k: calls.append(a) or real_run(*a, **k)
+    )
+    path, row = chapter_checkpoint(profile, tracks, tmp_path, progress=False)
+    assert len(calls) == 1 and path.is_file() and row["model"] == "base_crnn"
+    assert load_model(path, "cpu")[1]["chunk_config"]["chunk_seconds"] == profile.chunk_seconds
+
+    again, stored = chapter_checkpoint(profile, tracks, tmp_path, progress=False)
+    assert len(calls) == 1, "a finished run is found, not retrained"
+    assert again.resolve() == path.resolve() and stored["key"] == row["key"]
+
+    other = tracks.drop(index=0)  # other data: chapter 04's run does not apply
+    monkeypatch.setattr(
+        predict_module, "run_experiment", lambda *a, **k: calls.append(a) or {"run_dir": "new"}
+    )
+    fresh, _ = chapter_checkpoint(profile, other, tmp_path, progress=False)
+    assert len(calls) == 2 and fresh == tmp_path / "new" / "best.pt"

@@ -64,7 +64,11 @@ def plot_probability_timelines(
     columns = 1 if n == 1 else 2
     rows = -(-n // columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(5.2 * columns, 1.9 * rows + 0.9), squeeze=False, sharey=True
+        rows,
+        columns,
+        figsize=(5.2 * columns if n > 1 else 9, 1.9 * rows + 0.9),
+        squeeze=False,
+        sharey=True,
     )
     for ax, prediction, label in zip(axes.flat, predictions, labels, strict=False):
         step = prediction.chunk_starts[1] if prediction.n_chunks > 1 else prediction.chunk_seconds
