@@ -528,3 +528,32 @@ def paper_comparison(summary: pd.DataFrame, table: str = "30s") -> pd.DataFrame:
     )
     result["difference"] = result["ours_f1"] - result["paper_f1"]
     return result
+
+
+def table_iv(summary: pd.DataFrame, table: str = "30s") -> pd.DataFrame:
+    """The paper's Table IV cells beside ours, one column per split protocol.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summarise` (``by=("model", "protocol")``).
+    table : {"30s", "3s"}
+        Which column of the paper's table to show.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: model labels. Columns: the paper's F1 (random split, %), then
+        ``"ours, <protocol> split"`` as ``"mean ± std"`` strings (micro F1 %, over seeds).
+    """
+    wide = paper_comparison(summary, table=table)
+    cells = wide.assign(
+        ours=wide["ours_f1"].map("{:.1f}".format) + " ± " + wide["ours_std"].map("{:.1f}".format)
+    )
+    protocols = list(dict.fromkeys(summary["protocol"]))
+    out = cells.pivot(index="label", columns="protocol", values="ours")[protocols]
+    out = out.rename(columns=lambda name: f"ours, {name} split")
+    out.insert(0, "paper's F1 (random split)", cells.groupby("label")["paper_f1"].first())
+    return out.reindex([MODEL_LABELS[model] for model in summary["model"].unique()])

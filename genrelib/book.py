@@ -107,11 +107,16 @@ def toc_files(root: Path) -> list[Path]:
 
 
 def toc_notebooks(root: Path) -> list[Path]:
-    """Return the notebooks listed in ``_toc.yml``, in reading order.
+    """Return the notebooks listed in ``_toc.yml``, in execution order.
+
+    That is reading order, except that the root page (the intro) comes last when it is a
+    notebook: it summarises the results the chapters record.
 
     Notebook: used by ``genrelib book run``.
     """
-    return [path for path in toc_files(root) if path.suffix == ".ipynb"]
+    files = toc_files(root)
+    ordered = files[1:] + files[:1]
+    return [path for path in ordered if path.suffix == ".ipynb"]
 
 
 def _declared_parameters(notebook: Path) -> set[str]:
@@ -214,6 +219,7 @@ def run_notebooks(
 
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+HIDING_TAGS = {"remove-cell", "remove-input"}
 
 
 def prepare_for_web(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -223,16 +229,20 @@ def prepare_for_web(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     (and their text fallback shows the bar at 0 %), so widget outputs and the widget
     state are dropped. Papermill's injected-parameters cell states the values the page
     was run with; the original parameters cell (the defaults) is then hidden so the
-    reader sees one set of parameters.
+    reader sees one set of parameters (and the injected cell is hidden too where the
+    original was).
 
     Notebook: used by ``genrelib book build``.
     """
     tags_of = [cell.metadata.get("tags", []) for cell in notebook.cells]
     injected = any("injected-parameters" in tags for tags in tags_of)
+    hidden = {tag for tags in tags_of if "parameters" in tags for tag in tags} & HIDING_TAGS
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if injected and "parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
+        if "injected-parameters" in tags:
+            cell.metadata["tags"] = [*tags, *sorted(hidden)]
         if cell.cell_type == "code":
             cell.outputs = [out for out in cell.outputs if WIDGET_MIME not in out.get("data", {})]
     notebook.metadata.pop("widgets", None)

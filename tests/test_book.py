@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from genrelib.book import WIDGET_MIME, prepare_for_web, project_dir, toc_files
+from genrelib.book import WIDGET_MIME, prepare_for_web, project_dir, toc_files, toc_notebooks
 from genrelib.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,9 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_toc_lists_intro_then_chapters_in_order() -> None:
     files = toc_files(ROOT)
-    assert files[0].name == "intro.md"
-    chapters = [path.name for path in files if path.suffix == ".ipynb"]
+    assert files[0].name == "intro.ipynb"
+    chapters = [path.name for path in files[1:]]
     assert chapters == sorted(chapters) and chapters[0].startswith("01_")
+
+
+def test_intro_is_executed_last_because_it_summarises_the_chapters() -> None:
+    order = [path.name for path in toc_notebooks(ROOT)]
+    assert order[-1] == "intro.ipynb" and order[0].startswith("01_")
 
 
 def test_project_dir_found_from_a_subfolder() -> None:

@@ -1,0 +1,167 @@
+"""The book-wide results table: each chapter records its headline numbers, the intro shows them.
+
+A chapter calls :func:`record_headline` for each result a reader should see first (our
+number, its confidence interval, the paper's number when the paper has one, the data and
+the protocol). Rows live in ``results/<profile>/headlines.csv``, one per (chapter, result,
+protocol), replaced when the chapter runs again; the intro, executed last, reads them with
+:func:`read_headlines`. So the table always shows what this run computed, never a pasted
+figure.
+
+Notebook: intro (the table), and every chapter that records a headline.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from genrelib.book import results_dir
+from genrelib.errors import ConfigError
+
+HEADLINES_FILE = "headlines.csv"
+COLUMNS = (
+    "chapter",
+    "result",
+    "ours",
+    "low",
+    "high",
+    "paper",
+    "unit",
+    "data",
+    "protocol",
+)
+
+
+def _write_atomic(table: pd.DataFrame, target: Path) -> None:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    os.close(handle)
+    try:
+        table.to_csv(temporary, index=False)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def record_headline(
+    chapter: str,
+    result: str,
+    ours: float,
+    profile: str,
+    *,
+    low: float = math.nan,
+    high: float = math.nan,
+    paper: float = math.nan,
+    unit: str = "%",
+    data: str = "",
+    protocol: str = "",
+    results: str | Path | None = None,
+) -> pd.DataFrame:
+    """Record (or replace) one headline result of a chapter under one protocol.
+
+    Notebook: 03_baselines to 10_reproducibility.
+
+    Parameters
+    ----------
+    chapter : str
+        Chapter file stem, e.g. ``"03_baselines"``.
+    result : str
+        What was measured, e.g. ``"tuned SVM, 30-s features, test accuracy"``.
+    ours : float
+        Our value, in ``unit``.
+    profile : str
+        Profile of the run (results of different profiles never mix).
+    low, high : float
+        Confidence interval of ``ours`` (NaN when there is none).
+    paper : float
+        The paper's value for the same cell (NaN when the paper has none).
+    unit : str
+        Unit of ``ours``, ``low``, ``high`` and ``paper``.
+    data : str
+        Which data the number comes from (say "synthetic" when it is).
+    protocol : str
+        Split protocol (``paper``, ``track``, ``artist``, ``fault-filtered``).
+    results : str or Path, optional
+        Results folder (default ``results/<profile>`` of the project).
+
+    Returns
+    -------
+    pandas.DataFrame
+        All headlines of this profile after the update.
+    """
+    if not chapter or not result:
+        raise ConfigError("record_headline needs a chapter and a result name")
+    if not math.isfinite(float(ours)):
+        raise ConfigError(f"record_headline: {chapter} / {result}: value {ours!r} is not finite")
+    target = results_dir(profile, results) / HEADLINES_FILE
+    row = {
+        "chapter": chapter,
+        "result": result,
+        "ours": float(ours),
+        "low": float(low),
+        "high": float(high),
+        "paper": float(paper),
+        "unit": unit,
+        "data": data,
+        "protocol": protocol,
+    }
+    table = read_headlines(profile, results)
+    same = (table["chapter"] == chapter) & (table["result"] == result)
+    keep = ~(same & (table["protocol"].fillna("") == protocol))
+    table = pd.concat([table[keep], pd.DataFrame([row])], ignore_index=True)
+    table = table.sort_values(["chapter"], kind="stable", ignore_index=True)
+    _write_atomic(table, target)
+    return table
+
+
+def read_headlines(profile: str, results: str | Path | None = None) -> pd.DataFrame:
+    """All recorded headlines of a profile (an empty table when none were recorded).
+
+    Notebook: intro.
+    """
+    target = results_dir(profile, results) / HEADLINES_FILE
+    if not target.is_file():
+        return pd.DataFrame(columns=list(COLUMNS))
+    return pd.read_csv(target, keep_default_na=True)[list(COLUMNS)]
+
+
+def headline_table(headlines: pd.DataFrame) -> pd.DataFrame:
+    """Readable version of the headlines: ours with its interval beside the paper's value.
+
+    Notebook: intro.
+
+    Parameters
+    ----------
+    headlines : pandas.DataFrame
+        Output of :func:`read_headlines`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``chapter``, ``result``, ``ours``, ``paper``, ``data``, ``protocol``
+        (numbers formatted with their unit; "-" where the paper has no such cell).
+    """
+
+    def number(value: float, unit: str) -> str:
+        return "-" if pd.isna(value) else f"{value:.1f}{'' if unit == '%' else ' '}{unit}"
+
+    rows = []
+    for row in headlines.itertuples(index=False):
+        ours = number(row.ours, row.unit)
+        if not pd.isna(row.low) and not pd.isna(row.high):
+            ours += f" [{row.low:.1f}, {row.high:.1f}]"
+        rows.append(
+            {
+                "chapter": row.chapter,
+                "result": row.result,
+                "ours [95% CI]": ours,
+                "paper": number(row.paper, row.unit),
+                "data": row.data,
+                "protocol": row.protocol,
+            }
+        )
+    return pd.DataFrame(rows)

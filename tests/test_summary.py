@@ -1,0 +1,43 @@
+"""The book-wide results table: chapters record headlines, the intro reads them."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from genrelib.errors import ConfigError
+from genrelib.summary import headline_table, read_headlines, record_headline
+
+
+def test_headlines_are_replaced_per_chapter_result_and_protocol(tmp_path: Path) -> None:
+    record_headline("03_baselines", "SVM F1", 70.0, "smoke", protocol="paper", results=tmp_path)
+    record_headline(
+        "03_baselines", "SVM F1", 48.0, "smoke", protocol="fault-filtered", results=tmp_path
+    )
+    record_headline(
+        "03_baselines",
+        "SVM F1",
+        72.5,
+        "smoke",
+        low=70,
+        high=75,
+        paper=78.03,
+        protocol="paper",
+        results=tmp_path,
+    )
+    table = read_headlines("smoke", tmp_path)
+    assert len(table) == 2
+    paper_row = table[table["protocol"] == "paper"].iloc[0]
+    assert paper_row["ours"] == 72.5 and paper_row["paper"] == 78.03
+    shown = headline_table(table)
+    assert "72.5% [70.0, 75.0]" in set(shown["ours [95% CI]"])
+    assert "-" in set(shown["paper"])  # the fault-filtered cell has no paper value
+    assert not list(tmp_path.glob(".headlines.csv.*"))  # no temporary file left behind
+
+
+def test_empty_and_invalid_headlines(tmp_path: Path) -> None:
+    assert read_headlines("cpu", tmp_path).empty
+    with pytest.raises(ConfigError, match="not finite"):
+        record_headline("04_base_crnn", "accuracy", math.nan, "cpu", results=tmp_path)
