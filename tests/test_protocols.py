@@ -96,6 +96,15 @@ def test_interval_includes_the_spread_over_seeds() -> None:
     assert alone["accuracy_low"] == alone["accuracy_high"] == 1.0
 
 
+def test_macro_f1_interval_ignores_genres_a_resample_misses() -> None:
+    # one correct test track per genre: every resample misses genres, yet stays perfect
+    ids = [f"{genre}.00000" for genre in GENRES]
+    perfect = pd.DataFrame({"model": "m", "protocol": "track", "seed": 0, "track_id": ids})
+    perfect = perfect.assign(true=range(len(GENRES)), predicted=range(len(GENRES)))
+    row = protocol_summary(perfect, n_boot=300).iloc[0]
+    assert row["f1_macro"] == row["f1_macro_low"] == row["f1_macro_high"] == 1.0
+
+
 def test_gap_random_split_over_fault_filtered(knn: pd.DataFrame) -> None:
     gap = protocol_gap(knn, n_boot=400)
     summary = protocol_summary(knn, n_boot=10).set_index("protocol")
