@@ -45,7 +45,7 @@ def plot_protocol_intervals(
             rows = summary[summary["model"] == model].set_index("protocol").reindex(protocols)
             x = np.arange(len(protocols)) + offset
             value = 100 * rows[metric].to_numpy()
-            error = 100 * np.abs(rows[[f"{metric}_low", f"{metric}_high"]].to_numpy().T - value)
+            error = np.abs(100 * rows[[f"{metric}_low", f"{metric}_high"]].to_numpy().T - value)
             ax.errorbar(x, value, yerr=error, fmt="o", color=colour, capsize=3, label=_label(model))
         ax.set_xticks(np.arange(len(protocols)), protocols)
         ax.set(xlabel="split protocol", ylabel=_METRIC_LABELS[metric], ylim=(0, 100))
@@ -83,7 +83,7 @@ def plot_gap_intervals(
         rows = data[data["protocol"] == protocol].set_index("label").reindex(order)
         y = np.arange(len(order)) - 0.4 + height * (k + 0.5)
         value = 100 * rows["gap"].to_numpy()
-        error = 100 * np.abs(rows[["gap_low", "gap_high"]].to_numpy().T - value)
+        error = np.abs(100 * rows[["gap_low", "gap_high"]].to_numpy().T - value)
         ax.barh(y, value, height=height, color=colour, label=protocol)
         ax.errorbar(value, y, xerr=error, fmt="none", color="k", capsize=2, lw=1)
     ax.axvline(0, color="grey", lw=0.8)
@@ -91,7 +91,7 @@ def plot_gap_intervals(
     ax.invert_yaxis()
     name = _METRIC_LABELS[metric].replace(" (%)", "")
     ax.set(xlabel=f"{name}: random split minus this split (percentage points)", title=title)
-    ax.legend(title="split protocol", fontsize=8, loc="lower right")
+    ax.legend(title="split protocol", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 
