@@ -19,4 +19,9 @@ from genrelib.plots.honest import (  # noqa: F401
     plot_recall_by_protocol,
 )
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence  # noqa: F401
+from genrelib.plots.split_length import (  # noqa: F401
+    plot_accuracy_vs_length,
+    plot_examples_vs_length,
+    plot_training_time_vs_length,
+)
 from genrelib.plots.training import plot_training_curves  # noqa: F401

@@ -1,0 +1,221 @@
+"""The split-length trade-off (the paper's Table V): one grid of models x chunk lengths.
+
+Every cell of the grid is one :func:`genrelib.experiments.run_experiment` with the same
+tracks, split protocol and seed, so the cells differ only in the model and the chunk
+length. With a track-level protocol (the default, ``"track"``) every chunk length sees
+the same train/valid/test tracks; under the paper's protocol (``"paper"``) chunks are
+split at random, so chunks of one track land on both sides of the split.
+
+Results are tidy: each run keeps its ``result.json``; :func:`table_v` turns the rows into
+Table V's columns (train/validation/test F1, epochs before early stopping) plus the
+track-level accuracy with its bootstrap interval, and :func:`write_table_v` saves them to
+``table_v.csv``, which the chapter reads back.
+
+Notebook: 07_split_length.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from genrelib.config import Profile
+from genrelib.data import PROTOCOLS
+from genrelib.errors import ConfigError
+from genrelib.experiments import Experiment, chapter_inputs, collect_results, run_experiment
+from genrelib.models import MODEL_NAMES
+
+TABLE_V_FILE = "table_v.csv"
+"""Name of the tidy Table V file in a profile's results folder."""
+
+PAPER_BEST = {"model": "resnet18", "chunk_seconds": 1.0, "test_accuracy": 0.935}
+"""The one Table V number used here: the paper's best deep result, ResNet-18 (transfer)
+on 1-s chunks, 93.5 % test accuracy, under its random chunk split."""
+
+TABLE_V_COLUMNS: tuple[str, ...] = (
+    "model",
+    "chunk_seconds",
+    "protocol",
+    "seed",
+    "train_f1",
+    "valid_f1",
+    "test_f1",
+    "test_f1_macro",
+    "test_chunk_accuracy",
+    "test_chunk_accuracy_low",
+    "test_chunk_accuracy_high",
+    "test_track_accuracy",
+    "test_track_accuracy_low",
+    "test_track_accuracy_high",
+    "epochs_run",
+    "best_epoch",
+    "stopped_early",
+    "max_epochs",
+    "n_train_chunks",
+    "n_train_tracks",
+    "n_test_tracks",
+    "chunks_per_epoch",
+    "train_seconds",
+    "seconds_per_epoch",
+    "device",
+    "data",
+    "profile",
+    "key",
+)
+"""Columns of :func:`table_v` (F1 is the chunk-level micro F1, as in chapters 04-06)."""
+
+
+def _check_grid(models: Sequence[str], chunk_lengths: Sequence[float], protocol: str) -> None:
+    unknown = [m for m in models if m not in MODEL_NAMES]
+    if unknown or not models:
+        raise ConfigError(f"models must be a non-empty list from {MODEL_NAMES}, got {models!r}")
+    if not chunk_lengths or any(not float(c) > 0 for c in chunk_lengths):
+        raise ConfigError(f"chunk_lengths must be positive seconds, got {chunk_lengths!r}")
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
+
+
+def run_grid(
+    tracks: pd.DataFrame,
+    profile: Profile,
+    results_root: str | Path,
+    models: Sequence[str] | None = None,
+    chunk_lengths: Sequence[float] | None = None,
+    protocol: str = "track",
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train (or read back) every model on every chunk length; return the grid's result rows.
+
+    Each cell narrows the tracks and profile as every training chapter does
+    (:func:`genrelib.experiments.chapter_inputs`; in smoke: a few tracks per genre and a few
+    chunks per track), then calls :func:`genrelib.experiments.run_experiment`. Finished
+    cells are read back from their ``result.json`` without training.
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    tracks : pd.DataFrame
+        Track table (:func:`genrelib.data.index_gtzan`).
+    profile : Profile
+        Run size (epochs, patience, chunk cap, mel config).
+    results_root : str or Path
+        The profile's results folder (runs go to ``runs/``).
+    models : sequence of str or None
+        Models of the grid (``None``: ``profile.grid_models``).
+    chunk_lengths : sequence of float or None
+        Chunk lengths, in seconds (``None``: ``profile.chunk_grid``).
+    protocol : str
+        Split protocol, the same for every cell (``"track"``; ``"paper"`` as the paper).
+    seed : int
+        Seed of the split and the training, the same for every cell.
+    device : str
+        Training device (not part of a run's key: a GPU run re-renders on a CPU).
+    progress : bool
+        Show a progress bar over the cells (and inside each run).
+
+    Returns
+    -------
+    pd.DataFrame
+        One :func:`run_experiment` row per cell (nested ``setup``/``experiment`` left out),
+        in grid order.
+    """
+    models = list(profile.grid_models if models is None else models)
+    chunk_lengths = [
+        float(c) for c in (profile.chunk_grid if chunk_lengths is None else chunk_lengths)
+    ]
+    _check_grid(models, chunk_lengths, protocol)
+    cells = [(m, c) for m in models for c in chunk_lengths]
+    rows = []
+    for model, seconds in tqdm(cells, desc="Table V grid", unit="run", disable=not progress):
+        cell_tracks, cell_profile = chapter_inputs(tracks, profile, seconds)
+        experiment = Experiment.from_profile(cell_profile, model, protocol, seed, seconds)
+        row = run_experiment(
+            experiment,
+            cell_tracks,
+            cell_profile,
+            results_root,
+            progress=progress,
+            train_overrides={"device": device},
+        )
+        rows.append({k: v for k, v in row.items() if k not in ("setup", "experiment")})
+    return pd.DataFrame(rows)
+
+
+def table_v(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table V's columns from result rows (of :func:`run_grid` or ``collect_results``).
+
+    Notebook: 07_split_length.
+
+    Returns
+    -------
+    pd.DataFrame
+        :data:`TABLE_V_COLUMNS`, sorted by model and decreasing chunk length. Scores are
+        fractions in [0, 1]; ``chunks_per_epoch`` is what one epoch trains on
+        (``min(n_train_chunks, max_train_chunks)``).
+    """
+    if rows.empty:
+        return pd.DataFrame(columns=list(TABLE_V_COLUMNS))
+    table = rows.rename(
+        columns={
+            "train_chunk_f1_micro": "train_f1",
+            "valid_chunk_f1_micro": "valid_f1",
+            "test_chunk_f1_micro": "test_f1",
+            "test_chunk_f1_macro": "test_f1_macro",
+        }
+    ).copy()
+    cap = table["max_train_chunks"].fillna(float("inf"))
+    table["chunks_per_epoch"] = table["n_train_chunks"].where(table["n_train_chunks"] < cap, cap)
+    table["chunks_per_epoch"] = table["chunks_per_epoch"].astype(int)
+    table = table[list(TABLE_V_COLUMNS)]
+    order = table.sort_values(["model", "chunk_seconds"], ascending=[True, False])
+    return order.reset_index(drop=True)
+
+
+def write_table_v(table: pd.DataFrame, results_root: str | Path) -> Path:
+    """Write ``table`` to ``<results_root>/table_v.csv`` atomically; return the path.
+
+    Notebook: 07_split_length.
+    """
+    path = Path(results_root) / TABLE_V_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table.to_csv(temporary, index=False)
+    os.replace(temporary, path)
+    return path
+
+
+def read_table_v(results_root: str | Path) -> pd.DataFrame:
+    """Read ``<results_root>/table_v.csv`` back.
+
+    Notebook: 07_split_length.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing (run the grid first).
+    """
+    path = Path(results_root) / TABLE_V_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist; run the chapter 07 grid (run_grid) first")
+    return pd.read_csv(path)
+
+
+def grid_table(rows: pd.DataFrame, results_root: str | Path) -> pd.DataFrame:
+    """The Table V rows of the grid just run, as stored on disk (``collect_results``).
+
+    Reads every finished run under ``results_root`` and keeps those of ``rows`` (by run
+    key), so the table comes from the tidy files, not from memory.
+
+    Notebook: 07_split_length.
+    """
+    stored = collect_results(results_root)
+    if stored.empty:
+        return table_v(stored)
+    return table_v(stored[stored["key"].isin(rows["key"])])
