@@ -30,15 +30,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import soundfile
-import torch
 from IPython.display import Audio, Markdown, display
 from torch import nn
 
-from genrelib.audio import chunk_song, load_audio, log_mel
+from genrelib import predict
+from genrelib.audio import chunk_song, load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, MelConfig
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.plots.explore import plot_clip, plot_genre_timeline
-from genrelib.training import load_checkpoint
+from genrelib.predict import Model
 
 MEL_CHOICES: tuple[tuple[str, str], ...] = (
     ("Table II (paper)", "paper"),
@@ -56,12 +56,15 @@ _TRACK_COLUMNS = ("path", "genre", "track_id", "artist")
 
 
 @lru_cache(maxsize=4)
-def _cached_checkpoint(path: str, modified: float) -> tuple[nn.Module, dict]:
-    return load_checkpoint(path)
+def _cached_checkpoint(path: str, modified: float) -> Model:
+    return predict.load_model(path, device="cpu")
 
 
-def load_model(checkpoint: str | Path) -> tuple[nn.Module, dict]:
+def load_model(checkpoint: str | Path) -> Model:
     """Load a checkpoint once per file version (a retrained file is read again).
+
+    A cached wrapper of :func:`genrelib.predict.load_model` (on the CPU), so moving
+    through the explorer does not re-read the same file.
 
     Notebook: 01_dataset, 08_external_songs.
 
@@ -81,8 +84,9 @@ def chunk_probabilities(
     """Genre probabilities of each consecutive chunk of a signal, as the checkpoint was trained.
 
     The chunk length and the mel settings come from the checkpoint (``meta``), so the
-    model sees exactly the kind of input it was trained on. A signal shorter than one
-    chunk is zero-padded to one chunk.
+    model sees exactly the kind of input it was trained on; :func:`genrelib.predict.predict_chunks`
+    does the log-mel and forward passes. A signal shorter than one chunk is zero-padded
+    to one chunk.
 
     Notebook: 01_dataset, 08_external_songs.
 
@@ -107,15 +111,8 @@ def chunk_probabilities(
     mel_config = MelConfig(**meta["mel_config"])
     chunk_seconds = float(meta["chunk_config"]["chunk_seconds"])
     chunks = chunk_song(y, chunk_seconds, mel_config.sample_rate, short="pad")
-    as_probabilities = bool(getattr(model, "outputs_probabilities", False))
-    device = next(model.parameters()).device
-    outputs = []
-    with torch.no_grad():
-        for start in range(0, len(chunks), batch_size):
-            spectrograms = log_mel(chunks[start : start + batch_size], mel_config)
-            scores = model(torch.from_numpy(spectrograms)[:, None].to(device)).float()
-            outputs.append((scores if as_probabilities else torch.softmax(scores, 1)).cpu())
-    return torch.cat(outputs).numpy().astype(np.float32), chunk_seconds
+    probabilities = predict.predict_chunks(chunks, model, mel_config, batch_size, progress=False)
+    return probabilities, chunk_seconds
 
 
 def top_genres(probabilities: np.ndarray, class_names: Sequence[str], k: int = 3) -> pd.DataFrame:
