@@ -24,13 +24,10 @@ from genrelib.baselines import (
 )
 from genrelib.config import GENRES
 from genrelib.errors import ConfigError
+from genrelib.evaluation import confusion_table, per_class_recall
 from genrelib.features import read_feature_table, track_ids
-from genrelib.plots.baselines import (
-    plot_confusion,
-    plot_paper_comparison,
-    plot_per_class_recall,
-    plot_protocol_gap,
-)
+from genrelib.plots.baselines import plot_paper_comparison, plot_protocol_gap
+from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci
 
 matplotlib.use("Agg")
 
@@ -125,11 +122,12 @@ def test_paper_comparison_and_plots(results: pd.DataFrame, table: pd.DataFrame) 
     accuracy = (predictions["true"] == predictions["predicted"]).mean()
     expected = results.query("model == 'svm' and protocol == 'fault-filtered'")["accuracy"]
     assert accuracy == pytest.approx(expected.iloc[0])
+    y_true, y_pred = (predictions[column].map(GENRES.index) for column in ("true", "predicted"))
     for figure in (
         plot_paper_comparison(comparison),
         plot_protocol_gap(summary),
-        plot_confusion(predictions),
-        plot_per_class_recall(predictions),
+        plot_confusion_matrix(confusion_table(y_true, y_pred)),
+        plot_recall_with_ci(per_class_recall(y_true, y_pred)),
     ):
         assert figure.axes
         matplotlib.pyplot.close(figure)

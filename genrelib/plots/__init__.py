@@ -5,10 +5,8 @@ Notebook: every chapter.
 
 from genrelib.plots.audio import plot_hop_comparison, plot_mel_spectrogram, plot_waveform  # noqa: F401
 from genrelib.plots.baselines import (  # noqa: F401
-    plot_confusion,
     plot_feature_agreement,
     plot_paper_comparison,
-    plot_per_class_recall,
     plot_protocol_gap,
 )
 from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci  # noqa: F401

@@ -9,10 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from sklearn.metrics import confusion_matrix
 
 from genrelib.baselines import MODEL_LABELS
-from genrelib.config import GENRES
 
 
 def plot_paper_comparison(comparison: pd.DataFrame, title: str = "Table IV") -> plt.Figure:
@@ -88,63 +86,6 @@ def plot_protocol_gap(summary: pd.DataFrame, title: str = "Random vs honest spli
     ax.set(xlabel="model", ylabel="test F1 (micro) (%)", title=title, ylim=(0, 100))
     ax.tick_params(axis="x", rotation=30)
     ax.legend(title="split protocol", loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-def plot_confusion(predictions: pd.DataFrame, title: str = "Confusion matrix") -> plt.Figure:
-    """Row-normalised confusion matrix (true genre x predicted genre), in %.
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    predictions : pandas.DataFrame
-        ``true`` and ``predicted`` genre names, one row per test row
-        (:func:`genrelib.baselines.predict_baseline`).
-    title : str
-        Figure title.
-    """
-    counts = confusion_matrix(predictions["true"], predictions["predicted"], labels=list(GENRES))
-    totals = counts.sum(axis=1, keepdims=True)
-    percent = 100 * counts / np.maximum(totals, 1)
-    fig, ax = plt.subplots(figsize=(6.4, 5.4))
-    sns.heatmap(
-        percent,
-        annot=True,
-        fmt=".0f",
-        cmap="Blues",
-        vmin=0,
-        vmax=100,
-        xticklabels=GENRES,
-        yticklabels=GENRES,
-        cbar_kws={"label": "share of the true genre's test rows (%)"},
-        ax=ax,
-    )
-    ax.set(xlabel="predicted genre", ylabel="true genre", title=title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_per_class_recall(predictions: pd.DataFrame, title: str = "Recall per genre") -> plt.Figure:
-    """Bar chart of the recall of each genre, in %.
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    predictions : pandas.DataFrame
-        ``true`` and ``predicted`` genre names, one row per test row.
-    title : str
-        Figure title.
-    """
-    hit = predictions["true"] == predictions["predicted"]
-    recall = 100 * hit.groupby(predictions["true"]).mean().reindex(GENRES)
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    sns.barplot(x=list(GENRES), y=recall.to_numpy(), color="tab:blue", ax=ax)
-    ax.bar_label(ax.containers[0], fmt="%.0f")
-    ax.set(xlabel="genre", ylabel="recall (%)", title=title, ylim=(0, 105))
-    ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig
 

@@ -1,6 +1,8 @@
-"""Figures of a model's evaluation: confusion matrix and per-genre recall with intervals.
+"""Figures of a classifier's evaluation: confusion matrix and per-genre recall (with intervals).
 
-Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+Used for the classical baselines and the deep models alike.
+
+Notebook: 03_baselines, 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import seaborn as sns
 def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matrix") -> plt.Figure:
     """Heatmap of the confusion matrix normalised per true genre, cells annotated with counts.
 
-    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    Notebook: 03_baselines, 04_base_crnn, 05_extended_crnn, 06_resnet_transfer,
+    10_reproducibility.
 
     Parameters
     ----------
@@ -57,16 +60,20 @@ def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matri
     return fig
 
 
-def plot_recall_with_ci(recall: pd.DataFrame, title: str = "Recall per genre") -> plt.Figure:
-    """Bars of each genre's recall (%), one colour per level, with bootstrap intervals.
+def plot_recall_with_ci(
+    recall: pd.DataFrame | pd.Series, title: str = "Recall per genre"
+) -> plt.Figure:
+    """Bars of each genre's recall (%), one colour per level, with bootstrap intervals if given.
 
-    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    Notebook: 03_baselines, 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 
     Parameters
     ----------
-    recall : pd.DataFrame
-        ``Evaluation.recall``: ``level``, ``genre``, ``estimate``, ``low``, ``high``
-        (fractions); a table without ``level`` is drawn as one level.
+    recall : pd.DataFrame or pd.Series
+        ``Evaluation.recall``: ``level``, ``genre``, ``estimate`` and optionally ``low``,
+        ``high`` (fractions); a table without ``level`` is drawn as one level, one without
+        ``low``/``high`` without error bars. A Series (genre -> recall fraction, as
+        :func:`genrelib.evaluation.per_class_recall` returns) is one level, no intervals.
     title : str
         Figure title (say here when the data are synthetic).
 
@@ -74,7 +81,10 @@ def plot_recall_with_ci(recall: pd.DataFrame, title: str = "Recall per genre") -
     -------
     plt.Figure
     """
+    if isinstance(recall, pd.Series):
+        recall = recall.rename_axis("genre").reset_index(name="estimate")
     data = recall if "level" in recall else recall.assign(level="recall")
+    intervals = {"low", "high"} <= set(data.columns)
     genres = list(dict.fromkeys(data["genre"]))
     levels = list(dict.fromkeys(data["level"]))
     fig, ax = plt.subplots(figsize=(9, 3.6))
@@ -84,9 +94,10 @@ def plot_recall_with_ci(recall: pd.DataFrame, title: str = "Recall per genre") -
         part = data[data["level"] == level].set_index("genre").reindex(genres)
         centre = positions - 0.4 + width * (k + 0.5)
         estimate = 100 * part["estimate"].to_numpy(dtype=float)
-        errors = np.abs(100 * part[["low", "high"]].to_numpy(dtype=float).T - estimate)
         ax.bar(centre, estimate, width, label=level)
-        ax.errorbar(centre, estimate, yerr=np.nan_to_num(errors), fmt="none", c="k", lw=0.8)
+        if intervals:
+            errors = np.abs(100 * part[["low", "high"]].to_numpy(dtype=float).T - estimate)
+            ax.errorbar(centre, estimate, yerr=np.nan_to_num(errors), fmt="none", c="k", lw=0.8)
     ax.set_xticks(positions, genres, rotation=30)
     ax.set(xlabel="genre", ylabel="recall (%)", title=title, ylim=(0, 105))
     ax.legend(fontsize="small", ncols=len(levels))
