@@ -126,10 +126,31 @@ def track_predictions(chunks: pd.DataFrame, probabilities: np.ndarray) -> pd.Dat
     )
 
 
-def _counts(
+def group_counts(
     y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_groups: int, n_classes: int
-):
-    """Per-group true-positive, true and predicted counts, each (n_groups, n_classes)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-group true-positive, true and predicted counts of every class.
+
+    Summing rows (or weighting them, as a bootstrap resample does) gives the counts of
+    any set of groups, from which :func:`scores_from_counts` computes the metrics.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation (through :func:`bootstrap_ci` and
+    :mod:`genrelib.protocols`).
+
+    Parameters
+    ----------
+    y_true, y_pred : np.ndarray of int, shape (n,)
+        True and predicted class indices, in ``[0, n_classes)``.
+    groups : np.ndarray of int, shape (n,)
+        Group index of each item (e.g. its track), in ``[0, n_groups)``.
+    n_groups, n_classes : int
+        Number of groups and of classes.
+
+    Returns
+    -------
+    tp, true, pred : np.ndarray, float, shape (n_groups, n_classes)
+        Items of each group that are correct, that are truly, and that are predicted each class.
+    """
     tp = np.zeros((n_groups, n_classes))
     true = np.zeros((n_groups, n_classes))
     pred = np.zeros((n_groups, n_classes))
@@ -140,8 +161,26 @@ def _counts(
     return tp, true, pred
 
 
-def _scores(tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics from summed counts ``(..., n_classes)``; works on a batch of resamples."""
+def scores_from_counts(tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Accuracy, micro and macro F1 and per-class recall from summed counts.
+
+    Works on one set of counts or on a batch of bootstrap resamples at once.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation (through :func:`bootstrap_ci` and
+    :mod:`genrelib.protocols`).
+
+    Parameters
+    ----------
+    tp, true, pred : np.ndarray, shape (..., n_classes)
+        Summed counts of :func:`group_counts` (true positives, true, predicted).
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        ``accuracy``, ``f1_micro``, ``f1_macro``: shape (...); ``recall``: shape
+        (..., n_classes), NaN for a class with no true item. An absent class scores
+        F1 = 0 in the macro mean.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         accuracy = tp.sum(axis=-1) / true.sum(axis=-1)
         denominator = true + pred
@@ -176,8 +215,8 @@ def classification_metrics(y_true, y_pred, n_classes: int = len(GENRES)) -> dict
     Notebook: 04_base_crnn, 09_honest_evaluation.
     """
     y_true, y_pred = _check_labels(y_true, y_pred, n_classes)
-    tp, true, pred = _counts(y_true, y_pred, np.zeros_like(y_true), 1, n_classes)
-    scores = _scores(tp[0], true[0], pred[0])
+    tp, true, pred = group_counts(y_true, y_pred, np.zeros_like(y_true), 1, n_classes)
+    scores = scores_from_counts(tp[0], true[0], pred[0])
     return {name: float(scores[name]) for name in METRICS}
 
 
@@ -187,9 +226,11 @@ def per_class_recall(y_true, y_pred, class_names: tuple[str, ...] = GENRES) -> p
     Notebook: 04_base_crnn.
     """
     y_true, y_pred = _check_labels(y_true, y_pred, len(class_names))
-    tp, true, pred = _counts(y_true, y_pred, np.zeros_like(y_true), 1, len(class_names))
+    tp, true, pred = group_counts(y_true, y_pred, np.zeros_like(y_true), 1, len(class_names))
     return pd.Series(
-        _scores(tp[0], true[0], pred[0])["recall"], index=list(class_names), name="recall"
+        scores_from_counts(tp[0], true[0], pred[0])["recall"],
+        index=list(class_names),
+        name="recall",
     )
 
 
@@ -252,12 +293,12 @@ def bootstrap_ci(
         raise ConfigError(f"need n_boot >= 1 and 0 < confidence < 1, got {n_boot}, {confidence}")
     codes = np.arange(len(y_true)) if groups is None else pd.factorize(np.asarray(groups))[0]
     n_groups = int(codes.max()) + 1
-    tp, true, pred = _counts(y_true, y_pred, codes, n_groups, n_classes)
+    tp, true, pred = group_counts(y_true, y_pred, codes, n_groups, n_classes)
     draws = np.random.default_rng(seed).integers(0, n_groups, size=(n_boot, n_groups))
     offsets = (np.arange(n_boot)[:, None] * n_groups + draws).ravel()
     weights = np.bincount(offsets, minlength=n_boot * n_groups).reshape(n_boot, n_groups)
-    resampled = _scores(weights @ tp, weights @ true, weights @ pred)
-    point = _scores(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
+    resampled = scores_from_counts(weights @ tp, weights @ true, weights @ pred)
+    point = scores_from_counts(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
     tail = 100 * (1 - confidence) / 2
     metrics = pd.DataFrame(
         {

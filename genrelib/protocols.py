@@ -35,7 +35,7 @@ from genrelib.baselines import predict_baseline
 from genrelib.config import GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
-from genrelib.evaluation import _counts, _scores, track_predictions
+from genrelib.evaluation import group_counts, scores_from_counts, track_predictions
 from genrelib.experiments import load_test_predictions
 
 PREDICTION_COLUMNS: tuple[str, ...] = ("model", "protocol", "seed", "track_id", "true", "predicted")
@@ -234,13 +234,13 @@ def _two_level_draws(
     for s, (_, runs) in enumerate(group.groupby("seed", sort=True)):
         codes, uniques = pd.factorize(runs["track_id"])
         y_true, y_pred = runs["true"].to_numpy(np.int64), runs["predicted"].to_numpy(np.int64)
-        tp, true, pred = _counts(y_true, y_pred, codes, len(uniques), n_classes)
-        point = _scores(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
+        tp, true, pred = group_counts(y_true, y_pred, codes, len(uniques), n_classes)
+        point = scores_from_counts(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
         draws = rng.integers(0, len(uniques), size=(n_boot * k, len(uniques)))
         offsets = (np.arange(n_boot * k)[:, None] * len(uniques) + draws).ravel()
         weights = np.bincount(offsets, minlength=n_boot * k * len(uniques))
         weights = weights.reshape(n_boot * k, len(uniques))
-        resampled = _scores(weights @ tp, weights @ true, weights @ pred)
+        resampled = scores_from_counts(weights @ tp, weights @ true, weights @ pred)
         per_seed["accuracy"][s] = resampled["accuracy"]
         per_seed["f1_macro"][s] = _macro_f1_present(weights @ tp, weights @ true, weights @ pred)
         for metric in SUMMARY_METRICS:
