@@ -194,6 +194,54 @@ def scores_from_counts(tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> di
     }
 
 
+def check_bootstrap(n_boot: int, confidence: float) -> float:
+    """Validate bootstrap parameters and return the tail of each side of the interval.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation (through :func:`bootstrap_ci` and
+    :mod:`genrelib.protocols`).
+
+    Parameters
+    ----------
+    n_boot : int
+        Number of resamples (>= 1).
+    confidence : float
+        Coverage of the interval, in (0, 1).
+
+    Returns
+    -------
+    float
+        Percent of the draws below the interval (and above it), e.g. 2.5 for 0.95.
+    """
+    if n_boot < 1 or not 0 < confidence < 1:
+        raise ConfigError(f"need n_boot >= 1 and 0 < confidence < 1, got {n_boot}, {confidence}")
+    return 100 * (1 - confidence) / 2
+
+
+def bootstrap_weights(rng: np.random.Generator, n_draws: int, n_groups: int) -> np.ndarray:
+    """How often each group is drawn in each bootstrap resample (groups drawn with replacement).
+
+    ``weights @ counts`` then gives every resample's summed :func:`group_counts` at once.
+
+    Notebook: 04_base_crnn, 09_honest_evaluation (through :func:`bootstrap_ci` and
+    :mod:`genrelib.protocols`).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draws.
+    n_draws, n_groups : int
+        Number of resamples, and of groups each resample draws.
+
+    Returns
+    -------
+    np.ndarray of int, shape (n_draws, n_groups)
+        Multiplicity of each group in each resample; every row sums to ``n_groups``.
+    """
+    draws = rng.integers(0, n_groups, size=(n_draws, n_groups))
+    offsets = (np.arange(n_draws)[:, None] * n_groups + draws).ravel()
+    return np.bincount(offsets, minlength=n_draws * n_groups).reshape(n_draws, n_groups)
+
+
 def _check_labels(y_true, y_pred, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
@@ -289,17 +337,13 @@ def bootstrap_ci(
     """
     n_classes = len(class_names)
     y_true, y_pred = _check_labels(y_true, y_pred, n_classes)
-    if n_boot < 1 or not 0 < confidence < 1:
-        raise ConfigError(f"need n_boot >= 1 and 0 < confidence < 1, got {n_boot}, {confidence}")
+    tail = check_bootstrap(n_boot, confidence)
     codes = np.arange(len(y_true)) if groups is None else pd.factorize(np.asarray(groups))[0]
     n_groups = int(codes.max()) + 1
     tp, true, pred = group_counts(y_true, y_pred, codes, n_groups, n_classes)
-    draws = np.random.default_rng(seed).integers(0, n_groups, size=(n_boot, n_groups))
-    offsets = (np.arange(n_boot)[:, None] * n_groups + draws).ravel()
-    weights = np.bincount(offsets, minlength=n_boot * n_groups).reshape(n_boot, n_groups)
+    weights = bootstrap_weights(np.random.default_rng(seed), n_boot, n_groups)
     resampled = scores_from_counts(weights @ tp, weights @ true, weights @ pred)
     point = scores_from_counts(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
-    tail = 100 * (1 - confidence) / 2
     metrics = pd.DataFrame(
         {
             "estimate": [float(point[m]) for m in METRICS],

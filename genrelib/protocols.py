@@ -35,7 +35,13 @@ from genrelib.baselines import predict_baseline
 from genrelib.config import GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
-from genrelib.evaluation import group_counts, scores_from_counts, track_predictions
+from genrelib.evaluation import (
+    bootstrap_weights,
+    check_bootstrap,
+    group_counts,
+    scores_from_counts,
+    track_predictions,
+)
 from genrelib.experiments import load_test_predictions
 
 PREDICTION_COLUMNS: tuple[str, ...] = ("model", "protocol", "seed", "track_id", "true", "predicted")
@@ -236,10 +242,7 @@ def _two_level_draws(
         y_true, y_pred = runs["true"].to_numpy(np.int64), runs["predicted"].to_numpy(np.int64)
         tp, true, pred = group_counts(y_true, y_pred, codes, len(uniques), n_classes)
         point = scores_from_counts(tp.sum(axis=0), true.sum(axis=0), pred.sum(axis=0))
-        draws = rng.integers(0, len(uniques), size=(n_boot * k, len(uniques)))
-        offsets = (np.arange(n_boot * k)[:, None] * len(uniques) + draws).ravel()
-        weights = np.bincount(offsets, minlength=n_boot * k * len(uniques))
-        weights = weights.reshape(n_boot * k, len(uniques))
+        weights = bootstrap_weights(rng, n_boot * k, len(uniques))
         resampled = scores_from_counts(weights @ tp, weights @ true, weights @ pred)
         per_seed["accuracy"][s] = resampled["accuracy"]
         per_seed["f1_macro"][s] = _macro_f1_present(weights @ tp, weights @ true, weights @ pred)
@@ -249,12 +252,6 @@ def _two_level_draws(
     columns = np.arange(n_boot)[:, None] * k + np.arange(k)[None, :]
     draws = {metric: per_seed[metric][picks, columns].mean(axis=1) for metric in SUMMARY_METRICS}
     return {metric: float(points[metric].mean()) for metric in SUMMARY_METRICS}, draws
-
-
-def _check_bootstrap(n_boot: int, confidence: float) -> float:
-    if n_boot < 1 or not 0 < confidence < 1:
-        raise ConfigError(f"need n_boot >= 1 and 0 < confidence < 1, got {n_boot}, {confidence}")
-    return 100 * (1 - confidence) / 2
 
 
 def protocol_summary(
@@ -289,7 +286,7 @@ def protocol_summary(
         the estimate (mean over seeds) and ``<metric>_low``, ``<metric>_high`` (fractions).
     """
     _check_predictions(predictions)
-    tail = _check_bootstrap(n_boot, confidence)
+    tail = check_bootstrap(n_boot, confidence)
     rng = np.random.default_rng(seed)
     rows = []
     for keys, group in predictions.groupby(list(by), sort=False):
@@ -345,7 +342,7 @@ def protocol_gap(
         If a system has no predictions under ``reference``.
     """
     _check_predictions(predictions)
-    tail = _check_bootstrap(n_boot, confidence)
+    tail = check_bootstrap(n_boot, confidence)
     rng = np.random.default_rng(seed)
     rows = []
     for keys, system in predictions.groupby(list(by), sort=False):
