@@ -196,18 +196,11 @@ def _add_features_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _baselines_run(args: argparse.Namespace) -> int:
     from genrelib.baselines import run_baselines, summarise
-    from genrelib.config import get_profile
-    from genrelib.data.gtzan import index_gtzan
-    from genrelib.data.resolve import resolve_data_dir
-    from genrelib.features import compute_features, read_feature_table
+    from genrelib.features import feature_table
 
-    artists = None
-    if args.features_csv is not None:
-        table = read_feature_table(args.features_csv)
-    else:
-        root = resolve_data_dir(get_profile(args.profile), args.data_dir)
-        table = compute_features(root, chunk_seconds=args.chunk_seconds, n_jobs=args.jobs)
-        artists = index_gtzan(root, with_duration=False)
+    table, artists = feature_table(
+        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
+    )
     results = run_baselines(
         table,
         args.protocol,
@@ -428,19 +421,12 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _protocols_run(args: argparse.Namespace) -> int:
-    from genrelib.config import get_profile
-    from genrelib.data.gtzan import index_gtzan
-    from genrelib.data.resolve import resolve_data_dir
-    from genrelib.features import compute_features, read_feature_table
+    from genrelib.features import feature_table
     from genrelib.protocols import baseline_predictions, protocol_gap, protocol_summary
 
-    artists = None
-    if args.features_csv is not None:
-        table = read_feature_table(args.features_csv)
-    else:
-        root = resolve_data_dir(get_profile(args.profile), args.data_dir)
-        table = compute_features(root, chunk_seconds=args.chunk_seconds, n_jobs=args.jobs)
-        artists = index_gtzan(root, with_duration=False)
+    table, artists = feature_table(
+        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
+    )
     predictions = baseline_predictions(
         table, args.protocol, range(args.seeds), args.models, artists, args.jobs
     )

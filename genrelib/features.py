@@ -43,8 +43,9 @@ from tqdm.auto import tqdm
 
 from genrelib.audio.chunking import chunk_signal, fix_length
 from genrelib.audio.io import load_audio
-from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir
+from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir, get_profile
 from genrelib.data.gtzan import index_gtzan
+from genrelib.data.resolve import resolve_data_dir
 from genrelib.errors import AudioDecodeError, ConfigError, DatasetNotFoundError, GenrelibError
 
 FEATURE_VERSION = "kaggle-v1"
@@ -552,3 +553,42 @@ def compare_feature_tables(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.Da
             }
         )
     return pd.DataFrame(rows)
+
+
+def feature_table(
+    features_csv: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    profile: str = "cpu",
+    chunk_seconds: float | None = None,
+    n_jobs: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A Kaggle-style feature table read from a CSV, or computed from a dataset's audio.
+
+    Notebook: 03_baselines, 09_honest_evaluation (and ``genrelib baselines|protocols``).
+
+    Parameters
+    ----------
+    features_csv : str or Path, optional
+        A table such as the Kaggle ``features_30_sec.csv``; when given, audio is not read.
+    data_dir : str or Path, optional
+        GTZAN folder to compute features from (see ``resolve_data_dir``).
+    profile : str
+        Profile deciding the dataset when ``data_dir`` is None (``smoke``: synthetic).
+    chunk_seconds : float, optional
+        One row per chunk of this length (None: one row per whole clip).
+    n_jobs : int
+        Parallel processes for the computation.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Shape (n_rows, 60): ``filename``, ``length``, the 57 features, ``label``.
+    artists : pandas.DataFrame or None
+        The track index (with artists) of the audio used, or None for a CSV, whose
+        artists come from the shipped GTZAN index.
+    """
+    if features_csv is not None:
+        return read_feature_table(features_csv), None
+    root = resolve_data_dir(get_profile(profile), data_dir)
+    table = compute_features(root, chunk_seconds=chunk_seconds, n_jobs=n_jobs)
+    return table, index_gtzan(root, with_duration=False)
