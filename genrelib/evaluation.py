@@ -178,18 +178,21 @@ def scores_from_counts(tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> di
     -------
     dict of str to np.ndarray
         ``accuracy``, ``f1_micro``, ``f1_macro``: shape (...); ``recall``: shape
-        (..., n_classes), NaN for a class with no true item. An absent class scores
-        F1 = 0 in the macro mean.
+        (..., n_classes), NaN for a class with no true item. The macro mean runs over
+        the classes that occur (as true or predicted labels), as scikit-learn's does:
+        a bootstrap resample of a small test set misses genres, and scoring those as
+        F1 = 0 would drag its interval below the estimate.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         accuracy = tp.sum(axis=-1) / true.sum(axis=-1)
         denominator = true + pred
-        f1 = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
+        f1 = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), np.nan)
         recall = np.where(true > 0, tp / np.where(true > 0, true, 1), np.nan)
+        f1_macro = np.nanmean(f1, axis=-1)
     return {
         "accuracy": accuracy,
         "f1_micro": accuracy,
-        "f1_macro": f1.mean(axis=-1),
+        "f1_macro": f1_macro,
         "recall": recall,
     }
 
