@@ -20,6 +20,7 @@ from genrelib.protocols import (
     PREDICTION_COLUMNS,
     baseline_predictions,
     experiment_predictions,
+    percent_table,
     protocol_gap,
     protocol_summary,
     recall_by_protocol,
@@ -153,3 +154,23 @@ def test_experiment_predictions_from_a_real_run(gtzan_mini: Path, tmp_path: Path
     assert accuracy_score(by_chunk["true"], by_chunk["predicted"]) == pytest.approx(
         row["test_chunk_accuracy"]
     )
+
+
+def test_percent_table_formats_estimate_and_interval() -> None:
+    summary = pd.DataFrame(
+        {
+            "model": ["svm_tuned"],
+            "protocol": ["paper"],
+            "accuracy": [0.745],
+            "accuracy_low": [0.702],
+            "accuracy_high": [0.787],
+            "f1_macro": [0.742],
+            "f1_macro_low": [0.693],
+            "f1_macro_high": [0.781],
+            "n_test_tracks": [200.0],
+        }
+    )
+    row = percent_table(summary).iloc[0]
+    assert row["accuracy (%)"] == "74.5 [70.2, 78.7]"
+    assert row["macro F1 (%)"] == "74.2 [69.3, 78.1]"
+    assert row["test tracks"] == 200 and row["model"] != "svm_tuned"
