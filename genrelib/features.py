@@ -592,3 +592,38 @@ def feature_table(
     root = resolve_data_dir(get_profile(profile), data_dir)
     table = compute_features(root, chunk_seconds=chunk_seconds, n_jobs=n_jobs)
     return table, index_gtzan(root, with_duration=False)
+
+
+def tempo_padding_table(
+    tracks: pd.DataFrame, reference: pd.DataFrame, ours: pd.DataFrame
+) -> pd.DataFrame:
+    """Tempo of each clip in a reference table, in ours (reflect padding) and with zero padding.
+
+    Shows why the ``tempo`` column agrees only with reflect padding, librosa's default
+    before 0.10: today's zero padding changes the onset envelope at the clip edges.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame
+        Index of the clips (``path``, ``track_id``), e.g. from ``index_gtzan``.
+    reference, ours : pandas.DataFrame
+        Kaggle-style 30-s tables (``filename``, ``tempo``): the published one and ours.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per clip: ``track_id``, ``table_bpm``, ``reflect_bpm``, ``zero_padded_bpm``.
+    """
+    filenames = tracks["track_id"] + ".wav"
+    return pd.DataFrame(
+        {
+            "track_id": tracks["track_id"].to_numpy(),
+            "table_bpm": reference.set_index("filename")["tempo"].reindex(filenames).to_numpy(),
+            "reflect_bpm": ours.set_index("filename")["tempo"].reindex(filenames).to_numpy(),
+            "zero_padded_bpm": [
+                tempo(load_audio(path), pad_mode="constant") for path in tracks["path"]
+            ],
+        }
+    )

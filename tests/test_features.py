@@ -22,6 +22,8 @@ from genrelib.features import (
     compute_features,
     read_feature_table,
     signal_features,
+    tempo,
+    tempo_padding_table,
     track_ids,
     write_feature_table,
 )
@@ -177,3 +179,17 @@ def test_signal_features_of_a_tone() -> None:
     assert abs(values["spectral_centroid_mean"] - 440) < 30
     assert abs(values["zero_crossing_rate_mean"] - 2 * 440 / SAMPLE_RATE) < 1e-3
     assert abs(values["rms_mean"] - 0.5 / np.sqrt(2)) < 0.02
+
+
+def test_tempo_padding_table_shows_the_zero_padding_change(
+    gtzan_mini: Path, kaggle_table: pd.DataFrame
+) -> None:
+    """rock.00008's tempo matches the table with reflect padding and not with zero padding."""
+    index = index_gtzan(gtzan_mini, with_duration=False)
+    clip = index[index["track_id"] == "rock.00008"].reset_index(drop=True)
+    ours = pd.DataFrame(
+        {"filename": ["rock.00008.wav"], "tempo": [tempo(load_audio(clip["path"][0]))]}
+    )
+    row = tempo_padding_table(clip, kaggle_table, ours).iloc[0]
+    assert row["reflect_bpm"] == pytest.approx(row["table_bpm"], rel=1e-6)
+    assert abs(row["zero_padded_bpm"] - row["table_bpm"]) > 10
