@@ -32,21 +32,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from genrelib.config import GENRES, Profile
+from genrelib.config import BASELINE_NAMES, GENRES, Profile
 from genrelib.data.metadata import load_artist_index
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.features import FEATURE_COLUMNS, track_ids
 
-MODEL_NAMES: tuple[str, ...] = (
-    "svm",
-    "svm_tuned",
-    "knn_1",
-    "knn_5",
-    "knn_tuned",
-    "random_forest",
-    "logistic_regression",
-)
+MODEL_NAMES: tuple[str, ...] = BASELINE_NAMES
 """Baseline names accepted by :func:`build_baseline` and :func:`run_baselines`."""
 
 MODEL_LABELS: dict[str, str] = {

@@ -220,8 +220,8 @@ def _baselines_run(args: argparse.Namespace) -> int:
 
 
 def _add_baselines_commands(subparsers: argparse._SubParsersAction) -> None:
-    from genrelib.baselines import MODEL_NAMES
-    from genrelib.data.splits import PROTOCOLS
+    from genrelib.config import BASELINE_NAMES as MODEL_NAMES
+    from genrelib.config import SPLIT_PROTOCOLS as PROTOCOLS
 
     baselines = subparsers.add_parser(
         "baselines", help="train the Table IV baselines (SVM, KNN, RF, LR) and summarise them"
@@ -314,8 +314,8 @@ def _evaluate_run(args: argparse.Namespace) -> int:
 
 
 def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
-    from genrelib.data.splits import PROTOCOLS
-    from genrelib.models import MODEL_NAMES
+    from genrelib.config import MODEL_NAMES
+    from genrelib.config import SPLIT_PROTOCOLS as PROTOCOLS
 
     device_help = "auto (CUDA, then MPS, then CPU), cpu or cuda"
     train = subparsers.add_parser(
@@ -440,9 +440,9 @@ def _protocols_run(args: argparse.Namespace) -> int:
 
 
 def _add_protocols_commands(subparsers: argparse._SubParsersAction) -> None:
-    from genrelib.baselines import MODEL_NAMES
-    from genrelib.data.splits import PROTOCOLS
-    from genrelib.protocols import DEFAULT_BASELINES
+    from genrelib.config import BASELINE_NAMES as MODEL_NAMES
+    from genrelib.config import DEFAULT_BASELINES
+    from genrelib.config import SPLIT_PROTOCOLS as PROTOCOLS
 
     protocols = subparsers.add_parser(
         "protocols",

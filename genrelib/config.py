@@ -44,6 +44,27 @@ GENRES: tuple[str, ...] = (
 CHUNK_LENGTHS: tuple[float, ...] = (30.0, 10.0, 3.0, 1.0)
 """Chunk lengths studied by the paper (its Table V), in seconds."""
 
+SPLIT_PROTOCOLS: tuple[str, ...] = ("paper", "track", "artist", "fault-filtered")
+"""Split protocols: the paper's random split over chunks, then track-level, artist-disjoint
+and the fault-filtered lists (``genrelib.data.splits``)."""
+
+MODEL_NAMES: tuple[str, ...] = ("base_crnn", "extended_crnn", "resnet18")
+"""Deep models of the paper (``genrelib.models``)."""
+
+BASELINE_NAMES: tuple[str, ...] = (
+    "svm",
+    "svm_tuned",
+    "knn_1",
+    "knn_5",
+    "knn_tuned",
+    "random_forest",
+    "logistic_regression",
+)
+"""Table IV baselines (``genrelib.baselines``)."""
+
+DEFAULT_BASELINES: tuple[str, ...] = ("svm_tuned", "knn_5", "random_forest", "logistic_regression")
+"""Baselines chapter 09 runs by default (the tuned SVM is the paper's best Table IV model)."""
+
 
 def _stable_key(payload: dict) -> str:
     """Return a short hash of a JSON-serialisable dict (used for cache and file names)."""

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from genrelib.baselines import MODEL_LABELS, predict_baseline
 from genrelib.baselines import MODEL_NAMES as BASELINE_NAMES
-from genrelib.config import GENRES
+from genrelib.config import DEFAULT_BASELINES, GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.evaluation import (
@@ -49,9 +49,6 @@ PREDICTION_COLUMNS: tuple[str, ...] = ("model", "protocol", "seed", "track_id", 
 
 SUMMARY_METRICS: tuple[str, ...] = ("accuracy", "f1_macro")
 """Metrics of :func:`protocol_summary` and :func:`protocol_gap`."""
-
-DEFAULT_BASELINES: tuple[str, ...] = ("svm_tuned", "knn_5", "random_forest", "logistic_regression")
-"""Baselines chapter 09 runs by default (the tuned SVM is the paper's best Table IV model)."""
 
 PUBLISHED_FAULT_FILTERED = pd.DataFrame(
     {

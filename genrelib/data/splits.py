@@ -23,10 +23,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from genrelib.config import SPLIT_PROTOCOLS
 from genrelib.data.metadata import SPLIT_NAMES, load_fault_filtered_split
 from genrelib.errors import ConfigError
 
-PROTOCOLS: tuple[str, ...] = ("paper", "track", "artist", "fault-filtered")
+PROTOCOLS: tuple[str, ...] = SPLIT_PROTOCOLS
 """Names accepted by :func:`assign_splits`."""
 
 UNUSED = "unused"

@@ -9,11 +9,12 @@ import inspect
 
 from torch import nn
 
+from genrelib import config
 from genrelib.errors import ConfigError
 from genrelib.models.crnn import CRNN, BaseCRNN, ExtendedCRNN
 from genrelib.models.resnet import ResNetTransfer
 
-MODEL_NAMES: tuple[str, ...] = ("base_crnn", "extended_crnn", "resnet18")
+MODEL_NAMES: tuple[str, ...] = config.MODEL_NAMES
 """Names accepted by :func:`build_model`."""
 
 _CLASSES: dict[str, type[nn.Module]] = {
