@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,6 +40,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from genrelib.atomic import atomic_write
 from genrelib.audio.chunking import chunk_signal, fix_length
 from genrelib.audio.io import load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir, get_profile
@@ -257,15 +257,7 @@ def _cache_path(path: Path, chunk_seconds: float | None, sample_rate: int, root:
 
 def _write_npz(target: Path, features: np.ndarray, lengths: np.ndarray) -> None:
     """Write ``features`` and ``lengths`` to ``target`` atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, features=features, lengths=lengths)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(target, lambda handle: np.savez(handle, features=features, lengths=lengths))
 
 
 def _cached_file_features(
@@ -496,17 +488,7 @@ def write_feature_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     pathlib.Path
         The written file.
     """
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".csv.tmp")
-    try:
-        with os.fdopen(handle, "w", newline="") as stream:
-            table.to_csv(stream, index=False)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(Path(path).expanduser(), table.to_csv(index=False))
 
 
 def compare_feature_tables(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,6 @@ Notebook: 08_external_songs.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -39,6 +38,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from genrelib.atomic import atomic_write
 from genrelib.audio import chunk_song, load_audio, log_mel
 from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig, Profile
 from genrelib.data import AUDIO_EXTENSIONS, synthesize_clip
@@ -632,11 +632,9 @@ def write_synthetic_song(
     y = np.concatenate(
         [synthesize_clip(g, k, seconds_each, seed=seed) for k, g in enumerate(genres)]
     )
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    soundfile.write(temporary, y, SAMPLE_RATE, format="WAV", subtype="PCM_16")
-    os.replace(temporary, path)
-    return path
+    return atomic_write(
+        path, lambda handle: soundfile.write(handle, y, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    )
 
 
 def chapter_checkpoint(

@@ -16,13 +16,13 @@ Notebook: 07_split_length.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from genrelib.atomic import atomic_write
 from genrelib.config import Profile
 from genrelib.data import PROTOCOLS
 from genrelib.errors import ConfigError
@@ -183,12 +183,7 @@ def write_table_v(table: pd.DataFrame, results_root: str | Path) -> Path:
 
     Notebook: 07_split_length.
     """
-    path = Path(results_root) / TABLE_V_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    table.to_csv(temporary, index=False)
-    os.replace(temporary, path)
-    return path
+    return atomic_write(Path(results_root) / TABLE_V_FILE, table.to_csv(index=False))
 
 
 def read_table_v(results_root: str | Path) -> pd.DataFrame:
