@@ -41,7 +41,7 @@ from genrelib.config import GENRES, ChunkConfig, MelConfig, Profile, _stable_key
 from genrelib.data import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import Evaluation, evaluate_probabilities, predict_proba
-from genrelib.models import MODEL_NAMES, check_model_options
+from genrelib.models import DEEP_MODELS, check_model_options
 from genrelib.training import TrainConfig, load_checkpoint, train
 from genrelib.training.checkpoint import atomic_write_text
 
@@ -86,7 +86,7 @@ class Experiment:
     Parameters
     ----------
     model : str
-        One of :data:`genrelib.models.MODEL_NAMES`.
+        One of :data:`genrelib.models.DEEP_MODELS`.
     chunk_seconds : float
         Chunk length, in seconds (the paper: 30, 10, 3 or 1).
     protocol : {"paper", "track", "artist", "fault-filtered"}
@@ -109,9 +109,9 @@ class Experiment:
     mel: MelConfig = field(default_factory=MelConfig.authors_code)
 
     def __post_init__(self) -> None:
-        if self.model not in MODEL_NAMES:
+        if self.model not in DEEP_MODELS:
             raise ConfigError(
-                f"Experiment: unknown model {self.model!r}; choose one of {MODEL_NAMES}"
+                f"Experiment: unknown model {self.model!r}; choose one of {DEEP_MODELS}"
             )
         if self.protocol not in PROTOCOLS:
             raise ConfigError(

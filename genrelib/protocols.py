@@ -31,8 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from genrelib.baselines import MODEL_LABELS, predict_baseline
-from genrelib.baselines import MODEL_NAMES as BASELINE_NAMES
-from genrelib.config import DEFAULT_BASELINES, GENRES
+from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.evaluation import (
@@ -103,7 +102,7 @@ def baseline_predictions(
     seeds : iterable of int
         Seeds of the splits and models.
     models : sequence of str
-        Baselines from :data:`genrelib.baselines.MODEL_NAMES`.
+        Baselines from :data:`genrelib.config.BASELINES`.
     artists : pandas.DataFrame or None
         ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
     n_jobs : int
@@ -123,12 +122,12 @@ def baseline_predictions(
     """
     seeds = [int(seed) for seed in seeds]
     bad = [p for p in protocols if p not in PROTOCOLS] + [
-        m for m in models if m not in BASELINE_NAMES
+        m for m in models if m not in BASELINES
     ]
     if bad:
         raise ConfigError(
             f"unknown protocol(s) or baseline(s) {bad}; choose from {PROTOCOLS} and "
-            f"{BASELINE_NAMES}"
+            f"{BASELINES}"
         )
     if not seeds or not protocols or not models:
         raise ConfigError("baseline_predictions needs at least one protocol, seed and model")

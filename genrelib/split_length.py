@@ -27,7 +27,7 @@ from genrelib.config import Profile
 from genrelib.data import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.experiments import Experiment, chapter_inputs, collect_results, run_experiment
-from genrelib.models import MODEL_NAMES
+from genrelib.models import DEEP_MODELS
 
 TABLE_V_FILE = "table_v.csv"
 """Name of the tidy Table V file in a profile's results folder."""
@@ -70,9 +70,9 @@ TABLE_V_COLUMNS: tuple[str, ...] = (
 
 
 def _check_grid(models: Sequence[str], chunk_lengths: Sequence[float], protocol: str) -> None:
-    unknown = [m for m in models if m not in MODEL_NAMES]
+    unknown = [m for m in models if m not in DEEP_MODELS]
     if unknown or not models:
-        raise ConfigError(f"models must be a non-empty list from {MODEL_NAMES}, got {models!r}")
+        raise ConfigError(f"models must be a non-empty list from {DEEP_MODELS}, got {models!r}")
     if not chunk_lengths or any(not float(c) > 0 for c in chunk_lengths):
         raise ConfigError(f"chunk_lengths must be positive seconds, got {chunk_lengths!r}")
     if protocol not in PROTOCOLS:
