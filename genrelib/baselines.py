@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from genrelib.config import BASELINES, GENRES, Profile
+from genrelib.config import BASELINES, GENRES
 from genrelib.data.metadata import load_artist_index
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
@@ -67,28 +67,6 @@ split over rows (as printed in the paper; ``knn_tuned`` has no row there)."""
 
 TEST_FRACTION = 0.2
 """Share of rows (``paper``) or tracks (``track``, ``artist``) held out for testing."""
-
-
-MIN_SEEDS: dict[str, int] = {"smoke": 3, "cpu": 10, "full": 10}
-"""Fewest seeds per profile: the baselines are cheap, so real-data profiles use 10 or more."""
-
-
-def default_n_seeds(profile: Profile) -> int:
-    """Seeds of a baseline run: the profile's ``n_seeds``, raised to :data:`MIN_SEEDS`.
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    profile : Profile
-        The run's profile.
-
-    Returns
-    -------
-    int
-        Number of seeds.
-    """
-    return max(profile.n_seeds, MIN_SEEDS.get(profile.name, 10))
 
 
 def build_baseline(

@@ -293,8 +293,8 @@ def _add_baselines_commands(subparsers: argparse._SubParsersAction) -> None:
 def _train_run(args: argparse.Namespace) -> int:
     from genrelib.book import results_dir
     from genrelib.config import get_profile
-    from genrelib.data import index_gtzan, resolve_data_dir
-    from genrelib.experiments import Experiment, run_experiment
+    from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
+    from genrelib.experiments import Experiment, run_experiment, run_path
 
     profile = get_profile(args.profile)
     tracks = index_gtzan(resolve_data_dir(profile, args.data_dir), with_duration=False)
@@ -321,7 +321,13 @@ def _train_run(args: argparse.Namespace) -> int:
         )
 
     row = run_experiment(
-        experiment, tracks, profile, out, train_overrides=overrides, on_epoch_end=report
+        experiment,
+        tracks,
+        profile,
+        out,
+        train_overrides=overrides,
+        on_epoch_end=report,
+        synthetic=is_synthetic_source(profile, args.data_dir),
     )
     shown = {k: v for k, v in row.items() if k not in ("setup", "experiment")}
     print("\n".join(f"{key}: {value}" for key, value in shown.items()))
@@ -329,7 +335,7 @@ def _train_run(args: argparse.Namespace) -> int:
         f"test track accuracy {row['test_track_accuracy']:.1%} "
         f"[{row['test_track_accuracy_low']:.1%}, {row['test_track_accuracy_high']:.1%}], "
         f"{row['epochs_run']} epochs, {row['seconds_per_epoch']:.1f} s/epoch; "
-        f"results in {out / row['run_dir']}"
+        f"results in {run_path(out, row)}"
     )
     return 0
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from genrelib.baselines import MODEL_LABELS, predict_baseline
+from genrelib.baselines import predict_baseline
 from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
@@ -388,33 +388,3 @@ def recall_by_protocol(
     )
     full["n_test_rows"] = full["n_test_rows"].fillna(0).astype(int)
     return full
-
-
-def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol")) -> pd.DataFrame:
-    """Readable version of :func:`protocol_summary`: ``estimate [low, high]`` in %.
-
-    Notebook: 09_honest_evaluation.
-
-    Parameters
-    ----------
-    summary : pandas.DataFrame
-        Output of :func:`protocol_summary`.
-    by : sequence of str
-        Grouping columns to keep in front.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The ``by`` columns (baseline names as readable labels), ``accuracy (%)``,
-        ``macro F1 (%)`` and ``test tracks``.
-    """
-    cells = summary[list(by)].copy()
-    for metric, name in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
-        cells[f"{name} (%)"] = [
-            f"{100 * estimate:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
-            for estimate, low, high in zip(
-                summary[metric], summary[f"{metric}_low"], summary[f"{metric}_high"], strict=True
-            )
-        ]
-    cells["test tracks"] = summary["n_test_tracks"].round(0).astype(int)
-    return cells.replace({"model": MODEL_LABELS})

@@ -16,18 +16,13 @@ Notebook: 07_split_length.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from genrelib.atomic import atomic_write
-from genrelib.config import Profile
-from genrelib.data import PROTOCOLS
 from genrelib.errors import ConfigError
-from genrelib.experiments import Experiment, chapter_inputs, collect_results, run_experiment
-from genrelib.models import DEEP_MODELS
+from genrelib.experiments import collect_results
 
 TABLE_V_FILE = "table_v.csv"
 """Name of the tidy Table V file in a profile's results folder."""
@@ -67,85 +62,6 @@ TABLE_V_COLUMNS: tuple[str, ...] = (
     "key",
 )
 """Columns of :func:`table_v` (F1 is the chunk-level micro F1, as in chapters 04-06)."""
-
-
-def _check_grid(models: Sequence[str], chunk_lengths: Sequence[float], protocol: str) -> None:
-    unknown = [m for m in models if m not in DEEP_MODELS]
-    if unknown or not models:
-        raise ConfigError(f"models must be a non-empty list from {DEEP_MODELS}, got {models!r}")
-    if not chunk_lengths or any(not float(c) > 0 for c in chunk_lengths):
-        raise ConfigError(f"chunk_lengths must be positive seconds, got {chunk_lengths!r}")
-    if protocol not in PROTOCOLS:
-        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
-
-
-def run_grid(
-    tracks: pd.DataFrame,
-    profile: Profile,
-    results_root: str | Path,
-    models: Sequence[str] | None = None,
-    chunk_lengths: Sequence[float] | None = None,
-    protocol: str = "track",
-    seed: int = 0,
-    device: str = "auto",
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Train (or read back) every model on every chunk length; return the grid's result rows.
-
-    Each cell narrows the tracks and profile as every training chapter does
-    (:func:`genrelib.experiments.chapter_inputs`; in smoke: a few tracks per genre and a few
-    chunks per track), then calls :func:`genrelib.experiments.run_experiment`. Finished
-    cells are read back from their ``result.json`` without training.
-
-    Notebook: 07_split_length.
-
-    Parameters
-    ----------
-    tracks : pd.DataFrame
-        Track table (:func:`genrelib.data.index_gtzan`).
-    profile : Profile
-        Run size (epochs, patience, chunk cap, mel config).
-    results_root : str or Path
-        The profile's results folder (runs go to ``runs/``).
-    models : sequence of str or None
-        Models of the grid (``None``: ``profile.grid_models``).
-    chunk_lengths : sequence of float or None
-        Chunk lengths, in seconds (``None``: ``profile.chunk_grid``).
-    protocol : str
-        Split protocol, the same for every cell (``"track"``; ``"paper"`` as the paper).
-    seed : int
-        Seed of the split and the training, the same for every cell.
-    device : str
-        Training device (not part of a run's key: a GPU run re-renders on a CPU).
-    progress : bool
-        Show a progress bar over the cells (and inside each run).
-
-    Returns
-    -------
-    pd.DataFrame
-        One :func:`run_experiment` row per cell (nested ``setup``/``experiment`` left out),
-        in grid order.
-    """
-    models = list(profile.grid_models if models is None else models)
-    chunk_lengths = [
-        float(c) for c in (profile.chunk_grid if chunk_lengths is None else chunk_lengths)
-    ]
-    _check_grid(models, chunk_lengths, protocol)
-    cells = [(m, c) for m in models for c in chunk_lengths]
-    rows = []
-    for model, seconds in tqdm(cells, desc="Table V grid", unit="run", disable=not progress):
-        cell_tracks, cell_profile = chapter_inputs(tracks, profile, seconds)
-        experiment = Experiment.from_profile(cell_profile, model, protocol, seed, seconds)
-        row = run_experiment(
-            experiment,
-            cell_tracks,
-            cell_profile,
-            results_root,
-            progress=progress,
-            train_overrides={"device": device},
-        )
-        rows.append({k: v for k, v in row.items() if k not in ("setup", "experiment")})
-    return pd.DataFrame(rows)
 
 
 def table_v(rows: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile
-from deep_data import CHUNKS, MEL, spectrogram_set, tiny_profile, tiny_tracks, train_valid
+from deep_data import CHUNKS, MEL, spectrogram_set, train_valid
 
 import genrelib.predict as predict_module
 from genrelib.audio import audio_info, load_audio
@@ -29,7 +29,6 @@ from genrelib.predict import (
     MIN_PAD_FRACTION,
     PredictionFailure,
     SongPrediction,
-    chapter_checkpoint,
     expected_genre,
     list_songs,
     load_model,
@@ -291,28 +290,3 @@ def _empty(parent: Path) -> Path:
     folder = parent / "empty"
     folder.mkdir()
     return folder
-
-
-def test_chapter_checkpoint_reuses_chapter_04s_run(
-    gtzan_mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    profile, tracks = tiny_profile(), tiny_tracks(gtzan_mini)
-    calls = []
-    real_run = predict_module.run_experiment
-    monkeypatch.setattr(
-        predict_module, "run_experiment", lambda *a, **k: calls.append(a) or real_run(*a, **k)
-    )
-    path, row = chapter_checkpoint(profile, tracks, tmp_path, progress=False)
-    assert len(calls) == 1 and path.is_file() and row["model"] == "base_crnn"
-    assert load_model(path, "cpu")[1]["chunk_config"]["chunk_seconds"] == profile.chunk_seconds
-
-    again, stored = chapter_checkpoint(profile, tracks, tmp_path, progress=False)
-    assert len(calls) == 1, "a finished run is found, not retrained"
-    assert again.resolve() == path.resolve() and stored["key"] == row["key"]
-
-    other = tracks.drop(index=0)  # other data: chapter 04's run does not apply
-    monkeypatch.setattr(
-        predict_module, "run_experiment", lambda *a, **k: calls.append(a) or {"run_dir": "new"}
-    )
-    fresh, _ = chapter_checkpoint(profile, other, tmp_path, progress=False)
-    assert len(calls) == 2 and fresh == tmp_path / "new" / "best.pt"
