@@ -9,9 +9,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import Markdown
 from tqdm.auto import tqdm
 
-from genrelib.chapters.context import chapter_context, run_chapter_experiment, training_inputs
+from genrelib.book import project_dir
+from genrelib.chapters.context import (
+    ChapterContext,
+    chapter_context,
+    run_chapter_experiment,
+    training_inputs,
+)
 from genrelib.config import DEEP_MODELS, Profile
 from genrelib.data import PROTOCOLS
 from genrelib.errors import ConfigError
@@ -27,15 +34,52 @@ from genrelib.summary import record_headline
 __all__ = [
     "PAPER_BEST",
     "chapter_context",
+    "grid_banner",
+    "grid_settings",
     "grid_table",
     "plot_accuracy_vs_length",
     "plot_examples_vs_length",
     "plot_training_time_vs_length",
+    "project_dir",
     "read_table_v",
     "record_headline",
     "run_grid",
     "write_table_v",
 ]
+
+
+def grid_settings(
+    ch: ChapterContext,
+    models: Sequence[str] | None = None,
+    chunk_lengths: Sequence[float] | None = None,
+) -> tuple[list[str], list[float]]:
+    """The grid's models and chunk lengths: the parameters, else the profile's.
+
+    Notebook: 07_split_length.
+    """
+    chosen = list(ch.profile.grid_models if models is None else models)
+    lengths = ch.profile.chunk_grid if chunk_lengths is None else chunk_lengths
+    return chosen, [float(c) for c in lengths]
+
+
+def grid_banner(
+    ch: ChapterContext, models: Sequence[str], chunk_lengths: Sequence[float], protocol: str
+) -> Markdown:
+    """Opening line of chapter 07: data, grid, protocol, seed, epochs and chunk cap.
+
+    Notebook: 07_split_length.
+    """
+    profile = ch.profile
+    cap = (
+        f", {profile.max_train_chunks} training chunks per epoch"
+        if profile.max_train_chunks
+        else ""
+    )
+    return ch.banner(
+        f"Grid: {', '.join(models)} x chunks of {', '.join(f'{c:g}' for c in chunk_lengths)} "
+        f"s, protocol `{protocol}`, seed {ch.seed}; at most {profile.max_epochs} epochs "
+        f"(patience {profile.patience}){cap}."
+    )
 
 
 def _check_grid(models: Sequence[str], chunk_lengths: Sequence[float], protocol: str) -> None:
