@@ -406,10 +406,20 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
 def _predict_run(args: argparse.Namespace) -> int:
     import json
 
+    # Checked before genrelib.predict imports torch (seconds), so a typo is reported at once.
+    missing = [song for song in args.songs if not Path(song).is_file()]
+    for song in missing:
+        print(f"genrelib: error: {song}: song not found; check the path", file=sys.stderr)
+    if not Path(args.checkpoint).is_file():
+        raise GenrelibError(f"{args.checkpoint}: checkpoint not found; pass the best.pt of a run")
+    songs = [song for song in args.songs if song not in missing]
+    if not songs:
+        return 1
+
     from genrelib.predict import predict_songs
 
     results = predict_songs(
-        args.songs,
+        songs,
         args.checkpoint,
         trim_seconds=args.trim,
         batch_size=args.batch_size,
@@ -423,14 +433,15 @@ def _predict_run(args: argparse.Namespace) -> int:
             print(f"genrelib: error: {result.error}", file=sys.stderr)
         elif not args.json:
             print(
-                f"{result.name}: {result.duration:.1f} s, {result.n_chunks} chunk(s) of "
-                f"{result.chunk_seconds:g} s{' (zero-padded)' if result.padded else ''}, "
-                f"{result.seconds:.2f} s to predict"
+                f"{result.name}: {result.duration:.1f} s long, {result.analysed_seconds:.1f} s "
+                f"analysed{' (--trim)' if args.trim is not None else ''} in {result.n_chunks} "
+                f"chunk(s) of {result.chunk_seconds:g} s"
+                f"{' (zero-padded)' if result.padded else ''}, {result.seconds:.2f} s to predict"
             )
             for rank, (genre, probability) in enumerate(result.top3, start=1):
                 print(f"  {rank}. {genre:<10} {probability:6.1%}")
             print(f"  majority vote of the chunks: {result.vote}")
-    return 0 if all(result.ok for result in results) else 1
+    return 0 if not missing and all(result.ok for result in results) else 1
 
 
 def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
