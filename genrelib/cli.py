@@ -78,6 +78,15 @@ def _feature_options(
     return options
 
 
+def _feature_table(args: argparse.Namespace):
+    """The feature table (and artist index) named by the ``_feature_options`` of ``args``."""
+    from genrelib.features import feature_table
+
+    return feature_table(
+        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
+    )
+
+
 def _percent(table, columns: Sequence[str]):
     """``table`` with the fraction ``columns`` shown in percent (one decimal), renamed ``(%)``."""
     shown = table.copy()
@@ -255,11 +264,8 @@ def _add_features_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _baselines_run(args: argparse.Namespace) -> int:
     from genrelib.baselines import run_baselines, summarise
-    from genrelib.features import feature_table
 
-    table, artists = feature_table(
-        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
-    )
+    table, artists = _feature_table(args)
     results = run_baselines(
         table,
         args.protocols,
@@ -469,12 +475,9 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _protocols_run(args: argparse.Namespace) -> int:
-    from genrelib.features import feature_table
     from genrelib.protocols import baseline_predictions, protocol_gap, protocol_summary
 
-    table, artists = feature_table(
-        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
-    )
+    table, artists = _feature_table(args)
     predictions = baseline_predictions(
         table, args.protocols, range(args.seeds), args.models, artists, args.jobs
     )

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genrelib.chapters.c04_base_crnn import record_run_headlines, training_banner
-from genrelib.chapters.context import ChapterContext, chapter_context
-from genrelib.experiments import (
-    Experiment,
+from genrelib.chapters.c04_base_crnn import (
     collect_results,
     load_history,
+    plot_confusion_matrix,
+    plot_recall_with_ci,
+    plot_training_curves,
+    record_run_headlines,
     results_table,
     run_path,
     stored_test_evaluation,
+    training_banner,
 )
+from genrelib.chapters.context import ChapterContext, chapter_context
+from genrelib.experiments import Experiment
 from genrelib.models import build_model, layer_table, parameter_comparison
-from genrelib.plots import plot_confusion_matrix, plot_recall_with_ci, plot_training_curves
 
 MODEL = "resnet18"
 """The model of this chapter."""
