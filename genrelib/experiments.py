@@ -43,7 +43,7 @@ from genrelib.data import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import Evaluation, evaluate_probabilities, predict_proba
 from genrelib.models import DEEP_MODELS, check_model_options
-from genrelib.training import TrainConfig, load_checkpoint, train
+from genrelib.training import TrainConfig, TrainResult, load_checkpoint, train
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 """Sets every experiment is evaluated on."""
@@ -466,7 +466,7 @@ def _set_sizes(sets: Mapping[str, SpectrogramSet]) -> dict:
     return sizes
 
 
-def _training_summary(plan: RunPlan, result, tracks: pd.DataFrame) -> dict:
+def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) -> dict:
     """How the training went (epochs, time, device) and the versions and setup that made it."""
     history = result.history
     return {

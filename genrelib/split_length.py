@@ -1,5 +1,6 @@
-"""The split-length trade-off (the paper's Table V): one grid of models x chunk lengths.
+"""The split-length trade-off (the paper's Table V): the table of a grid of models x chunk lengths.
 
+The grid itself is chapter 07's (:func:`genrelib.chapters.c07_split_length.run_grid`).
 Every cell of the grid is one :func:`genrelib.experiments.run_experiment` with the same
 tracks, split protocol and seed, so the cells differ only in the model and the chunk
 length. With a track-level protocol (the default, ``"track"``) every chunk length sees
@@ -114,7 +115,7 @@ def read_table_v(results_root: str | Path) -> pd.DataFrame:
     """
     path = Path(results_root) / TABLE_V_FILE
     if not path.is_file():
-        raise ConfigError(f"{path} does not exist; run the chapter 07 grid (run_grid) first")
+        raise ConfigError(f"{path} does not exist; run chapter 07's grid first")
     return pd.read_csv(path)
 
 
