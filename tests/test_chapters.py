@@ -91,6 +91,9 @@ def test_chapter_checkpoint_reuses_chapter_04s_run_and_keeps_only_best(
     assert again == path and stored["key"] == row["key"]
     assert (path.parent / "result.json").stat().st_mtime_ns == written, "found, not retrained"
 
+    ch.run(ch.experiment("base_crnn", "track"), *training_inputs(ch.tracks, ch.profile))
+    assert path.is_file(), "a run read back keeps what the chapter that trained it kept"
+
     other = ch.tracks.drop(index=0)  # other data: chapter 04's run does not apply
     fresh, fresh_row = chapter_checkpoint(ch.profile, other, ch.results, progress=False)
     assert fresh.is_file() and fresh_row["key"] != row["key"]

@@ -110,8 +110,8 @@ def run_grid(
     (:func:`genrelib.chapters.context.training_inputs`; in smoke: a few tracks per genre
     and a few chunks per track), then calls :func:`genrelib.experiments.run_experiment`
     (through :func:`genrelib.chapters.context.run_chapter_experiment`: a smoke cell keeps
-    no checkpoint). Finished cells are read back from their ``result.json`` without
-    training.
+    only ``best.pt``, which chapter 08 reads of chapter 04's run). Finished cells are read
+    back from their ``result.json`` without training.
 
     Notebook: 07_split_length.
 
@@ -160,6 +160,7 @@ def run_grid(
             cell_profile,
             results_root,
             synthetic,
+            ("best.pt",),  # the base CRNN cell of the profile's chunk length is chapter 04's run
             progress=progress,
             train_overrides={"device": device},
         )

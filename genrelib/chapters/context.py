@@ -25,7 +25,13 @@ from genrelib.book import project_dir
 from genrelib.book import results_dir as profile_results_dir
 from genrelib.config import Profile, get_profile
 from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
-from genrelib.experiments import Experiment, collect_results, run_experiment, run_path
+from genrelib.experiments import (
+    Experiment,
+    collect_results,
+    plan_run,
+    read_result,
+    run_experiment,
+)
 
 SMOKE = "smoke"
 """The profile of CI and of a first look: synthetic clips, tiny runs."""
@@ -107,9 +113,10 @@ def run_chapter_experiment(
 ) -> dict:
     """Train (or read back) ``experiment``; in smoke, delete the checkpoints no chapter reads.
 
-    Calls :func:`genrelib.experiments.run_experiment`. Once a smoke run is finished, its
-    checkpoints other than ``keep`` are deleted, so repeated smoke runs do not fill the
-    disk (a finished run is read back from ``result.json`` without them).
+    Calls :func:`genrelib.experiments.run_experiment`. When a smoke run has just been
+    trained, its checkpoints other than ``keep`` are deleted, so repeated smoke runs do not
+    fill the disk (a finished run is read back from ``result.json`` without them). A run
+    read back is left as it is: the chapter that trained it kept what is read later.
 
     Notebook: 04_base_crnn to 10_reproducibility.
 
@@ -135,10 +142,12 @@ def run_chapter_experiment(
     dict
         The run's result row.
     """
+    plan = plan_run(experiment, tracks, profile, results_root, options.get("train_overrides"))
+    trained = read_result(plan.run_dir) is None
     row = run_experiment(experiment, tracks, profile, results_root, synthetic=synthetic, **options)
-    if profile.name == SMOKE:
+    if trained and profile.name == SMOKE:
         for name in set(CHECKPOINTS) - set(keep):
-            (run_path(results_root, row) / name).unlink(missing_ok=True)
+            (plan.run_dir / name).unlink(missing_ok=True)
     return row
 
 
