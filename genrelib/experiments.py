@@ -372,6 +372,16 @@ def plan_run(
     """Phase 1 of :func:`run_experiment`: the settings of a run and the folder it lives in.
 
     Notebook: 04_base_crnn (through :func:`run_experiment`).
+
+    Parameters
+    ----------
+    experiment, tracks, profile, results_root, train_overrides
+        As in :func:`run_experiment`; ``tracks`` has shape (n_tracks, >=5).
+
+    Returns
+    -------
+    RunPlan
+        Chunk config, training config and ``results_root / "runs" / <run key>``.
     """
     results_root = Path(results_root)
     chunk_config = profile.chunk_config(experiment.chunk_seconds)

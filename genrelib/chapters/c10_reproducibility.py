@@ -82,7 +82,10 @@ class Comparison:
         return {"patience": max(self.patience_grid), "max_epochs": self.profile.max_epochs}
 
     def describe(self, ch: ChapterContext) -> str:
-        """One sentence on the runs: clips, chunks, epochs, patience, split, seeds."""
+        """One sentence on the runs: clips, chunks, epochs, patience, split, seeds.
+
+        Notebook: 10_reproducibility (output of the setup cell).
+        """
         return (
             f"Profile **{ch.profile.name}**: {len(self.tracks)} {ch.kind} clips, "
             f"{self.profile.chunk_seconds:g}-s chunks, {self.profile.max_epochs} epochs of at "
