@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from genrelib.config import ChunkConfig, MelConfig
-from genrelib.models import MODEL_NAMES, build_model
+from genrelib.models import DEEP_MODELS, build_model
 
 
 def frames_for(mel: MelConfig, chunk_seconds: float = 3.0) -> int:
@@ -62,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--iters", type=int, default=3)
-    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    parser.add_argument("--models", nargs="+", default=list(DEEP_MODELS), choices=DEEP_MODELS)
     args = parser.parse_args()
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     rows = []

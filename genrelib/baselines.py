@@ -32,14 +32,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from genrelib.config import BASELINE_NAMES, GENRES, Profile
+from genrelib.config import BASELINES, GENRES
 from genrelib.data.metadata import load_artist_index
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.features import FEATURE_COLUMNS, track_ids
-
-MODEL_NAMES: tuple[str, ...] = BASELINE_NAMES
-"""Baseline names accepted by :func:`build_baseline` and :func:`run_baselines`."""
 
 MODEL_LABELS: dict[str, str] = {
     "svm": "SVM (C=1)",
@@ -72,28 +69,6 @@ TEST_FRACTION = 0.2
 """Share of rows (``paper``) or tracks (``track``, ``artist``) held out for testing."""
 
 
-MIN_SEEDS: dict[str, int] = {"smoke": 3, "cpu": 10, "full": 10}
-"""Fewest seeds per profile: the baselines are cheap, so real-data profiles use 10 or more."""
-
-
-def default_n_seeds(profile: Profile) -> int:
-    """Seeds of a baseline run: the profile's ``n_seeds``, raised to :data:`MIN_SEEDS`.
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    profile : Profile
-        The run's profile.
-
-    Returns
-    -------
-    int
-        Number of seeds.
-    """
-    return max(profile.n_seeds, MIN_SEEDS.get(profile.name, 10))
-
-
 def build_baseline(
     name: str,
     seed: int = 0,
@@ -111,7 +86,7 @@ def build_baseline(
     Parameters
     ----------
     name : str
-        One of :data:`MODEL_NAMES`.
+        One of :data:`BASELINES`.
     seed : int
         Seed of the random forest.
     cv : int or cross-validation splitter
@@ -139,7 +114,7 @@ def build_baseline(
         "logistic_regression": lambda: LogisticRegression(max_iter=2000),
     }
     if name not in classifiers:
-        raise ConfigError(f"unknown baseline {name!r}; choose one of {MODEL_NAMES}")
+        raise ConfigError(f"unknown baseline {name!r}; choose one of {BASELINES}")
     pipeline = Pipeline([("scale", StandardScaler()), ("model", classifiers[name]())])
     grids = {
         "svm_tuned": {"model__C": list(SVM_C_GRID)},
@@ -264,7 +239,7 @@ def run_baselines(
     features: pd.DataFrame,
     split_protocol: str | Sequence[str] = ("paper", "fault-filtered"),
     seeds: Iterable[int] = range(10),
-    models: Sequence[str] = MODEL_NAMES,
+    models: Sequence[str] = BASELINES,
     artists: pd.DataFrame | None = None,
     n_jobs: int = 1,
     n_bootstrap: int = 1000,
@@ -288,7 +263,7 @@ def run_baselines(
     seeds : iterable of int
         Seeds, one run each.
     models : sequence of str
-        Baselines, from :data:`MODEL_NAMES`.
+        Baselines, from :data:`BASELINES`.
     artists : pandas.DataFrame or None
         ``track_id, artist`` table (e.g. ``index_gtzan(data_dir)``); ``None``: the shipped
         GTZAN artist index. Used by the ``artist`` protocol and to group grid-search
@@ -319,9 +294,9 @@ def run_baselines(
     """
     protocols = [split_protocol] if isinstance(split_protocol, str) else list(split_protocol)
     seeds = [int(seed) for seed in seeds]
-    unknown = [name for name in models if name not in MODEL_NAMES]
+    unknown = [name for name in models if name not in BASELINES]
     if unknown:
-        raise ConfigError(f"unknown baselines {unknown}; choose from {MODEL_NAMES}")
+        raise ConfigError(f"unknown baselines {unknown}; choose from {BASELINES}")
     bad = [protocol for protocol in protocols if protocol not in PROTOCOLS]
     if bad:
         raise ConfigError(f"unknown split protocols {bad}; choose from {PROTOCOLS}")
@@ -385,7 +360,7 @@ def predict_baseline(
     features : pandas.DataFrame
         Kaggle-style feature table, shape (n_rows, 60).
     model : str
-        One of :data:`MODEL_NAMES`.
+        One of :data:`BASELINES`.
     protocol : str
         Split protocol (see :func:`split_rows`).
     seed : int
@@ -401,8 +376,8 @@ def predict_baseline(
         One row per test row: ``filename``, ``track_id``, ``true`` and ``predicted``
         (genre names).
     """
-    if model not in MODEL_NAMES:
-        raise ConfigError(f"unknown baseline {model!r}; choose one of {MODEL_NAMES}")
+    if model not in BASELINES:
+        raise ConfigError(f"unknown baseline {model!r}; choose one of {BASELINES}")
     table = _prepare(features, artists)
     split = split_rows(table, protocol, seed)
     predicted, _ = _fit_predict(table, split, model, protocol, seed, n_jobs)

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import yaml
+from jupyter_client.manager import AsyncKernelManager
 from tqdm.auto import tqdm
 
 from genrelib.config import PROFILES
@@ -35,6 +36,29 @@ STAGED_FILES = ("_config.yml", "_toc.yml", "references.bib")
 
 class NotebookExecutionError(GenrelibError):
     """A chapter failed while papermill executed it."""
+
+
+class BookKernelManager(AsyncKernelManager):
+    """The kernel of one chapter: IPC transport, and no interrupt when shutting an idle kernel.
+
+    Over the default TCP transport every kernel logs "Kernel is running over TCP without
+    encryption"; the chapters run on this machine only, so the kernel talks over local
+    IPC sockets (files in Jupyter's runtime folder) instead. And jupyter_client interrupts
+    a kernel (SIGINT) before asking it to shut down; papermill shuts kernels down only
+    after the last cell, when they are idle, so that interrupt can only land in the
+    kernel's event loop, which logs "KeyboardInterrupt caught in kernel". It is skipped.
+
+    Notebook: used by ``genrelib book run`` (every chapter's kernel).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
 
 
 def project_dir(start: Path | None = None) -> Path:
@@ -206,6 +230,7 @@ def run_notebooks(
                     cwd=str(notebook.parent),
                     kernel_name="python3",
                     progress_bar=False,
+                    kernel_manager_class=BookKernelManager,
                 )
         except papermill.PapermillExecutionError as error:
             raise NotebookExecutionError(

@@ -1,8 +1,11 @@
 """The ``genrelib`` command line: a thin layer over the package, with no logic of its own.
 
 Every command group registers itself in one ``_add_<group>_commands`` function listed in
-``_COMMAND_GROUPS``. A :class:`~genrelib.errors.GenrelibError` is printed as its one-line
-message (no traceback) and exits with status 2.
+``_COMMAND_GROUPS``. Options shared by several commands (data source and profile, device,
+seeds, the feature-table source) are declared once, in the ``_*_options`` parent parsers,
+and options that take several values have plural names. Scores are printed in percent,
+as the book shows them. A :class:`~genrelib.errors.GenrelibError` is printed as its
+one-line message (no traceback) and exits with status 2.
 
 Notebook: the README's commands.
 """
@@ -17,6 +20,79 @@ from pathlib import Path
 from genrelib import __version__
 from genrelib.config import PROFILES
 from genrelib.errors import GenrelibError
+
+
+def _data_options(default_profile: str = "cpu") -> argparse.ArgumentParser:
+    """Parent parser of ``--profile`` and ``--data-dir`` (the run size and the data it reads)."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=default_profile,
+        help="run size: smoke (synthetic data, minutes), cpu (real clips), full (GPU)",
+    )
+    options.add_argument("--data-dir", help="GTZAN folder (default: $GTZAN_DIR; smoke: synthetic)")
+    return options
+
+
+def _run_options() -> argparse.ArgumentParser:
+    """Parent parser of ``--device`` and ``--seed`` (training and evaluation commands)."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu or cuda"
+    )
+    options.add_argument(
+        "--seed", type=int, help="seed of the split and the training (evaluate: the run's)"
+    )
+    return options
+
+
+def _feature_options(
+    protocols: Sequence[str], models: Sequence[str], seeds: int
+) -> argparse.ArgumentParser:
+    """Parent parser of the baseline commands: feature source, protocols, models, seeds, jobs."""
+    from genrelib.config import BASELINES, SPLIT_PROTOCOLS
+
+    options = argparse.ArgumentParser(add_help=False)
+    source = options.add_mutually_exclusive_group()
+    source.add_argument(
+        "--features-csv", help="Kaggle-style feature table (e.g. features_30_sec.csv)"
+    )
+    source.add_argument("--data-dir", help="GTZAN folder to compute features from")
+    options.add_argument(
+        "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: synthetic data"
+    )
+    options.add_argument(
+        "--chunk-seconds", type=float, default=None, help="feature rows per chunk (with audio)"
+    )
+    options.add_argument(
+        "--protocols",
+        nargs="+",
+        choices=SPLIT_PROTOCOLS,
+        default=list(protocols),
+        help="split protocols (paper: random 80/20 over rows, as the paper)",
+    )
+    options.add_argument("--seeds", type=int, default=seeds, help="number of seeds (0, 1, ...)")
+    options.add_argument("--models", nargs="+", choices=BASELINES, default=list(models))
+    options.add_argument("--jobs", type=int, default=1, help="parallel jobs (-1: all cores)")
+    return options
+
+
+def _feature_table(args: argparse.Namespace):
+    """The feature table (and artist index) named by the ``_feature_options`` of ``args``."""
+    from genrelib.features import feature_table
+
+    return feature_table(
+        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
+    )
+
+
+def _percent(table, columns: Sequence[str]):
+    """``table`` with the fraction ``columns`` shown in percent (one decimal), renamed ``(%)``."""
+    shown = table.copy()
+    for column in columns:
+        shown[column] = (100 * shown[column]).round(1)
+    return shown.rename(columns={column: f"{column} (%)" for column in columns})
 
 
 def _parse_parameter(text: str) -> tuple[str, object]:
@@ -56,15 +132,9 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
 
     run = commands.add_parser(
         "run",
+        parents=[_data_options("smoke")],
         help="execute every chapter with papermill (in _toc.yml order), then build the book",
     )
-    run.add_argument(
-        "--profile",
-        choices=sorted(PROFILES),
-        default="smoke",
-        help="run size: smoke (synthetic data, minutes), cpu (real clips), full (GPU)",
-    )
-    run.add_argument("--data-dir", help="GTZAN folder (default: $GTZAN_DIR; smoke: synthetic)")
     run.add_argument(
         "-p",
         "--parameter",
@@ -123,7 +193,7 @@ def _data_verify(args: argparse.Namespace) -> int:
 def _data_download(args: argparse.Namespace) -> int:
     from genrelib.data import download_gtzan
 
-    root = download_gtzan(args.dest, mirrors=args.mirror, sha256=args.sha256, timeout=args.timeout)
+    root = download_gtzan(args.dest, mirrors=args.mirrors, sha256=args.sha256, timeout=args.timeout)
     print(f"GTZAN is in {root}; use --data-dir {root} or set GTZAN_DIR={root}")
     return 0
 
@@ -151,7 +221,7 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     download.add_argument("--dest", required=True, help="folder receiving the archive")
     download.add_argument(
-        "--mirror", action="append", help="archive URL to try instead of the built-in mirrors"
+        "--mirrors", nargs="+", help="archive URLs to try instead of the built-in mirrors"
     )
     download.add_argument("--sha256", help="expected SHA-256 of the archive (hex)")
     download.add_argument("--timeout", type=float, default=30.0, help="seconds per server")
@@ -176,11 +246,9 @@ def _features_run(args: argparse.Namespace) -> int:
 
 def _add_features_commands(subparsers: argparse._SubParsersAction) -> None:
     features = subparsers.add_parser(
-        "features", help="compute the 57 Kaggle-table features of every clip to a CSV"
-    )
-    features.add_argument("--data-dir", help="GTZAN folder (default: $GTZAN_DIR; smoke: synthetic)")
-    features.add_argument(
-        "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: synthetic data"
+        "features",
+        parents=[_data_options()],
+        help="compute the 57 Kaggle-table features of every clip to a CSV",
     )
     features.add_argument(
         "--chunk-seconds",
@@ -196,14 +264,11 @@ def _add_features_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _baselines_run(args: argparse.Namespace) -> int:
     from genrelib.baselines import run_baselines, summarise
-    from genrelib.features import feature_table
 
-    table, artists = feature_table(
-        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
-    )
+    table, artists = _feature_table(args)
     results = run_baselines(
         table,
-        args.protocol,
+        args.protocols,
         seeds=range(args.seeds),
         models=args.models,
         artists=artists,
@@ -213,40 +278,20 @@ def _baselines_run(args: argparse.Namespace) -> int:
         from genrelib.features import write_feature_table
 
         print(f"results written to {write_feature_table(results, args.out)}")
-    columns = ["model", "protocol", "n_seeds", "f1_micro_mean", "f1_micro_std", "f1_macro_mean"]
-    columns += ["test_ci_low", "test_ci_high"]
-    print(summarise(results)[columns].round(3).to_string(index=False))
+    scores = ["f1_micro_mean", "f1_micro_std", "f1_macro_mean", "test_ci_low", "test_ci_high"]
+    summary = summarise(results)[["model", "protocol", "n_seeds", *scores]]
+    print(_percent(summary, scores).to_string(index=False))
     return 0
 
 
 def _add_baselines_commands(subparsers: argparse._SubParsersAction) -> None:
-    from genrelib.config import BASELINE_NAMES as MODEL_NAMES
-    from genrelib.config import SPLIT_PROTOCOLS as PROTOCOLS
+    from genrelib.config import BASELINES
 
     baselines = subparsers.add_parser(
-        "baselines", help="train the Table IV baselines (SVM, KNN, RF, LR) and summarise them"
+        "baselines",
+        parents=[_feature_options(("paper", "fault-filtered"), BASELINES, seeds=10)],
+        help="train the Table IV baselines (SVM, KNN, RF, LR) and summarise them",
     )
-    source = baselines.add_mutually_exclusive_group()
-    source.add_argument(
-        "--features-csv", help="Kaggle-style feature table (e.g. features_30_sec.csv)"
-    )
-    source.add_argument("--data-dir", help="GTZAN folder to compute features from")
-    baselines.add_argument(
-        "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: synthetic data"
-    )
-    baselines.add_argument(
-        "--chunk-seconds", type=float, default=None, help="feature rows per chunk (with audio)"
-    )
-    baselines.add_argument(
-        "--protocol",
-        nargs="+",
-        choices=PROTOCOLS,
-        default=["paper", "fault-filtered"],
-        help="split protocols (paper: random 80/20 over rows, as the paper)",
-    )
-    baselines.add_argument("--seeds", type=int, default=10, help="number of seeds (0, 1, ...)")
-    baselines.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(MODEL_NAMES))
-    baselines.add_argument("--jobs", type=int, default=1, help="parallel jobs")
     baselines.add_argument("--out", help="CSV receiving the tidy per-seed results")
     baselines.set_defaults(handler=_baselines_run)
 
@@ -254,8 +299,8 @@ def _add_baselines_commands(subparsers: argparse._SubParsersAction) -> None:
 def _train_run(args: argparse.Namespace) -> int:
     from genrelib.book import results_dir
     from genrelib.config import get_profile
-    from genrelib.data import index_gtzan, resolve_data_dir
-    from genrelib.experiments import Experiment, run_experiment
+    from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
+    from genrelib.experiments import Experiment, run_experiment, run_path
 
     profile = get_profile(args.profile)
     tracks = index_gtzan(resolve_data_dir(profile, args.data_dir), with_duration=False)
@@ -282,15 +327,21 @@ def _train_run(args: argparse.Namespace) -> int:
         )
 
     row = run_experiment(
-        experiment, tracks, profile, out, train_overrides=overrides, on_epoch_end=report
+        experiment,
+        tracks,
+        profile,
+        out,
+        train_overrides=overrides,
+        on_epoch_end=report,
+        synthetic=is_synthetic_source(profile, args.data_dir),
     )
     shown = {k: v for k, v in row.items() if k not in ("setup", "experiment")}
     print("\n".join(f"{key}: {value}" for key, value in shown.items()))
     print(
-        f"test track accuracy {row['test_track_accuracy']:.3f} "
-        f"[{row['test_track_accuracy_low']:.3f}, {row['test_track_accuracy_high']:.3f}], "
+        f"test track accuracy {row['test_track_accuracy']:.1%} "
+        f"[{row['test_track_accuracy_low']:.1%}, {row['test_track_accuracy_high']:.1%}], "
         f"{row['epochs_run']} epochs, {row['seconds_per_epoch']:.1f} s/epoch; "
-        f"results in {out / row['run_dir']}"
+        f"results in {run_path(out, row)}"
     )
     return 0
 
@@ -309,19 +360,20 @@ def _evaluate_run(args: argparse.Namespace) -> int:
         f"{args.split} set: {len(evaluation.chunks)} chunks of {len(evaluation.tracks)} tracks "
         "(95 % bootstrap intervals over tracks)"
     )
-    print(evaluation.metrics.round(4).to_string(index=False))
+    print(_percent(evaluation.metrics, ["estimate", "low", "high"]).to_string(index=False))
     return 0
 
 
 def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
-    from genrelib.config import MODEL_NAMES
+    from genrelib.config import DEEP_MODELS
     from genrelib.config import SPLIT_PROTOCOLS as PROTOCOLS
 
-    device_help = "auto (CUDA, then MPS, then CPU), cpu or cuda"
     train = subparsers.add_parser(
-        "train", help="train and evaluate one model (resumable; a finished run is read back)"
+        "train",
+        parents=[_data_options(), _run_options()],
+        help="train and evaluate one model (resumable; a finished run is read back)",
     )
-    train.add_argument("--model", choices=MODEL_NAMES, default="base_crnn")
+    train.add_argument("--model", choices=DEEP_MODELS, default="base_crnn")
     train.add_argument(
         "--chunk-seconds", type=float, default=None, help="chunk length (default: the profile's)"
     )
@@ -331,14 +383,9 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
         default="track",
         help="split protocol (paper: chunks at random, as the paper; track: whole tracks)",
     )
-    train.add_argument(
-        "--profile", choices=sorted(PROFILES), default="cpu", help="run size and spectrogram"
-    )
-    train.add_argument("--data-dir", help="GTZAN folder (default: $GTZAN_DIR; smoke: synthetic)")
-    train.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     train.add_argument("--out", help="results folder (default: results/<profile>)")
     train.add_argument("--epochs", type=int, help="maximum epochs (default: the profile's)")
-    train.add_argument("--device", default="auto", help=device_help)
+    train.set_defaults(seed=0)
     train.add_argument(
         "-o",
         "--option",
@@ -350,29 +397,35 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=_train_run)
 
     evaluate = subparsers.add_parser(
-        "evaluate", help="score a checkpoint on the set its training run held out"
+        "evaluate",
+        parents=[_data_options(), _run_options()],
+        help="score a checkpoint on the set its training run held out (the run's data and seed)",
     )
     evaluate.add_argument("--checkpoint", required=True, help="best.pt or last.pt of a run")
-    evaluate.add_argument("--data-dir", help="GTZAN folder the run used (default: $GTZAN_DIR)")
-    evaluate.add_argument(
-        "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: the synthetic data"
-    )
     evaluate.add_argument(
         "--protocol", choices=PROTOCOLS, help="split protocol (default: the run's result.json)"
     )
     evaluate.add_argument("--split", choices=("train", "valid", "test"), default="test")
-    evaluate.add_argument("--seed", type=int, help="split seed (default: the run's)")
-    evaluate.add_argument("--device", default="auto", help=device_help)
     evaluate.set_defaults(handler=_evaluate_run)
 
 
 def _predict_run(args: argparse.Namespace) -> int:
     import json
 
+    # Checked before genrelib.predict imports torch (seconds), so a typo is reported at once.
+    missing = [song for song in args.songs if not Path(song).is_file()]
+    for song in missing:
+        print(f"genrelib: error: {song}: song not found; check the path", file=sys.stderr)
+    if not Path(args.checkpoint).is_file():
+        raise GenrelibError(f"{args.checkpoint}: checkpoint not found; pass the best.pt of a run")
+    songs = [song for song in args.songs if song not in missing]
+    if not songs:
+        return 1
+
     from genrelib.predict import predict_songs
 
     results = predict_songs(
-        args.songs,
+        songs,
         args.checkpoint,
         trim_seconds=args.trim,
         batch_size=args.batch_size,
@@ -386,14 +439,15 @@ def _predict_run(args: argparse.Namespace) -> int:
             print(f"genrelib: error: {result.error}", file=sys.stderr)
         elif not args.json:
             print(
-                f"{result.name}: {result.duration:.1f} s, {result.n_chunks} chunk(s) of "
-                f"{result.chunk_seconds:g} s{' (zero-padded)' if result.padded else ''}, "
-                f"{result.seconds:.2f} s to predict"
+                f"{result.name}: {result.duration:.1f} s long, {result.analysed_seconds:.1f} s "
+                f"analysed{' (--trim)' if args.trim is not None else ''} in {result.n_chunks} "
+                f"chunk(s) of {result.chunk_seconds:g} s"
+                f"{' (zero-padded)' if result.padded else ''}, {result.seconds:.2f} s to predict"
             )
             for rank, (genre, probability) in enumerate(result.top3, start=1):
                 print(f"  {rank}. {genre:<10} {probability:6.1%}")
             print(f"  majority vote of the chunks: {result.vote}")
-    return 0 if all(result.ok for result in results) else 1
+    return 0 if not missing and all(result.ok for result in results) else 1
 
 
 def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -421,52 +475,32 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _protocols_run(args: argparse.Namespace) -> int:
-    from genrelib.features import feature_table
     from genrelib.protocols import baseline_predictions, protocol_gap, protocol_summary
 
-    table, artists = feature_table(
-        args.features_csv, args.data_dir, args.profile, args.chunk_seconds, args.jobs
-    )
+    table, artists = _feature_table(args)
     predictions = baseline_predictions(
-        table, args.protocol, range(args.seeds), args.models, artists, args.jobs
+        table, args.protocols, range(args.seeds), args.models, artists, args.jobs
     )
     summary = protocol_summary(predictions)
+    scores = [c for c in summary.columns if c.split("_")[0] in ("accuracy", "f1")]
     print(f"{len(table)} rows, seeds 0-{args.seeds - 1}; 95 % intervals over seeds and test tracks")
-    print(summary.set_index(["model", "protocol"]).round(3).to_string())
-    if "paper" in args.protocol and len(args.protocol) > 1:
-        print("\ndrop from the random split (paper), fractions:")
-        print(protocol_gap(predictions).round(3).to_string(index=False))
+    print(_percent(summary, scores).set_index(["model", "protocol"]).to_string())
+    if "paper" in args.protocols and len(args.protocols) > 1:
+        gap = protocol_gap(predictions)
+        print("\ndrop from the random split (paper), percentage points:")
+        gaps = ["reference_value", "value", "gap", "gap_low", "gap_high"]
+        print(_percent(gap, gaps).to_string(index=False))
     return 0
 
 
 def _add_protocols_commands(subparsers: argparse._SubParsersAction) -> None:
-    from genrelib.config import BASELINE_NAMES as MODEL_NAMES
-    from genrelib.config import DEFAULT_BASELINES
-    from genrelib.config import SPLIT_PROTOCOLS as PROTOCOLS
+    from genrelib.config import DEFAULT_BASELINES, SPLIT_PROTOCOLS
 
     protocols = subparsers.add_parser(
         "protocols",
+        parents=[_feature_options(SPLIT_PROTOCOLS, DEFAULT_BASELINES, seeds=3)],
         help="baselines under several split protocols: accuracy, macro F1, intervals, gaps",
     )
-    source = protocols.add_mutually_exclusive_group()
-    source.add_argument(
-        "--features-csv", help="Kaggle-style feature table (e.g. features_30_sec.csv)"
-    )
-    source.add_argument("--data-dir", help="GTZAN folder to compute features from")
-    protocols.add_argument(
-        "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: synthetic data"
-    )
-    protocols.add_argument(
-        "--chunk-seconds", type=float, default=None, help="feature rows per chunk (with audio)"
-    )
-    protocols.add_argument(
-        "--protocol", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS), help="split protocols"
-    )
-    protocols.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    protocols.add_argument(
-        "--models", nargs="+", choices=MODEL_NAMES, default=list(DEFAULT_BASELINES)
-    )
-    protocols.add_argument("--jobs", type=int, default=1, help="parallel jobs")
     protocols.set_defaults(handler=_protocols_run)
 
 

@@ -48,10 +48,10 @@ SPLIT_PROTOCOLS: tuple[str, ...] = ("paper", "track", "artist", "fault-filtered"
 """Split protocols: the paper's random split over chunks, then track-level, artist-disjoint
 and the fault-filtered lists (``genrelib.data.splits``)."""
 
-MODEL_NAMES: tuple[str, ...] = ("base_crnn", "extended_crnn", "resnet18")
+DEEP_MODELS: tuple[str, ...] = ("base_crnn", "extended_crnn", "resnet18")
 """Deep models of the paper (``genrelib.models``)."""
 
-BASELINE_NAMES: tuple[str, ...] = (
+BASELINES: tuple[str, ...] = (
     "svm",
     "svm_tuned",
     "knn_1",

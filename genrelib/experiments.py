@@ -36,14 +36,14 @@ import pandas as pd
 import torch
 
 import genrelib
+from genrelib.atomic import atomic_write
 from genrelib.audio import SpectrogramSet, build_spectrogram_set
 from genrelib.config import GENRES, ChunkConfig, MelConfig, Profile, _stable_key
 from genrelib.data import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import Evaluation, evaluate_probabilities, predict_proba
-from genrelib.models import MODEL_NAMES, check_model_options
-from genrelib.training import TrainConfig, load_checkpoint, train
-from genrelib.training.checkpoint import atomic_write_text
+from genrelib.models import DEEP_MODELS, check_model_options
+from genrelib.training import TrainConfig, TrainResult, load_checkpoint, train
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 """Sets every experiment is evaluated on."""
@@ -52,10 +52,6 @@ RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
-SMOKE_TRACKS_PER_GENRE = 3
-"""Tracks per genre a chapter uses in the smoke profile (see :func:`chapter_inputs`)."""
-SMOKE_CHUNKS_PER_TRACK = 3
-"""Chunks per track a chapter uses in the smoke profile (see :func:`chapter_inputs`)."""
 
 _SETUP_IGNORED = ("device", "amp", "num_workers", "max_epochs")
 """Training settings left out of the run key: the device ones do not change what a run means
@@ -86,7 +82,7 @@ class Experiment:
     Parameters
     ----------
     model : str
-        One of :data:`genrelib.models.MODEL_NAMES`.
+        One of :data:`genrelib.models.DEEP_MODELS`.
     chunk_seconds : float
         Chunk length, in seconds (the paper: 30, 10, 3 or 1).
     protocol : {"paper", "track", "artist", "fault-filtered"}
@@ -109,9 +105,9 @@ class Experiment:
     mel: MelConfig = field(default_factory=MelConfig.authors_code)
 
     def __post_init__(self) -> None:
-        if self.model not in MODEL_NAMES:
+        if self.model not in DEEP_MODELS:
             raise ConfigError(
-                f"Experiment: unknown model {self.model!r}; choose one of {MODEL_NAMES}"
+                f"Experiment: unknown model {self.model!r}; choose one of {DEEP_MODELS}"
             )
         if self.protocol not in PROTOCOLS:
             raise ConfigError(
@@ -284,47 +280,27 @@ def _evaluation_sample(train_set: SpectrogramSet, max_chunks: int | None, seed: 
     return train_set.subset(np.sort(picked))
 
 
-def chapter_inputs(
-    tracks: pd.DataFrame, profile: Profile, chunk_seconds: float | None = None
-) -> tuple[pd.DataFrame, Profile]:
-    """The tracks and profile a training chapter runs with.
+def run_dir_name(run_dir: str | Path, results_root: str | Path) -> str:
+    """The one meaning of ``run_dir`` in a result row: the run folder relative to the results root.
 
-    Unchanged, except in the smoke profile, which keeps the first
-    :data:`SMOKE_TRACKS_PER_GENRE` tracks of each genre (the fewest the track protocol
-    splits into train, valid and test) and only the first :data:`SMOKE_CHUNKS_PER_TRACK`
-    chunks of each track, so that a chapter trains and evaluates in about a minute on
-    two CPU cores.
+    Rows stay valid when a results folder is copied elsewhere (a GPU run dropped into
+    ``results/full/``); :func:`run_path` turns it back into a folder.
 
-    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
-
-    Parameters
-    ----------
-    tracks : pd.DataFrame
-        Track table (:func:`genrelib.data.index_gtzan`).
-    profile : Profile
-        The chapter's profile.
-    chunk_seconds : float or None
-        Chunk length of the chapter (``None``: the profile's).
-
-    Returns
-    -------
-    tracks : pd.DataFrame
-    profile : Profile
-        In smoke, with ``track_seconds`` cut to ``SMOKE_CHUNKS_PER_TRACK`` chunks.
+    Notebook: 04_base_crnn (through :func:`run_experiment`).
     """
-    if profile.name != "smoke":
-        return tracks.reset_index(drop=True), profile
-    seconds = profile.chunk_seconds if chunk_seconds is None else float(chunk_seconds)
-    track_seconds = min(profile.track_seconds, SMOKE_CHUNKS_PER_TRACK * seconds)
-    kept = tracks.groupby("genre", sort=False).head(SMOKE_TRACKS_PER_GENRE)
-    return kept.reset_index(drop=True), profile.with_overrides(track_seconds=track_seconds)
-
-
-def _relative(path: Path, root: Path) -> str:
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        return str(Path(run_dir).resolve().relative_to(Path(results_root).resolve()))
     except ValueError:
-        return str(path.resolve())
+        return str(Path(run_dir).resolve())
+
+
+def run_path(results_root: str | Path, row: Mapping) -> Path:
+    """The folder of the run a result row describes: ``results_root / row["run_dir"]``.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 08_external_songs,
+    10_reproducibility.
+    """
+    return Path(results_root) / row["run_dir"]
 
 
 def read_result(run_dir: str | Path) -> dict | None:
@@ -359,6 +335,165 @@ def _reusable(stored: dict | None, max_epochs: int, run_dir: Path) -> dict | Non
     )
 
 
+@dataclass(frozen=True)
+class RunPlan:
+    """Where and how one experiment runs: its settings and its folder (no data yet).
+
+    Notebook: 04_base_crnn (through :func:`run_experiment`).
+
+    Attributes
+    ----------
+    experiment : Experiment
+        What is trained.
+    chunk_config : ChunkConfig
+        Chunk length and track length of the run.
+    config : TrainConfig
+        The profile's training settings with the overrides applied.
+    results_root : Path
+        Folder of the profile's results.
+    run_dir : Path
+        ``results_root / "runs" / <run key>``.
+    """
+
+    experiment: Experiment
+    chunk_config: ChunkConfig
+    config: TrainConfig
+    results_root: Path
+    run_dir: Path
+
+
+def plan_run(
+    experiment: Experiment,
+    tracks: pd.DataFrame,
+    profile: Profile,
+    results_root: str | Path,
+    train_overrides: Mapping | None = None,
+) -> RunPlan:
+    """Phase 1 of :func:`run_experiment`: the settings of a run and the folder it lives in.
+
+    Notebook: 04_base_crnn (through :func:`run_experiment`).
+
+    Parameters
+    ----------
+    experiment, tracks, profile, results_root, train_overrides
+        As in :func:`run_experiment`; ``tracks`` has shape (n_tracks, >=5).
+
+    Returns
+    -------
+    RunPlan
+        Chunk config, training config and ``results_root / "runs" / <run key>``.
+    """
+    results_root = Path(results_root)
+    chunk_config = profile.chunk_config(experiment.chunk_seconds)
+    config = TrainConfig.from_profile(profile, seed=experiment.seed, **dict(train_overrides or {}))
+    run_dir = results_root / RUNS_DIR / run_key(experiment, config, chunk_config, tracks)
+    return RunPlan(experiment, chunk_config, config, results_root, run_dir)
+
+
+def split_sets(spectrograms: SpectrogramSet, protocol: str, seed: int) -> dict[str, SpectrogramSet]:
+    """Phase 2 of :func:`run_experiment`: the train, valid and test sets (:func:`split_chunks`).
+
+    Notebook: 04_base_crnn (through :func:`run_experiment`).
+
+    Returns
+    -------
+    dict of str to SpectrogramSet
+        Keys :data:`SPLITS`, each a subset of ``spectrograms`` (chunks, n_mels, n_frames).
+    """
+    split = split_chunks(spectrograms, protocol, seed).to_numpy()
+    return {name: spectrograms.subset(split == name) for name in SPLITS}
+
+
+def score_sets(
+    plan: RunPlan,
+    sets: Mapping[str, SpectrogramSet],
+    checkpoint: str | Path,
+    device: str,
+    progress: bool = True,
+) -> dict:
+    """Phase 3 of :func:`run_experiment`: score ``checkpoint`` on every set; keep test predictions.
+
+    The training set is scored on at most ``max_train_chunks`` chunks
+    (:func:`_evaluation_sample`); the test predictions go to ``test_predictions.csv``.
+
+    Notebook: 04_base_crnn (through :func:`run_experiment`).
+
+    Returns
+    -------
+    dict
+        ``n_train_eval_chunks`` and the flat metrics of every set (:func:`_metrics`).
+    """
+    model, _ = load_checkpoint(checkpoint, device=device)
+    seed, batch_size = plan.experiment.seed, 2 * plan.config.batch_size
+    row = {}
+    for name, subset in sets.items():
+        if name == "train":
+            subset = _evaluation_sample(subset, plan.config.max_train_chunks, seed)
+            row["n_train_eval_chunks"] = len(subset)
+        probabilities = predict_proba(
+            model, subset, batch_size=batch_size, device=device, progress=progress
+        )
+        row.update(_metrics(evaluate_probabilities(subset.chunks, probabilities, seed=seed), name))
+        if name == "test":
+            table = _prediction_table(subset.chunks, probabilities)
+            atomic_write(plan.run_dir / PREDICTIONS_FILE, table.to_csv(index=False))
+    return row
+
+
+def _describe_run(
+    plan: RunPlan, profile: Profile, tracks: pd.DataFrame, n_skipped: int, synthetic: bool
+) -> dict:
+    """The fields of a result row that say what was run, on which data, with which settings."""
+    experiment, config = plan.experiment, plan.config
+    return {
+        "key": plan.run_dir.name,
+        "name": experiment.name,
+        "run_dir": run_dir_name(plan.run_dir, plan.results_root),
+        "model": experiment.model,
+        "chunk_seconds": experiment.chunk_seconds,
+        "protocol": experiment.protocol,
+        "seed": experiment.seed,
+        "model_options": json.dumps(dict(experiment.model_options), sort_keys=True),
+        "mel": experiment.mel.name,
+        "hop_length": experiment.mel.hop_length,
+        "profile": profile.name,
+        "data": "synthetic" if synthetic else "gtzan",
+        "data_fingerprint": data_fingerprint(tracks),
+        "n_skipped_files": n_skipped,
+        "max_epochs": config.max_epochs,
+        "patience": config.patience,
+        "batch_size": config.batch_size,
+        "max_train_chunks": config.max_train_chunks,
+        "lr": config.lr,
+    }
+
+
+def _set_sizes(sets: Mapping[str, SpectrogramSet]) -> dict:
+    """``n_{split}_chunks`` and ``n_{split}_tracks`` of every set."""
+    sizes = {f"n_{name}_chunks": len(subset) for name, subset in sets.items()}
+    for name, subset in sets.items():
+        sizes[f"n_{name}_tracks"] = int(subset.chunks["track_id"].nunique())
+    return sizes
+
+
+def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) -> dict:
+    """How the training went (epochs, time, device) and the versions and setup that made it."""
+    history = result.history
+    return {
+        "epochs_run": len(history),
+        "best_epoch": result.best_epoch,
+        "stopped_early": bool(result.stopped_early),
+        "train_seconds": float(history["seconds"].sum()),
+        "seconds_per_epoch": float(history["seconds"].mean()),
+        "device": result.device,
+        "genrelib_version": genrelib.__version__,
+        "torch_version": torch.__version__,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "setup": _setup(plan.config, plan.chunk_config, tracks),
+        "experiment": plan.experiment.to_dict(),
+    }
+
+
 def run_experiment(
     experiment: Experiment,
     tracks: pd.DataFrame,
@@ -368,13 +503,15 @@ def run_experiment(
     train_overrides: Mapping | None = None,
     on_epoch_end: Callable[[dict], None] | None = None,
     cache_root: str | Path | None = None,
+    synthetic: bool = False,
 ) -> dict:
     """Train and evaluate ``experiment`` on ``tracks``, or read its finished result back.
 
-    Steps: spectrograms (cached), split (:func:`split_chunks`), training with early
-    stopping (:func:`genrelib.training.train`, resumable), evaluation of the best
-    checkpoint on the train, valid and test sets, then the files described in the module
-    docstring. If ``result.json`` already exists in the run folder nothing is computed.
+    Phases: :func:`plan_run` (settings and run folder), spectrograms (cached),
+    :func:`split_sets`, training with early stopping (:func:`genrelib.training.train`,
+    resumable), :func:`score_sets` (the best checkpoint on the train, valid and test sets),
+    then the files described in the module docstring. If ``result.json`` already exists in
+    the run folder nothing is computed.
 
     Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
     09_honest_evaluation.
@@ -401,12 +538,16 @@ def run_experiment(
         Called with each epoch's history row (e.g. to print seconds per epoch).
     cache_root : str, Path or None
         Root of the spectrogram cache (default: ``cache_dir() / "spectrograms"``).
+    synthetic : bool
+        Whether ``tracks`` are the generated synthetic clips (recorded as ``data``); the
+        caller knows it from the profile and the data folder it resolved.
 
     Returns
     -------
     dict
-        One tidy row: ``key``, ``name``, ``run_dir`` (relative to ``results_root``), the
-        experiment fields, ``profile``, ``data``, ``n_{split}_chunks``, ``n_{split}_tracks``,
+        One tidy row: ``key``, ``name``, ``run_dir`` (relative to ``results_root``, as
+        everywhere: :func:`run_path` joins them), the experiment fields, ``profile``,
+        ``data`` (``synthetic`` or ``gtzan``), ``n_{split}_chunks``, ``n_{split}_tracks``,
         ``{split}_chunk_accuracy``, ``{split}_chunk_f1_micro``, ``{split}_chunk_f1_macro``,
         ``{split}_track_accuracy``, ... (track level: mean chunk probabilities), with
         ``_low``/``_high`` 95 % bootstrap bounds over tracks for accuracy and macro F1,
@@ -421,87 +562,31 @@ def run_experiment(
     """
     if not isinstance(experiment, Experiment):
         raise ConfigError("run_experiment: experiment must be a genrelib.experiments.Experiment")
-    results_root = Path(results_root)
-    chunk_config = profile.chunk_config(experiment.chunk_seconds)
-    config = TrainConfig.from_profile(profile, seed=experiment.seed, **dict(train_overrides or {}))
-    run_dir = results_root / RUNS_DIR / run_key(experiment, config, chunk_config, tracks)
-    done = _reusable(read_result(run_dir), config.max_epochs, run_dir)
+    plan = plan_run(experiment, tracks, profile, results_root, train_overrides)
+    done = _reusable(read_result(plan.run_dir), plan.config.max_epochs, plan.run_dir)
     if done is not None:
         return done
-
     spectrograms = build_spectrogram_set(
-        tracks, experiment.mel, chunk_config, cache_root=cache_root, progress=progress
+        tracks, experiment.mel, plan.chunk_config, cache_root=cache_root, progress=progress
     )
-    split = split_chunks(spectrograms, experiment.protocol, experiment.seed).to_numpy()
-    sets = {name: spectrograms.subset(split == name) for name in SPLITS}
+    sets = split_sets(spectrograms, experiment.protocol, experiment.seed)
     result = train(
         experiment.model,
         sets["train"],
         sets["valid"],
-        config,
-        run_dir,
+        plan.config,
+        plan.run_dir,
         model_options=experiment.options,
         progress=progress,
         on_epoch_end=on_epoch_end,
     )
-    model, _ = load_checkpoint(result.checkpoint, device=result.device)
     row = {
-        "key": run_dir.name,
-        "name": experiment.name,
-        "run_dir": _relative(run_dir, results_root),
-        "model": experiment.model,
-        "chunk_seconds": experiment.chunk_seconds,
-        "protocol": experiment.protocol,
-        "seed": experiment.seed,
-        "model_options": json.dumps(dict(experiment.model_options), sort_keys=True),
-        "mel": experiment.mel.name,
-        "hop_length": experiment.mel.hop_length,
-        "profile": profile.name,
-        "data": "synthetic"
-        if tracks["artist"].astype(str).str.startswith("synthetic ").all()
-        else "gtzan",
-        "data_fingerprint": data_fingerprint(tracks),
-        "n_skipped_files": len(spectrograms.skipped),
-        "max_epochs": config.max_epochs,
-        "patience": config.patience,
-        "batch_size": config.batch_size,
-        "max_train_chunks": config.max_train_chunks,
-        "lr": config.lr,
+        **_describe_run(plan, profile, tracks, len(spectrograms.skipped), synthetic),
+        **_set_sizes(sets),
+        **score_sets(plan, sets, result.checkpoint, result.device, progress),
+        **_training_summary(plan, result, tracks),
     }
-    for name, subset in sets.items():
-        row[f"n_{name}_chunks"] = len(subset)
-        row[f"n_{name}_tracks"] = int(subset.chunks["track_id"].nunique())
-    for name, subset in sets.items():
-        if name == "train":
-            subset = _evaluation_sample(subset, config.max_train_chunks, experiment.seed)
-            row["n_train_eval_chunks"] = len(subset)
-        probabilities = predict_proba(
-            model, subset, batch_size=2 * config.batch_size, device=result.device, progress=progress
-        )
-        evaluation = evaluate_probabilities(subset.chunks, probabilities, seed=experiment.seed)
-        row.update(_metrics(evaluation, name))
-        if name == "test":
-            atomic_write_text(
-                _prediction_table(subset.chunks, probabilities).to_csv(index=False),
-                run_dir / PREDICTIONS_FILE,
-            )
-    history = result.history
-    row.update(
-        {
-            "epochs_run": len(history),
-            "best_epoch": result.best_epoch,
-            "stopped_early": bool(result.stopped_early),
-            "train_seconds": float(history["seconds"].sum()),
-            "seconds_per_epoch": float(history["seconds"].mean()),
-            "device": result.device,
-            "genrelib_version": genrelib.__version__,
-            "torch_version": torch.__version__,
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "setup": _setup(config, chunk_config, tracks),
-            "experiment": experiment.to_dict(),
-        }
-    )
-    atomic_write_text(json.dumps(row, indent=1), run_dir / RESULT_FILE)
+    atomic_write(plan.run_dir / RESULT_FILE, json.dumps(row, indent=1))
     return row
 
 
@@ -514,14 +599,14 @@ def collect_results(results_root: str | Path) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        The rows of :func:`run_experiment` (nested ``setup`` and ``experiment`` left out),
-        ``run_dir`` made absolute; empty when there is none.
+        The rows of :func:`run_experiment` (nested ``setup`` and ``experiment`` left out;
+        ``run_dir`` relative to ``results_root`` as stored); empty when there is none.
     """
     rows = []
     for path in sorted(Path(results_root).glob(f"{RUNS_DIR}/*/{RESULT_FILE}")):
         row = read_result(path.parent)
         row = {k: v for k, v in row.items() if k not in ("setup", "experiment")}
-        row["run_dir"] = str(path.parent.resolve())
+        row["run_dir"] = run_dir_name(path.parent, results_root)
         rows.append(row)
     return pd.DataFrame(rows)
 

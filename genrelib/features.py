@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,6 +40,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from genrelib.atomic import atomic_write
 from genrelib.audio.chunking import chunk_signal, fix_length
 from genrelib.audio.io import load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir, get_profile
@@ -257,15 +257,7 @@ def _cache_path(path: Path, chunk_seconds: float | None, sample_rate: int, root:
 
 def _write_npz(target: Path, features: np.ndarray, lengths: np.ndarray) -> None:
     """Write ``features`` and ``lengths`` to ``target`` atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, features=features, lengths=lengths)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(target, lambda handle: np.savez(handle, features=features, lengths=lengths))
 
 
 def _cached_file_features(
@@ -496,63 +488,7 @@ def write_feature_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     pathlib.Path
         The written file.
     """
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".csv.tmp")
-    try:
-        with os.fdopen(handle, "w", newline="") as stream:
-            table.to_csv(stream, index=False)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def compare_feature_tables(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """Per-column agreement of two feature tables on the rows they share (by ``filename``).
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    ours, reference : pandas.DataFrame
-        Kaggle-style tables (:data:`TABLE_COLUMNS`), e.g. :func:`compute_features` output
-        and the shipped 30-s table.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per feature column (57), columns ``feature``, ``n`` (shared rows),
-        ``pearson_r`` (across rows), ``median_rel_error`` and ``max_rel_error``
-        (``|ours - reference| / |reference|`` per row), ``exact_fraction`` (rows with a
-        relative error below 1e-4).
-
-    Raises
-    ------
-    ConfigError
-        If the tables share no row.
-    """
-    merged = ours.merge(reference, on="filename", suffixes=("_ours", "_ref"))
-    if merged.empty:
-        raise ConfigError("compare_feature_tables: the two tables share no filename")
-    rows = []
-    for name in FEATURE_COLUMNS:
-        a = merged[f"{name}_ours"].to_numpy(dtype=np.float64)
-        b = merged[f"{name}_ref"].to_numpy(dtype=np.float64)
-        relative = np.abs(a - b) / np.maximum(np.abs(b), np.finfo(np.float64).tiny)
-        constant = np.std(a) == 0 or np.std(b) == 0
-        rows.append(
-            {
-                "feature": name,
-                "n": len(merged),
-                "pearson_r": np.nan if constant else float(np.corrcoef(a, b)[0, 1]),
-                "median_rel_error": float(np.median(relative)),
-                "max_rel_error": float(np.max(relative)),
-                "exact_fraction": float(np.mean(relative < 1e-4)),
-            }
-        )
-    return pd.DataFrame(rows)
+    return atomic_write(Path(path).expanduser(), table.to_csv(index=False))
 
 
 def feature_table(
@@ -592,38 +528,3 @@ def feature_table(
     root = resolve_data_dir(get_profile(profile), data_dir)
     table = compute_features(root, chunk_seconds=chunk_seconds, n_jobs=n_jobs)
     return table, index_gtzan(root, with_duration=False)
-
-
-def tempo_padding_table(
-    tracks: pd.DataFrame, reference: pd.DataFrame, ours: pd.DataFrame
-) -> pd.DataFrame:
-    """Tempo of each clip in a reference table, in ours (reflect padding) and with zero padding.
-
-    Shows why the ``tempo`` column agrees only with reflect padding, librosa's default
-    before 0.10: today's zero padding changes the onset envelope at the clip edges.
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    tracks : pandas.DataFrame
-        Index of the clips (``path``, ``track_id``), e.g. from ``index_gtzan``.
-    reference, ours : pandas.DataFrame
-        Kaggle-style 30-s tables (``filename``, ``tempo``): the published one and ours.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per clip: ``track_id``, ``table_bpm``, ``reflect_bpm``, ``zero_padded_bpm``.
-    """
-    filenames = tracks["track_id"] + ".wav"
-    return pd.DataFrame(
-        {
-            "track_id": tracks["track_id"].to_numpy(),
-            "table_bpm": reference.set_index("filename")["tempo"].reindex(filenames).to_numpy(),
-            "reflect_bpm": ours.set_index("filename")["tempo"].reindex(filenames).to_numpy(),
-            "zero_padded_bpm": [
-                tempo(load_audio(path), pad_mode="constant") for path in tracks["path"]
-            ],
-        }
-    )

@@ -24,7 +24,6 @@ Notebook: 08_external_songs.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -39,8 +38,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from genrelib.atomic import atomic_write
 from genrelib.audio import chunk_song, load_audio, log_mel
-from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig, Profile
+from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
 from genrelib.data import AUDIO_EXTENSIONS, synthesize_clip
 from genrelib.errors import (
     AudioDecodeError,
@@ -48,13 +48,6 @@ from genrelib.errors import (
     ConfigError,
     DatasetNotFoundError,
     TrackTooShortError,
-)
-from genrelib.experiments import (
-    Experiment,
-    chapter_inputs,
-    collect_results,
-    data_fingerprint,
-    run_experiment,
 )
 from genrelib.training import load_checkpoint, resolve_device
 
@@ -632,56 +625,6 @@ def write_synthetic_song(
     y = np.concatenate(
         [synthesize_clip(g, k, seconds_each, seed=seed) for k, g in enumerate(genres)]
     )
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    soundfile.write(temporary, y, SAMPLE_RATE, format="WAV", subtype="PCM_16")
-    os.replace(temporary, path)
-    return path
-
-
-def chapter_checkpoint(
-    profile: Profile,
-    tracks: pd.DataFrame,
-    results_root: str | Path,
-    seed: int = 0,
-    progress: bool = True,
-) -> tuple[Path, dict]:
-    """The base CRNN of chapter 04 for ``profile`` and ``tracks``: found in the results, or trained.
-
-    The tracks and profile are first narrowed as chapter 04 does
-    (:func:`genrelib.experiments.chapter_inputs`: in smoke, a few tracks and chunks). A
-    finished run under ``results_root`` qualifies when it is a base CRNN (no options) on
-    the profile's chunk length and mel config, split by track, trained on exactly those
-    tracks (same data fingerprint); among several, the one with ``seed`` wins, else the
-    best validation accuracy. Without one, :func:`genrelib.experiments.run_experiment`
-    trains it, as chapter 04 would.
-
-    Notebook: 08_external_songs.
-
-    Returns
-    -------
-    checkpoint : Path
-        Its ``best.pt``.
-    row : dict
-        Its result row (test accuracy, epochs, data, ...).
-    """
-    results_root = Path(results_root)
-    tracks, profile = chapter_inputs(tracks, profile)  # as chapter 04 (smoke: a tiny subset)
-    runs = collect_results(results_root)
-    if not runs.empty:
-        fits = runs[
-            (runs["model"] == "base_crnn")
-            & (runs["model_options"] == "{}")
-            & np.isclose(runs["chunk_seconds"], profile.chunk_seconds)
-            & (runs["protocol"] == "track")
-            & (runs["mel"] == profile.mel.name)
-            & (runs["hop_length"] == profile.mel.hop_length)
-            & (runs["data_fingerprint"] == data_fingerprint(tracks))
-        ]
-        if not fits.empty:
-            fits = fits.assign(same_seed=fits["seed"] == seed)
-            row = fits.sort_values(["same_seed", "valid_chunk_accuracy"]).iloc[-1].to_dict()
-            return Path(row["run_dir"]) / "best.pt", row
-    experiment = Experiment.from_profile(profile, "base_crnn", "track", seed=seed)
-    row = run_experiment(experiment, tracks, profile, results_root, progress=progress)
-    return results_root / row["run_dir"] / "best.pt", row
+    return atomic_write(
+        path, lambda handle: soundfile.write(handle, y, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    )

@@ -30,9 +30,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from genrelib.baselines import MODEL_LABELS, predict_baseline
-from genrelib.baselines import MODEL_NAMES as BASELINE_NAMES
-from genrelib.config import DEFAULT_BASELINES, GENRES
+from genrelib.baselines import predict_baseline
+from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.evaluation import (
@@ -103,7 +102,7 @@ def baseline_predictions(
     seeds : iterable of int
         Seeds of the splits and models.
     models : sequence of str
-        Baselines from :data:`genrelib.baselines.MODEL_NAMES`.
+        Baselines from :data:`genrelib.config.BASELINES`.
     artists : pandas.DataFrame or None
         ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
     n_jobs : int
@@ -123,12 +122,12 @@ def baseline_predictions(
     """
     seeds = [int(seed) for seed in seeds]
     bad = [p for p in protocols if p not in PROTOCOLS] + [
-        m for m in models if m not in BASELINE_NAMES
+        m for m in models if m not in BASELINES
     ]
     if bad:
         raise ConfigError(
             f"unknown protocol(s) or baseline(s) {bad}; choose from {PROTOCOLS} and "
-            f"{BASELINE_NAMES}"
+            f"{BASELINES}"
         )
     if not seeds or not protocols or not models:
         raise ConfigError("baseline_predictions needs at least one protocol, seed and model")
@@ -389,33 +388,3 @@ def recall_by_protocol(
     )
     full["n_test_rows"] = full["n_test_rows"].fillna(0).astype(int)
     return full
-
-
-def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol")) -> pd.DataFrame:
-    """Readable version of :func:`protocol_summary`: ``estimate [low, high]`` in %.
-
-    Notebook: 09_honest_evaluation.
-
-    Parameters
-    ----------
-    summary : pandas.DataFrame
-        Output of :func:`protocol_summary`.
-    by : sequence of str
-        Grouping columns to keep in front.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The ``by`` columns (baseline names as readable labels), ``accuracy (%)``,
-        ``macro F1 (%)`` and ``test tracks``.
-    """
-    cells = summary[list(by)].copy()
-    for metric, name in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
-        cells[f"{name} (%)"] = [
-            f"{100 * estimate:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
-            for estimate, low, high in zip(
-                summary[metric], summary[f"{metric}_low"], summary[f"{metric}_high"], strict=True
-            )
-        ]
-    cells["test tracks"] = summary["n_test_tracks"].round(0).astype(int)
-    return cells.replace({"model": MODEL_LABELS})

@@ -1,5 +1,6 @@
-"""The split-length trade-off (the paper's Table V): one grid of models x chunk lengths.
+"""The split-length trade-off (the paper's Table V): the table of a grid of models x chunk lengths.
 
+The grid itself is chapter 07's (:func:`genrelib.chapters.c07_split_length.run_grid`).
 Every cell of the grid is one :func:`genrelib.experiments.run_experiment` with the same
 tracks, split protocol and seed, so the cells differ only in the model and the chunk
 length. With a track-level protocol (the default, ``"track"``) every chunk length sees
@@ -16,18 +17,13 @@ Notebook: 07_split_length.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
-from genrelib.config import Profile
-from genrelib.data import PROTOCOLS
+from genrelib.atomic import atomic_write
 from genrelib.errors import ConfigError
-from genrelib.experiments import Experiment, chapter_inputs, collect_results, run_experiment
-from genrelib.models import MODEL_NAMES
+from genrelib.experiments import collect_results
 
 TABLE_V_FILE = "table_v.csv"
 """Name of the tidy Table V file in a profile's results folder."""
@@ -69,85 +65,6 @@ TABLE_V_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`table_v` (F1 is the chunk-level micro F1, as in chapters 04-06)."""
 
 
-def _check_grid(models: Sequence[str], chunk_lengths: Sequence[float], protocol: str) -> None:
-    unknown = [m for m in models if m not in MODEL_NAMES]
-    if unknown or not models:
-        raise ConfigError(f"models must be a non-empty list from {MODEL_NAMES}, got {models!r}")
-    if not chunk_lengths or any(not float(c) > 0 for c in chunk_lengths):
-        raise ConfigError(f"chunk_lengths must be positive seconds, got {chunk_lengths!r}")
-    if protocol not in PROTOCOLS:
-        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
-
-
-def run_grid(
-    tracks: pd.DataFrame,
-    profile: Profile,
-    results_root: str | Path,
-    models: Sequence[str] | None = None,
-    chunk_lengths: Sequence[float] | None = None,
-    protocol: str = "track",
-    seed: int = 0,
-    device: str = "auto",
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Train (or read back) every model on every chunk length; return the grid's result rows.
-
-    Each cell narrows the tracks and profile as every training chapter does
-    (:func:`genrelib.experiments.chapter_inputs`; in smoke: a few tracks per genre and a few
-    chunks per track), then calls :func:`genrelib.experiments.run_experiment`. Finished
-    cells are read back from their ``result.json`` without training.
-
-    Notebook: 07_split_length.
-
-    Parameters
-    ----------
-    tracks : pd.DataFrame
-        Track table (:func:`genrelib.data.index_gtzan`).
-    profile : Profile
-        Run size (epochs, patience, chunk cap, mel config).
-    results_root : str or Path
-        The profile's results folder (runs go to ``runs/``).
-    models : sequence of str or None
-        Models of the grid (``None``: ``profile.grid_models``).
-    chunk_lengths : sequence of float or None
-        Chunk lengths, in seconds (``None``: ``profile.chunk_grid``).
-    protocol : str
-        Split protocol, the same for every cell (``"track"``; ``"paper"`` as the paper).
-    seed : int
-        Seed of the split and the training, the same for every cell.
-    device : str
-        Training device (not part of a run's key: a GPU run re-renders on a CPU).
-    progress : bool
-        Show a progress bar over the cells (and inside each run).
-
-    Returns
-    -------
-    pd.DataFrame
-        One :func:`run_experiment` row per cell (nested ``setup``/``experiment`` left out),
-        in grid order.
-    """
-    models = list(profile.grid_models if models is None else models)
-    chunk_lengths = [
-        float(c) for c in (profile.chunk_grid if chunk_lengths is None else chunk_lengths)
-    ]
-    _check_grid(models, chunk_lengths, protocol)
-    cells = [(m, c) for m in models for c in chunk_lengths]
-    rows = []
-    for model, seconds in tqdm(cells, desc="Table V grid", unit="run", disable=not progress):
-        cell_tracks, cell_profile = chapter_inputs(tracks, profile, seconds)
-        experiment = Experiment.from_profile(cell_profile, model, protocol, seed, seconds)
-        row = run_experiment(
-            experiment,
-            cell_tracks,
-            cell_profile,
-            results_root,
-            progress=progress,
-            train_overrides={"device": device},
-        )
-        rows.append({k: v for k, v in row.items() if k not in ("setup", "experiment")})
-    return pd.DataFrame(rows)
-
-
 def table_v(rows: pd.DataFrame) -> pd.DataFrame:
     """Table V's columns from result rows (of :func:`run_grid` or ``collect_results``).
 
@@ -183,12 +100,7 @@ def write_table_v(table: pd.DataFrame, results_root: str | Path) -> Path:
 
     Notebook: 07_split_length.
     """
-    path = Path(results_root) / TABLE_V_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    table.to_csv(temporary, index=False)
-    os.replace(temporary, path)
-    return path
+    return atomic_write(Path(results_root) / TABLE_V_FILE, table.to_csv(index=False))
 
 
 def read_table_v(results_root: str | Path) -> pd.DataFrame:
@@ -203,7 +115,7 @@ def read_table_v(results_root: str | Path) -> pd.DataFrame:
     """
     path = Path(results_root) / TABLE_V_FILE
     if not path.is_file():
-        raise ConfigError(f"{path} does not exist; run the chapter 07 grid (run_grid) first")
+        raise ConfigError(f"{path} does not exist; run chapter 07's grid first")
     return pd.read_csv(path)
 
 

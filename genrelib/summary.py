@@ -13,12 +13,11 @@ Notebook: intro (the table), and every chapter that records a headline.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from genrelib.atomic import atomic_write
 from genrelib.book import results_dir
 from genrelib.errors import ConfigError
 
@@ -34,17 +33,6 @@ COLUMNS = (
     "data",
     "protocol",
 )
-
-
-def _write_atomic(table: pd.DataFrame, target: Path) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    os.close(handle)
-    try:
-        table.to_csv(temporary, index=False)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def record_headline(
@@ -114,7 +102,7 @@ def record_headline(
     keep = ~(same & (table["protocol"].fillna("") == protocol))
     table = pd.concat([table[keep], pd.DataFrame([row])], ignore_index=True)
     table = table.sort_values(["chapter"], kind="stable", ignore_index=True)
-    _write_atomic(table, target)
+    atomic_write(target, table.to_csv(index=False))
     return table
 
 

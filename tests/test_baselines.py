@@ -12,7 +12,6 @@ import pytest
 
 from genrelib.baselines import (
     KNN_K_GRID,
-    MODEL_NAMES,
     PAPER_TABLE_IV,
     SVM_C_GRID,
     build_baseline,
@@ -22,7 +21,7 @@ from genrelib.baselines import (
     split_rows,
     summarise,
 )
-from genrelib.config import GENRES
+from genrelib.config import BASELINES, GENRES
 from genrelib.errors import ConfigError
 from genrelib.evaluation import confusion_table, per_class_recall
 from genrelib.features import read_feature_table, track_ids
@@ -40,12 +39,12 @@ def table(shared_data: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def results(table: pd.DataFrame) -> pd.DataFrame:
     return run_baselines(
-        table, ("paper", "fault-filtered"), seeds=[0, 1], models=MODEL_NAMES, progress=False
+        table, ("paper", "fault-filtered"), seeds=[0, 1], models=BASELINES, progress=False
     )
 
 
 def test_one_tidy_row_per_model_protocol_seed(results: pd.DataFrame) -> None:
-    assert len(results) == len(MODEL_NAMES) * 2 * 2
+    assert len(results) == len(BASELINES) * 2 * 2
     assert not results.duplicated(["model", "protocol", "seed"]).any()
     # single-label data: micro F1 is accuracy
     np.testing.assert_allclose(results["f1_micro"], results["accuracy"])
@@ -98,7 +97,7 @@ def test_paper_split_leaks_chunks_and_honest_splits_do_not(table: pd.DataFrame) 
 
 def test_summarise(results: pd.DataFrame) -> None:
     summary = summarise(results).set_index(["model", "protocol"])
-    assert len(summary) == len(MODEL_NAMES) * 2
+    assert len(summary) == len(BASELINES) * 2
     svm = results[(results["model"] == "svm") & (results["protocol"] == "paper")]
     row = summary.loc[("svm", "paper")]
     assert row["f1_micro_mean"] == pytest.approx(svm["f1_micro"].mean())

@@ -25,7 +25,7 @@ def test_baselines_command_writes_tidy_results(
             "baselines",
             "--features-csv",
             str(shared_data / "features" / "features_30_sec.csv"),
-            "--protocol",
+            "--protocols",
             "paper",
             "fault-filtered",
             "--seeds",
@@ -42,7 +42,14 @@ def test_baselines_command_writes_tidy_results(
     by_protocol = results.set_index("protocol")["accuracy"]
     # The random split over clips scores higher than the artist-disjoint fault-filtered one.
     assert by_protocol["paper"] > by_protocol["fault-filtered"]
-    assert "logistic_regression" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "logistic_regression" in printed
+    # Scores are printed in percent, as the book shows them.
+    lines = printed.splitlines()
+    assert "f1_micro_mean (%)" in lines[-3]
+    model, protocol, _, shown, *_ = lines[-1].split()
+    expected = 100 * results.loc[results["protocol"] == protocol, "f1_micro"].mean()
+    assert float(shown) == pytest.approx(expected, abs=0.05) and float(shown) > 1
 
 
 def test_protocols_command_prints_the_gap(
@@ -53,7 +60,7 @@ def test_protocols_command_prints_the_gap(
             "protocols",
             "--features-csv",
             str(shared_data / "features" / "features_30_sec.csv"),
-            "--protocol",
+            "--protocols",
             "paper",
             "fault-filtered",
             "--seeds",
@@ -64,3 +71,4 @@ def test_protocols_command_prints_the_gap(
     )
     printed = capsys.readouterr().out
     assert status == 0 and "fault-filtered" in printed and "logistic_regression" in printed
+    assert "accuracy (%)" in printed and "percentage points" in printed

@@ -12,18 +12,17 @@ import pytest
 
 from genrelib import features
 from genrelib.audio.io import load_audio
+from genrelib.chapters.c03_baselines import compare_feature_tables, tempo_padding_table
 from genrelib.config import GENRES, SAMPLE_RATE
 from genrelib.data.gtzan import index_gtzan
 from genrelib.errors import ConfigError, DatasetNotFoundError
 from genrelib.features import (
     FEATURE_COLUMNS,
     TABLE_COLUMNS,
-    compare_feature_tables,
     compute_features,
     read_feature_table,
     signal_features,
     tempo,
-    tempo_padding_table,
     track_ids,
     write_feature_table,
 )

@@ -11,7 +11,7 @@ import torchvision
 
 from genrelib.errors import ConfigError, WeightsUnavailableError
 from genrelib.models import (
-    MODEL_NAMES,
+    DEEP_MODELS,
     BaseCRNN,
     ExtendedCRNN,
     build_model,
@@ -89,7 +89,7 @@ def test_authors_code_variant_reproduces_256_wide_gru_input() -> None:
 def test_parameter_comparison_explains_paper_counts() -> None:
     """Authors' ResNet count: ResNet-18 without fc (11,689,512 - 513,000) + dense 330, no GRU."""
     table = parameter_comparison()
-    assert list(table.index) == list(MODEL_NAMES)
+    assert list(table.index) == list(DEEP_MODELS)
     assert table.loc["base_crnn", "ours"] == 392_778
     assert table.loc["extended_crnn", "ours"] == 3_971_658
     resnet_without_fc = count_parameters(torchvision.models.resnet18(weights=None)) - (
@@ -106,7 +106,7 @@ def test_parameter_comparison_explains_paper_counts() -> None:
     assert list(table.loc[["base_crnn", "extended_crnn"], "paper_minus_without_gru"]) == [6, 6]
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", DEEP_MODELS)
 def test_forward_shape_and_layer_table(name: str) -> None:
     model = build_model(name)
     x = torch.randn(2, 1, 192, 64)

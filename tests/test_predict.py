@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import librosa
@@ -10,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile
-from deep_data import CHUNKS, MEL, spectrogram_set, tiny_profile, tiny_tracks, train_valid
+from deep_data import CHUNKS, MEL, spectrogram_set, train_valid
 
 import genrelib.predict as predict_module
 from genrelib.audio import audio_info, load_audio
@@ -29,7 +31,6 @@ from genrelib.predict import (
     MIN_PAD_FRACTION,
     PredictionFailure,
     SongPrediction,
-    chapter_checkpoint,
     expected_genre,
     list_songs,
     load_model,
@@ -198,7 +199,10 @@ def test_cli_text_json_and_exit_codes(
     assert main(["predict", str(clip), "--checkpoint", str(checkpoint), "--no-progress"]) == 0
     out = capsys.readouterr().out
     song = predict_song(clip, checkpoint, progress=False)
-    assert out.startswith(f"{clip.name}: {song.duration:.1f} s, {song.n_chunks} chunk(s)")
+    assert out.startswith(
+        f"{clip.name}: {song.duration:.1f} s long, {song.analysed_seconds:.1f} s analysed in "
+        f"{song.n_chunks} chunk(s)"
+    )
     for rank, (genre, probability) in enumerate(song.top3, start=1):
         assert f"{rank}. {genre:<10} {probability:6.1%}" in out
     assert f"majority vote of the chunks: {song.vote}" in out
@@ -215,7 +219,45 @@ def test_cli_text_json_and_exit_codes(
     assert "broken.ogg" in captured.err and "Traceback" not in captured.err
 
     assert main(["predict", str(clip), "--checkpoint", str(tmp_path / "no.pt")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_cli_reports_the_seconds_a_trim_analyses(
+    checkpoint: Path, clip: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = ["predict", str(clip), "--checkpoint", str(checkpoint), "--no-progress"]
+    assert main([*argv, "--trim", "3"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    song = predict_song(clip, checkpoint, trim_seconds=3, progress=False)
+    assert 2 < song.analysed_seconds <= 3  # whole 0.75-s chunks of the first 3 s
+    assert f"30.0 s long, {song.analysed_seconds:.1f} s analysed (--trim) in 3 chunk(s)" in first
+
+
+def test_a_missing_song_is_reported_before_torch_is_imported(
+    checkpoint: Path, tmp_path: Path
+) -> None:
+    """A typo in a song path costs a fraction of a second, and the message says 'song'."""
+    code = (
+        "import sys; from genrelib.cli import main; "
+        f"status = main(['predict', {str(tmp_path / 'nope.mp3')!r}, '--checkpoint', "
+        f"{str(checkpoint)!r}]); "
+        "print(status, 'torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["1", "False"]
+    assert "nope.mp3: song not found" in done.stderr and "dataset" not in done.stderr
+
+
+def test_a_text_file_named_mp3_is_named_as_text_without_decoder_noise(
+    checkpoint: Path, tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
+    fake = tmp_path / "fake.mp3"
+    fake.write_text("hello, this is not a song\n")
+    assert main(["predict", str(fake), "--checkpoint", str(checkpoint), "--no-progress"]) == 1
+    captured = capfd.readouterr()
+    message = "fake.mp3: a text file, not audio; pass an audio file (WAV, FLAC, MP3, Ogg)"
+    assert captured.err == f"genrelib: error: {message}\n"  # one line, no decoder notes
+    assert "mpg123" not in captured.out and "Illegal" not in captured.out
 
 
 def test_summaries_are_tidy_rows_and_use_the_checkpoints_spectrogram(
@@ -291,28 +333,3 @@ def _empty(parent: Path) -> Path:
     folder = parent / "empty"
     folder.mkdir()
     return folder
-
-
-def test_chapter_checkpoint_reuses_chapter_04s_run(
-    gtzan_mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    profile, tracks = tiny_profile(), tiny_tracks(gtzan_mini)
-    calls = []
-    real_run = predict_module.run_experiment
-    monkeypatch.setattr(
-        predict_module, "run_experiment", lambda *a, **k: calls.append(a) or real_run(*a, **k)
-    )
-    path, row = chapter_checkpoint(profile, tracks, tmp_path, progress=False)
-    assert len(calls) == 1 and path.is_file() and row["model"] == "base_crnn"
-    assert load_model(path, "cpu")[1]["chunk_config"]["chunk_seconds"] == profile.chunk_seconds
-
-    again, stored = chapter_checkpoint(profile, tracks, tmp_path, progress=False)
-    assert len(calls) == 1, "a finished run is found, not retrained"
-    assert again.resolve() == path.resolve() and stored["key"] == row["key"]
-
-    other = tracks.drop(index=0)  # other data: chapter 04's run does not apply
-    monkeypatch.setattr(
-        predict_module, "run_experiment", lambda *a, **k: calls.append(a) or {"run_dir": "new"}
-    )
-    fresh, _ = chapter_checkpoint(profile, other, tmp_path, progress=False)
-    assert len(calls) == 2 and fresh == tmp_path / "new" / "best.pt"

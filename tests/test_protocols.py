@@ -11,6 +11,7 @@ from deep_data import tiny_profile, tiny_tracks
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 from genrelib.baselines import run_baselines
+from genrelib.chapters.c09_honest_evaluation import percent_table
 from genrelib.config import GENRES
 from genrelib.data import load_fault_filtered_split
 from genrelib.errors import ConfigError
@@ -20,7 +21,6 @@ from genrelib.protocols import (
     PREDICTION_COLUMNS,
     baseline_predictions,
     experiment_predictions,
-    percent_table,
     protocol_gap,
     protocol_summary,
     recall_by_protocol,

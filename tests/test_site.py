@@ -12,6 +12,8 @@ Notebook: all chapters (the rendered book).
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -26,7 +28,9 @@ from genrelib.book import BUILD_DIR, EXECUTED_DIR, build_book, run_notebooks, to
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [path.relative_to(ROOT) for path in toc_files(ROOT)]
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ENV = "CHROMIUM"
+"""Environment variable naming a Chromium or Chrome executable to use instead of the PATH's."""
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -42,6 +46,23 @@ AUDIO_PAGES = ("01_dataset", "08_external_songs")
 SCREENSHOT_PAGES = ("intro", "01_dataset")
 ERROR_OUTPUTS = ".output.traceback, .output.error, .output.stderr, .cell_output .traceback"
 TRACEBACK = "Traceback (most recent call last)"  # plain Python and IPython tracebacks alike
+
+
+def _chromium(bundled: str) -> str:
+    """The headless browser: ``$CHROMIUM``, a Chromium or Chrome on the PATH, or Playwright's.
+
+    ``bundled`` is where ``python -m playwright install chromium`` puts its own build.
+    Fails (never skips) with the command that installs one when there is none.
+    """
+    chosen = os.environ.get(CHROMIUM_ENV)
+    found = chosen or next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None) or bundled
+    if not found or not Path(found).is_file():
+        pytest.fail(
+            "no Chromium for the rendered-book test: on Debian/Ubuntu run "
+            "`sudo apt-get install -y chromium`; elsewhere install Chromium or Chrome (or run "
+            f"`python -m playwright install chromium`), or set {CHROMIUM_ENV} to its executable"
+        )
+    return found
 
 
 def _stale(notebook: Path) -> bool:
@@ -75,10 +96,9 @@ def base_url(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing; install it with `apt-get install chromium`")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        executable = _chromium(playwright.chromium.executable_path)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -10,6 +10,7 @@ import pytest
 from deep_data import tiny_profile, tiny_tracks
 
 import genrelib.experiments as experiments
+from genrelib.chapters.c07_split_length import run_grid
 from genrelib.errors import ConfigError
 from genrelib.plots.split_length import (
     plot_accuracy_vs_length,
@@ -21,7 +22,6 @@ from genrelib.split_length import (
     TABLE_V_COLUMNS,
     grid_table,
     read_table_v,
-    run_grid,
     table_v,
     write_table_v,
 )
@@ -45,7 +45,7 @@ def test_every_cell_shares_tracks_split_and_seed(grid) -> None:
     assert rows["data_fingerprint"].nunique() == 1
     for split in ("train", "valid", "test"):
         assert rows[f"n_{split}_tracks"].nunique() == 1
-    # smoke narrowing (chapter_inputs): up to 3 chunks per track, never past the 2-s tracks
+    # smoke narrowing (training_inputs): up to 3 chunks per track, never past the 2-s tracks
     per_track = [min(3, int(2.0 // c)) for c in LENGTHS]
     expected = rows["n_train_tracks"].iloc[0] * np.array(per_track)
     np.testing.assert_array_equal(rows["n_train_chunks"].to_numpy(), expected)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -38,6 +37,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from genrelib.atomic import atomic_write
 from genrelib.audio import mel as mel_module
 from genrelib.audio.chunking import chunk_signal, fix_length
 from genrelib.audio.io import load_audio
@@ -92,26 +92,12 @@ def audio_file_key(path: str | Path) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _atomic_write(target: Path, write) -> None:
-    """Call ``write(handle)`` on a temporary file beside ``target``, then move it in place."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_array(target: str | Path, array: np.ndarray) -> None:
     """Save ``array`` as ``.npy`` atomically (temporary file + ``os.replace``).
 
     Notebook: 02_preprocessing.
     """
-    _atomic_write(Path(target), lambda handle: np.save(handle, array, allow_pickle=False))
+    atomic_write(target, lambda handle: np.save(handle, array, allow_pickle=False))
 
 
 def _record_config(folder: Path, mel_config: MelConfig, chunk_config: ChunkConfig) -> None:
@@ -120,7 +106,7 @@ def _record_config(folder: Path, mel_config: MelConfig, chunk_config: ChunkConfi
     if target.exists():
         return
     text = json.dumps({"mel": asdict(mel_config), "chunk": asdict(chunk_config)}, indent=2)
-    _atomic_write(target, lambda handle: handle.write(text.encode()))
+    atomic_write(target, text)
 
 
 def _read_chunks(path: str, chunk_config: ChunkConfig) -> np.ndarray | str:

@@ -7,7 +7,9 @@ WAV, AU, AIFF, FLAC, Ogg Vorbis/Opus and MP3. Only containers libsndfile does no
 What a broken file does, measured with libsndfile 1.2:
 
 * missing, empty, text or random bytes, a header cut short: libsndfile refuses to open
-  it -> :class:`~genrelib.errors.AudioDecodeError`;
+  it -> :class:`~genrelib.errors.AudioDecodeError`, which names a text file as such
+  (libsndfile's own message, "File does not exist or is not a regular file", misleads);
+  what its MP3 decoder prints on the terminal meanwhile is silenced;
 * a PCM WAV/AU cut inside its sample data: libsndfile returns the complete frames that
   are there, i.e. a correctly shorter signal (the caller's length check decides);
 * a header with no sample data at all -> :class:`~genrelib.errors.AudioDecodeError`;
@@ -19,6 +21,10 @@ Notebook: 02_preprocessing.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +35,7 @@ import soundfile as sf
 from genrelib.config import SAMPLE_RATE
 from genrelib.errors import AudioDecodeError, ConfigError
 
-_FIX = "re-download or re-encode the file (e.g. to WAV), or remove it from the dataset"
+_FIX = "re-encode the file (e.g. to WAV) or replace it"
 _AUDIOREAD_SUFFIXES = frozenset({".m4a", ".aac", ".mp4", ".wma", ".webm", ".opus"})
 
 
@@ -63,11 +69,39 @@ class AudioInfo:
 def _check_file(path: Path) -> None:
     """Raise AudioDecodeError when ``path`` is missing, not a file or empty."""
     if not path.exists():
-        raise AudioDecodeError(f"{path}: file not found; check the path or re-download the dataset")
+        raise AudioDecodeError(f"{path}: file not found; check the path")
     if not path.is_file():
         raise AudioDecodeError(f"{path}: not a regular file; pass the path of an audio file")
     if path.stat().st_size == 0:
         raise AudioDecodeError(f"{path.name}: empty file (0 bytes); {_FIX}")
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence what C code writes to the process's stderr (libsndfile's mpg123 notes).
+
+    Python's own ``sys.stderr`` is left alone; only file descriptor 2 is redirected.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _looks_like_text(path: Path) -> bool:
+    """Whether the file starts with readable text (a misnamed text file, not audio)."""
+    with open(path, "rb") as handle:
+        start = handle.read(512)
+    try:
+        text = start.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch.isspace() for ch in text)
 
 
 def _reason(error: Exception) -> str:
@@ -143,8 +177,13 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
                 f"{path.suffix} files or convert the file to WAV/FLAC/MP3"
             ) from None
     try:
-        return _read_soundfile(path)
+        with _quiet_stderr():
+            return _read_soundfile(path)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
+        if _looks_like_text(path):
+            raise AudioDecodeError(
+                f"{path.name}: a text file, not audio; pass an audio file (WAV, FLAC, MP3, Ogg)"
+            ) from None
         raise AudioDecodeError(f"{path.name}: cannot decode ({_reason(error)}); {_FIX}") from None
 
 

@@ -6,7 +6,7 @@ Notebook: 01_dataset (and every chapter through :func:`resolve_data_dir`).
 from genrelib.data.download import ARCHIVE_NAME, GTZAN_SHA256, MIRRORS, download_gtzan
 from genrelib.data.gtzan import AUDIO_EXTENSIONS, find_genre_root, index_gtzan
 from genrelib.data.metadata import SPLIT_NAMES, load_artist_index, load_fault_filtered_split
-from genrelib.data.resolve import GTZAN_ENV, resolve_data_dir
+from genrelib.data.resolve import GTZAN_ENV, is_synthetic_source, resolve_data_dir
 from genrelib.data.splits import PROTOCOLS, UNUSED, assign_splits
 from genrelib.data.synthetic import synthesize_clip, synthetic_artist, synthetic_dataset
 from genrelib.data.verify import KNOWN_FAULTS, good_tracks, summarize_report, verify_dataset
@@ -26,6 +26,7 @@ __all__ = [
     "find_genre_root",
     "good_tracks",
     "index_gtzan",
+    "is_synthetic_source",
     "load_artist_index",
     "load_fault_filtered_split",
     "resolve_data_dir",

@@ -44,7 +44,7 @@ def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None
         If a GTZAN profile gets neither ``data_dir`` nor ``$GTZAN_DIR``, or the folder
         is not a GTZAN copy.
     """
-    if data_dir is None and profile.dataset == "synthetic":
+    if is_synthetic_source(profile, data_dir):
         return synthetic_dataset(profile.synthetic_per_genre, profile.synthetic_seconds)
     chosen = data_dir if data_dir is not None else os.environ.get(GTZAN_ENV) or None
     if chosen is None:
@@ -55,3 +55,14 @@ def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None
     root = Path(chosen).expanduser()
     find_genre_root(root)
     return root
+
+
+def is_synthetic_source(profile: Profile, data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether :func:`resolve_data_dir` gives the generated synthetic dataset.
+
+    True for a synthetic profile (smoke) with no ``data_dir``; a ``data_dir`` always names
+    real clips. This, not the clips' artist names, is what marks a run's data as synthetic.
+
+    Notebook: every chapter (through ``genrelib.chapters.chapter_context``).
+    """
+    return data_dir is None and profile.dataset == "synthetic"

@@ -4,7 +4,7 @@ Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 """
 
 from genrelib.models.crnn import CRNN, BaseCRNN, ExtendedCRNN, GruHead, conv_block
-from genrelib.models.registry import MODEL_NAMES, build_model, check_model_options, model_options
+from genrelib.models.registry import DEEP_MODELS, build_model, check_model_options, model_options
 from genrelib.models.resnet import ResNetTransfer, load_resnet18_weights, weights_cache_file
 from genrelib.models.summary import (
     PAPER_PARAMETERS,
@@ -15,7 +15,7 @@ from genrelib.models.summary import (
 
 __all__ = [
     "CRNN",
-    "MODEL_NAMES",
+    "DEEP_MODELS",
     "PAPER_PARAMETERS",
     "BaseCRNN",
     "ExtendedCRNN",

@@ -14,7 +14,7 @@ from genrelib.errors import ConfigError
 from genrelib.models.crnn import CRNN, BaseCRNN, ExtendedCRNN
 from genrelib.models.resnet import ResNetTransfer
 
-MODEL_NAMES: tuple[str, ...] = config.MODEL_NAMES
+DEEP_MODELS: tuple[str, ...] = config.DEEP_MODELS
 """Names accepted by :func:`build_model`."""
 
 _CLASSES: dict[str, type[nn.Module]] = {
@@ -30,7 +30,7 @@ def model_options(name: str) -> tuple[str, ...]:
     Notebook: 04_base_crnn.
     """
     if name not in _CLASSES:
-        raise ConfigError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
+        raise ConfigError(f"unknown model {name!r}; choose one of {DEEP_MODELS}")
     cls = _CLASSES[name]
     source = CRNN if issubclass(cls, CRNN) else cls
     excluded = {"self", "n_mels", "n_classes", "filters", "pools", "options"}

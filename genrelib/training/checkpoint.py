@@ -12,13 +12,13 @@ Notebook: 04_base_crnn, 08_external_songs.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from genrelib.atomic import atomic_write
 from genrelib.errors import CheckpointError
 from genrelib.models import build_model
 from genrelib.training.data import NormalizedModel
@@ -26,10 +26,6 @@ from genrelib.training.data import NormalizedModel
 FORMAT = "genrelib-checkpoint-v1"
 STATE_KEYS: tuple[str, ...] = ("model_state", "optimizer_state", "scaler_state", "rng_state")
 """Keys of a checkpoint that are state, not description (left out of ``meta``)."""
-
-
-def _temporary_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
 def atomic_save(payload: dict, path: str | Path) -> Path:
@@ -45,12 +41,9 @@ def atomic_save(payload: dict, path: str | Path) -> Path:
         If the file cannot be written (disk full, no permission).
     """
     path = Path(path)
-    temporary = _temporary_path(path)
     try:
-        torch.save(payload, temporary)
-        os.replace(temporary, path)
+        atomic_write(path, lambda handle: torch.save(payload, handle))
     except Exception as error:
-        temporary.unlink(missing_ok=True)
         raise CheckpointError(
             f"could not write checkpoint {path} ({error}); check free disk space and permissions"
         ) from None
@@ -58,15 +51,13 @@ def atomic_save(payload: dict, path: str | Path) -> Path:
 
 
 def atomic_write_text(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
+    """Write ``text`` to ``path`` atomically (:func:`genrelib.atomic.atomic_write`).
+
+    Kept for the training loop, which writes its histories with it.
 
     Notebook: 04_base_crnn.
     """
-    path = Path(path)
-    temporary = _temporary_path(path)
-    temporary.write_text(text)
-    os.replace(temporary, path)
-    return path
+    return atomic_write(path, text)
 
 
 def capture_rng_state() -> dict:

@@ -1,0 +1,64 @@
+"""One atomic write for every file genrelib produces.
+
+A file is written to a temporary name beside its target (``.<name>.<random>.tmp``, same
+folder, so the same file system) and moved into place with ``os.replace``. A reader never
+sees half a file, an interrupted write leaves the previous file untouched, and the
+temporary file is removed whatever goes wrong.
+
+Notebook: every chapter that writes results (04_base_crnn to 10_reproducibility), through
+the modules that write them (checkpoints, caches, tables, results).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+Content = str | bytes | Callable[[BinaryIO], object]
+"""What :func:`atomic_write` writes: text (UTF-8), bytes, or a function given the open file."""
+
+
+def atomic_write(path: str | os.PathLike, content: Content) -> Path:
+    """Write ``content`` to ``path`` atomically; create the folder if needed.
+
+    Notebook: 04_base_crnn (checkpoints, histories, results), 07_split_length (Table V),
+    intro (headlines), and the caches of 02_preprocessing and 03_baselines.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; an existing file is replaced only once the new one is complete.
+    content : str, bytes or callable
+        Text (written as UTF-8), bytes, or a function called with the temporary file opened
+        for binary writing (e.g. ``lambda handle: np.save(handle, array)``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        If the folder cannot be written (the temporary file is removed first); any error
+        raised by a ``content`` function is re-raised the same way.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            if callable(content):
+                content(handle)
+            else:
+                handle.write(content.encode() if isinstance(content, str) else content)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,27 @@
+"""Chapter 02, preprocessing: chunking, the paper's mel spectrogram against its code, caching.
+
+Notebook: 02_preprocessing.
+"""
+
+from genrelib.audio import build_spectrogram_set, chunk_signal, fix_length, load_audio, log_mel
+from genrelib.audio.mel import TOLERANCE_DB
+from genrelib.chapters.context import chapter_context
+from genrelib.config import CHUNK_LENGTHS, SAMPLE_RATE, ChunkConfig, MelConfig
+from genrelib.plots import plot_hop_comparison, plot_mel_spectrogram, plot_waveform
+
+__all__ = [
+    "CHUNK_LENGTHS",
+    "SAMPLE_RATE",
+    "TOLERANCE_DB",
+    "ChunkConfig",
+    "MelConfig",
+    "build_spectrogram_set",
+    "chapter_context",
+    "chunk_signal",
+    "fix_length",
+    "load_audio",
+    "log_mel",
+    "plot_hop_comparison",
+    "plot_mel_spectrogram",
+    "plot_waveform",
+]

@@ -1,0 +1,189 @@
+"""Chapter 04, the base CRNN: its layers, one training run, its test scores, its headlines.
+
+The helpers here are those of every training chapter: chapters 05 and 06 import them
+from this module, as a later chapter builds on an earlier one.
+
+Notebook: 04_base_crnn (and 05_extended_crnn, 06_resnet_transfer).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from IPython.display import Markdown
+from torch import nn
+
+from genrelib.chapters.context import ChapterContext, chapter_context
+from genrelib.config import get_profile
+from genrelib.evaluation import Evaluation
+from genrelib.experiments import (
+    Experiment,
+    collect_results,
+    load_history,
+    results_table,
+    run_path,
+    stored_test_evaluation,
+)
+from genrelib.models import build_model, count_parameters, layer_table, parameter_comparison
+from genrelib.plots import plot_confusion_matrix, plot_recall_with_ci, plot_training_curves
+from genrelib.summary import record_headline
+
+__all__ = [
+    "chapter_context",
+    "collect_results",
+    "count_parameters",
+    "get_profile",
+    "layer_summary",
+    "load_history",
+    "metric_table",
+    "parameter_comparison",
+    "parameter_text",
+    "plot_confusion_matrix",
+    "plot_recall_with_ci",
+    "plot_training_curves",
+    "record_run_headlines",
+    "result_text",
+    "results_table",
+    "run_path",
+    "stored_test_evaluation",
+    "training_banner",
+]
+
+
+def training_banner(ch: ChapterContext, experiment: Experiment, extra: str = "") -> Markdown:
+    """Opening line of a training chapter: data, tracks, chunk length, mel settings, protocol.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    """
+    mel = ch.profile.mel
+    return Markdown(
+        f"**Profile `{ch.profile.name}`: {ch.source}; {len(ch.tracks)} tracks, "
+        f"{experiment.chunk_seconds:g}-s chunks, mel `{mel.name}` (hop {mel.hop_length}), "
+        f"split protocol `{experiment.protocol}`{extra}.**"
+    )
+
+
+def layer_summary(
+    ch: ChapterContext, experiment: Experiment
+) -> tuple[nn.Module, pd.DataFrame, int]:
+    """The experiment's model, its layer table and the frames of one chunk.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        Freshly built (untrained).
+    layers : pd.DataFrame
+        :func:`genrelib.models.layer_table` for an input of shape (1, 1, n_mels, n_frames).
+    n_frames : int
+        Spectrogram frames of one chunk.
+    """
+    mel = ch.profile.mel
+    n_frames = mel.n_frames(ch.profile.chunk_config(experiment.chunk_seconds).chunk_samples)
+    model = build_model(experiment.model, n_mels=mel.n_mels, **experiment.options)
+    return model, layer_table(model, (1, 1, mel.n_mels, n_frames)), n_frames
+
+
+def parameter_text(
+    model: nn.Module, layers: pd.DataFrame, experiment: Experiment, n_frames: int
+) -> Markdown:
+    """Parameters per layer type and how many GRU steps a chunk becomes.
+
+    Notebook: 04_base_crnn, 05_extended_crnn.
+    """
+    by_type = layers.groupby("type", sort=False)["params"].sum()
+    steps = layers.loc[layers["type"] == "GRU", "output_shape"].iloc[0][1]
+    return Markdown(
+        f"{count_parameters(model):,} parameters in all: "
+        + ", ".join(f"{kind} {count:,}" for kind, count in by_type.items() if count)
+        + f". A {experiment.chunk_seconds:g}-s chunk of {n_frames} frames reaches the GRU as "
+        f"{steps} steps."
+    )
+
+
+def metric_table(evaluation: Evaluation) -> pd.DataFrame:
+    """Estimate and 95 % bounds of every metric and level, in percent (one decimal).
+
+    Notebook: 04_base_crnn, 05_extended_crnn.
+
+    Returns
+    -------
+    pd.DataFrame
+        Rows: levels (chunk, track_mean, ...); columns: (estimate|low|high, metric).
+    """
+    summary = evaluation.metrics.pivot(
+        index="level", columns="metric", values=["estimate", "low", "high"]
+    )
+    return (100 * summary).round(1)
+
+
+def result_text(result: dict, evaluation: Evaluation, synthetic: bool) -> Markdown:
+    """The run's test scores in one paragraph, with the two genres recalled worst.
+
+    Notebook: 04_base_crnn, 05_extended_crnn.
+    """
+
+    def scored(key: str) -> str:
+        return (
+            f"{100 * result[key]:.1f} % [{100 * result[f'{key}_low']:.1f}, "
+            f"{100 * result[f'{key}_high']:.1f}]"
+        )
+
+    worst = evaluation.recall.query("level == 'chunk'").nsmallest(2, "estimate")
+    recalls = ", ".join(
+        f"{g} {100 * r:.0f} %" for g, r in zip(worst["genre"], worst["estimate"], strict=True)
+    )
+    caveat = " These numbers come from synthetic clips and say nothing about GTZAN."
+    return Markdown(
+        f"Test chunk accuracy {scored('test_chunk_accuracy')}, macro F1 "
+        f"{100 * result['test_chunk_f1_macro']:.1f} %; track accuracy "
+        f"{scored('test_track_accuracy')} over {result['n_test_tracks']} test tracks, after "
+        f"{result['epochs_run']} epochs (best: {result['best_epoch']}, "
+        f"{result['seconds_per_epoch']:.1f} s per epoch on `{result['device']}`). "
+        f"Lowest chunk recall: {recalls}." + (caveat if synthetic else "")
+    )
+
+
+def record_run_headlines(
+    ch: ChapterContext,
+    chapter: str,
+    label: str,
+    result: dict,
+    paper_chunk_f1: float = math.nan,
+) -> None:
+    """Record a run's test chunk F1 and test track accuracy in the book's headline table.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Parameters
+    ----------
+    ch : ChapterContext
+        The chapter's context (profile, data, results folder).
+    chapter : str
+        Chapter file stem, e.g. ``"04_base_crnn"``.
+    label : str
+        The model as the table names it, e.g. ``"base CRNN"``.
+    result : dict
+        The run's result row.
+    paper_chunk_f1 : float
+        The paper's number for the chunk F1 cell (NaN when it has none).
+    """
+    data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
+    for name, key, paper in (
+        ("test chunk F1", "test_chunk_accuracy", paper_chunk_f1),
+        ("test track accuracy", "test_track_accuracy", math.nan),
+    ):
+        record_headline(
+            chapter,
+            f"{label}, {result['chunk_seconds']:g}-s chunks, {name}",
+            100 * result[key],
+            ch.profile.name,
+            low=100 * result[f"{key}_low"],
+            high=100 * result[f"{key}_high"],
+            paper=paper,
+            data=data,
+            protocol=result["protocol"],
+            results=ch.results,
+        )

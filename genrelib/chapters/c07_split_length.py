@@ -1,0 +1,168 @@
+"""Chapter 07, split length: the grid of models x chunk lengths behind the paper's Table V.
+
+Notebook: 07_split_length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown
+from tqdm.auto import tqdm
+
+from genrelib.book import project_dir
+from genrelib.chapters.context import (
+    ChapterContext,
+    chapter_context,
+    run_chapter_experiment,
+    training_inputs,
+)
+from genrelib.config import DEEP_MODELS, Profile
+from genrelib.data import PROTOCOLS
+from genrelib.errors import ConfigError
+from genrelib.experiments import Experiment
+from genrelib.plots.split_length import (
+    plot_accuracy_vs_length,
+    plot_examples_vs_length,
+    plot_training_time_vs_length,
+)
+from genrelib.split_length import PAPER_BEST, grid_table, read_table_v, write_table_v
+from genrelib.summary import record_headline
+
+__all__ = [
+    "PAPER_BEST",
+    "chapter_context",
+    "grid_banner",
+    "grid_settings",
+    "grid_table",
+    "plot_accuracy_vs_length",
+    "plot_examples_vs_length",
+    "plot_training_time_vs_length",
+    "project_dir",
+    "read_table_v",
+    "record_headline",
+    "run_grid",
+    "write_table_v",
+]
+
+
+def grid_settings(
+    ch: ChapterContext,
+    models: Sequence[str] | None = None,
+    chunk_lengths: Sequence[float] | None = None,
+) -> tuple[list[str], list[float]]:
+    """The grid's models and chunk lengths: the parameters, else the profile's.
+
+    Notebook: 07_split_length.
+    """
+    chosen = list(ch.profile.grid_models if models is None else models)
+    lengths = ch.profile.chunk_grid if chunk_lengths is None else chunk_lengths
+    return chosen, [float(c) for c in lengths]
+
+
+def grid_banner(
+    ch: ChapterContext, models: Sequence[str], chunk_lengths: Sequence[float], protocol: str
+) -> Markdown:
+    """Opening line of chapter 07: data, grid, protocol, seed, epochs and chunk cap.
+
+    Notebook: 07_split_length.
+    """
+    profile = ch.profile
+    cap = (
+        f", {profile.max_train_chunks} training chunks per epoch"
+        if profile.max_train_chunks
+        else ""
+    )
+    return ch.banner(
+        f"Grid: {', '.join(models)} x chunks of {', '.join(f'{c:g}' for c in chunk_lengths)} "
+        f"s, protocol `{protocol}`, seed {ch.seed}; at most {profile.max_epochs} epochs "
+        f"(patience {profile.patience}){cap}."
+    )
+
+
+def _check_grid(models: Sequence[str], chunk_lengths: Sequence[float], protocol: str) -> None:
+    unknown = [m for m in models if m not in DEEP_MODELS]
+    if unknown or not models:
+        raise ConfigError(f"models must be a non-empty list from {DEEP_MODELS}, got {models!r}")
+    if not chunk_lengths or any(not float(c) > 0 for c in chunk_lengths):
+        raise ConfigError(f"chunk_lengths must be positive seconds, got {chunk_lengths!r}")
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
+
+
+def run_grid(
+    tracks: pd.DataFrame,
+    profile: Profile,
+    results_root: str | Path,
+    models: Sequence[str] | None = None,
+    chunk_lengths: Sequence[float] | None = None,
+    protocol: str = "track",
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+    synthetic: bool = False,
+) -> pd.DataFrame:
+    """Train (or read back) every model on every chunk length; return the grid's result rows.
+
+    Each cell narrows the tracks and profile as every training chapter does
+    (:func:`genrelib.chapters.context.training_inputs`; in smoke: a few tracks per genre
+    and a few chunks per track), then calls :func:`genrelib.experiments.run_experiment`
+    (through :func:`genrelib.chapters.context.run_chapter_experiment`: a smoke cell keeps
+    only ``best.pt``, which chapter 08 reads of chapter 04's run). Finished cells are read
+    back from their ``result.json`` without training.
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    tracks : pd.DataFrame
+        Track table (:func:`genrelib.data.index_gtzan`).
+    profile : Profile
+        Run size (epochs, patience, chunk cap, mel config).
+    results_root : str or Path
+        The profile's results folder (runs go to ``runs/``).
+    models : sequence of str or None
+        Models of the grid (``None``: ``profile.grid_models``).
+    chunk_lengths : sequence of float or None
+        Chunk lengths, in seconds (``None``: ``profile.chunk_grid``).
+    protocol : str
+        Split protocol, the same for every cell (``"track"``; ``"paper"`` as the paper).
+    seed : int
+        Seed of the split and the training, the same for every cell.
+    device : str
+        Training device (not part of a run's key: a GPU run re-renders on a CPU).
+    progress : bool
+        Show a progress bar over the cells (and inside each run).
+    synthetic : bool
+        Whether ``tracks`` are the synthetic clips (recorded in each row).
+
+    Returns
+    -------
+    pd.DataFrame
+        One :func:`run_experiment` row per cell (nested ``setup``/``experiment`` left out),
+        in grid order.
+    """
+    models = list(profile.grid_models if models is None else models)
+    chunk_lengths = [
+        float(c) for c in (profile.chunk_grid if chunk_lengths is None else chunk_lengths)
+    ]
+    _check_grid(models, chunk_lengths, protocol)
+    cells = [(m, c) for m in models for c in chunk_lengths]
+    rows = []
+    for model, seconds in tqdm(cells, desc="Table V grid", unit="run", disable=not progress):
+        cell_tracks, cell_profile = training_inputs(tracks, profile, seconds)
+        experiment = Experiment.from_profile(cell_profile, model, protocol, seed, seconds)
+        row = run_chapter_experiment(
+            experiment,
+            cell_tracks,
+            cell_profile,
+            results_root,
+            synthetic,
+            ("best.pt",),  # the base CRNN cell of the profile's chunk length is chapter 04's run
+            progress=progress,
+            train_overrides={"device": device},
+        )
+        rows.append({k: v for k, v in row.items() if k not in ("setup", "experiment")})
+    return pd.DataFrame(rows)

@@ -1,0 +1,144 @@
+"""Chapter 09, honest evaluation: the same models under the four split protocols.
+
+Notebook: 09_honest_evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from genrelib.baselines import MODEL_LABELS
+from genrelib.chapters.context import ChapterContext, chapter_context
+from genrelib.config import Profile
+from genrelib.data import PROTOCOLS
+from genrelib.errors import ConfigError
+from genrelib.experiments import Experiment
+from genrelib.features import compute_features, read_feature_table
+from genrelib.plots.honest import (
+    plot_gap_intervals,
+    plot_protocol_intervals,
+    plot_recall_by_protocol,
+)
+from genrelib.protocols import (
+    DEFAULT_BASELINES,
+    PUBLISHED_FAULT_FILTERED,
+    baseline_predictions,
+    experiment_predictions,
+    protocol_gap,
+    protocol_summary,
+    recall_by_protocol,
+)
+from genrelib.summary import record_headline
+
+__all__ = [
+    "DEFAULT_BASELINES",
+    "MODEL_LABELS",
+    "PROTOCOLS",
+    "PUBLISHED_FAULT_FILTERED",
+    "ConfigError",
+    "baseline_predictions",
+    "chapter_context",
+    "compute_features",
+    "deep_protocol_runs",
+    "experiment_predictions",
+    "percent_table",
+    "plot_gap_intervals",
+    "plot_protocol_intervals",
+    "plot_recall_by_protocol",
+    "protocol_gap",
+    "protocol_summary",
+    "read_feature_table",
+    "recall_by_protocol",
+    "record_headline",
+]
+
+
+def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol")) -> pd.DataFrame:
+    """Readable version of :func:`protocol_summary`: ``estimate [low, high]`` in %.
+
+    Notebook: 09_honest_evaluation.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`protocol_summary`.
+    by : sequence of str
+        Grouping columns to keep in front.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns (baseline names as readable labels), ``accuracy (%)``,
+        ``macro F1 (%)`` and ``test tracks``.
+    """
+    cells = summary[list(by)].copy()
+    for metric, name in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
+        cells[f"{name} (%)"] = [
+            f"{100 * estimate:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+            for estimate, low, high in zip(
+                summary[metric], summary[f"{metric}_low"], summary[f"{metric}_high"], strict=True
+            )
+        ]
+    cells["test tracks"] = summary["n_test_tracks"].round(0).astype(int)
+    return cells.replace({"model": MODEL_LABELS})
+
+
+def deep_inputs(
+    ch: ChapterContext, seeds: Sequence[int]
+) -> tuple[Profile, pd.DataFrame, list[str], list[int]]:
+    """Profile, tracks, protocols and seeds of the networks trained under each protocol.
+
+    Smoke: 1-s chunks of the first 3 s of three clips per genre (each by another
+    pseudo-artist), one epoch of 32 chunks, two seeds. Synthetic clips skip
+    ``fault-filtered``: their ids only look like GTZAN's.
+
+    Notebook: 09_honest_evaluation.
+
+    Returns
+    -------
+    profile : Profile
+    tracks : pd.DataFrame
+    protocols : list of str
+    seeds : list of int
+    """
+    protocols = list(PROTOCOLS if not ch.synthetic else PROTOCOLS[:3])
+    if not ch.smoke:
+        return ch.profile, ch.tracks, protocols, list(seeds)
+    profile = ch.profile.with_overrides(
+        track_seconds=3.0, chunk_seconds=1.0, max_epochs=1, max_train_chunks=32
+    )
+    tracks = ch.feature_tracks().reset_index(drop=True)
+    return profile, tracks, protocols, list(seeds)[:2]
+
+
+def deep_protocol_runs(
+    ch: ChapterContext, models: Sequence[str], seeds: Sequence[int]
+) -> tuple[list[dict], list[str], Profile, pd.DataFrame, list[int]]:
+    """Train (or read back) every network under every protocol and seed of :func:`deep_inputs`.
+
+    A protocol that leaves a set empty on these clips is skipped and said so.
+
+    Notebook: 09_honest_evaluation.
+
+    Returns
+    -------
+    rows : list of dict
+        Result rows of the runs that trained.
+    skipped : list of str
+        One line per skipped run: protocol, seed and why.
+    profile, tracks, seeds
+        What the runs used (:func:`deep_inputs`).
+    """
+    profile, tracks, protocols, seeds = deep_inputs(ch, seeds)
+    rows, skipped = [], []
+    for model in models:
+        for protocol in protocols:
+            for run_seed in seeds:
+                experiment = Experiment.from_profile(profile, model, protocol, run_seed)
+                try:
+                    rows.append(ch.run(experiment, tracks, profile, progress=False))
+                except ConfigError as error:
+                    skipped.append(f"`{protocol}` (seed {run_seed}): {error}")
+    return rows, skipped, profile, tracks, seeds

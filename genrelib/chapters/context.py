@@ -1,0 +1,371 @@
+"""The chapter context: what a notebook's parameters mean, built once, in one place.
+
+:func:`chapter_context` turns a chapter's papermill parameters (``profile``, ``data_dir``,
+``results_dir``, ``seed``, ``device``) into a :class:`ChapterContext`: the profile, the data
+root, the track table, whether the data are synthetic (from the profile and the data
+source, never from artist names), the results folder and a banner. This module is also the
+only code that knows what the ``smoke`` profile changes in a chapter: fewer tracks and
+chunks for training, fewer clips for the 3-s feature rows, how many baseline seeds, and
+which checkpoints a finished smoke run keeps.
+
+Notebook: every chapter (its setup line ``ch = chapter_context(profile, data_dir, ...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown
+
+from genrelib.book import project_dir
+from genrelib.book import results_dir as profile_results_dir
+from genrelib.config import Profile, get_profile
+from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
+from genrelib.experiments import (
+    Experiment,
+    collect_results,
+    plan_run,
+    read_result,
+    run_experiment,
+)
+
+SMOKE = "smoke"
+"""The profile of CI and of a first look: synthetic clips, tiny runs."""
+SMOKE_TRACKS_PER_GENRE = 3
+"""Tracks per genre a training chapter uses in smoke (the fewest the track split divides)."""
+SMOKE_CHUNKS_PER_TRACK = 3
+"""Chunks per track a training chapter uses in smoke (about a minute per run on two cores)."""
+BASELINE_MIN_SEEDS: dict[str, int] = {"smoke": 3, "cpu": 10, "full": 10}
+"""Fewest baseline seeds of chapter 03 per profile: baselines are cheap, so real data get 10."""
+CHECKPOINTS: tuple[str, ...] = ("best.pt", "last.pt")
+"""Checkpoint files of a run (:func:`genrelib.training.train`)."""
+
+
+def training_profile(profile: Profile, chunk_seconds: float | None = None) -> Profile:
+    """The profile a training run uses: unchanged, but in smoke only a few chunks per track.
+
+    Notebook: 04_base_crnn to 10_reproducibility (through :func:`training_inputs`).
+    """
+    if profile.name != SMOKE:
+        return profile
+    seconds = profile.chunk_seconds if chunk_seconds is None else float(chunk_seconds)
+    track_seconds = min(profile.track_seconds, SMOKE_CHUNKS_PER_TRACK * seconds)
+    return profile.with_overrides(track_seconds=track_seconds)
+
+
+def training_tracks(tracks: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """The tracks a training run uses: all, but in smoke the first few of each genre.
+
+    Notebook: 04_base_crnn to 10_reproducibility (through :func:`training_inputs`).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``tracks`` (smoke: :data:`SMOKE_TRACKS_PER_GENRE` rows per genre), index reset.
+    """
+    if profile.name == SMOKE:
+        tracks = tracks.groupby("genre", sort=False).head(SMOKE_TRACKS_PER_GENRE)
+    return tracks.reset_index(drop=True)
+
+
+def training_inputs(
+    tracks: pd.DataFrame, profile: Profile, chunk_seconds: float | None = None
+) -> tuple[pd.DataFrame, Profile]:
+    """The tracks and profile a training chapter runs with.
+
+    Unchanged, except in smoke, which keeps the first :data:`SMOKE_TRACKS_PER_GENRE`
+    tracks of each genre and the first :data:`SMOKE_CHUNKS_PER_TRACK` chunks of each
+    track, so that a chapter trains and evaluates in about a minute on two CPU cores.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
+    08_external_songs.
+
+    Parameters
+    ----------
+    tracks : pd.DataFrame
+        Track table (:func:`genrelib.data.index_gtzan`), shape (n_tracks, >=5).
+    profile : Profile
+        The chapter's profile.
+    chunk_seconds : float or None
+        Chunk length of the run (``None``: the profile's).
+
+    Returns
+    -------
+    tracks : pd.DataFrame
+    profile : Profile
+        In smoke, with ``track_seconds`` cut to ``SMOKE_CHUNKS_PER_TRACK`` chunks.
+    """
+    return training_tracks(tracks, profile), training_profile(profile, chunk_seconds)
+
+
+def run_chapter_experiment(
+    experiment: Experiment,
+    tracks: pd.DataFrame,
+    profile: Profile,
+    results_root: str | Path,
+    synthetic: bool,
+    keep: Sequence[str] = (),
+    **options,
+) -> dict:
+    """Train (or read back) ``experiment``; in smoke, delete the checkpoints no chapter reads.
+
+    Calls :func:`genrelib.experiments.run_experiment`. When a smoke run has just been
+    trained, its checkpoints other than ``keep`` are deleted, so repeated smoke runs do not
+    fill the disk (a finished run is read back from ``result.json`` without them). A run
+    read back is left as it is: the chapter that trained it kept what is read later.
+
+    Notebook: 04_base_crnn to 10_reproducibility.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        What to train.
+    tracks : pd.DataFrame
+        The run's tracks, shape (n_tracks, >=5).
+    profile : Profile
+        The run's profile.
+    results_root : str or Path
+        The profile's results folder.
+    synthetic : bool
+        Whether the tracks are the synthetic clips (recorded in the result row).
+    keep : sequence of str
+        Checkpoint file names a chapter reads afterwards, e.g. ``("best.pt",)``.
+    **options
+        Further keywords of ``run_experiment`` (``progress``, ``train_overrides``).
+
+    Returns
+    -------
+    dict
+        The run's result row.
+    """
+    plan = plan_run(experiment, tracks, profile, results_root, options.get("train_overrides"))
+    trained = read_result(plan.run_dir) is None
+    row = run_experiment(experiment, tracks, profile, results_root, synthetic=synthetic, **options)
+    if trained and profile.name == SMOKE:
+        for name in set(CHECKPOINTS) - set(keep):
+            (plan.run_dir / name).unlink(missing_ok=True)
+    return row
+
+
+@dataclass
+class ChapterContext:
+    """Everything a chapter derives from its parameters (see :func:`chapter_context`).
+
+    The data folder and the track table are read on first use, so a chapter that is given
+    a checkpoint (08) needs no data folder.
+
+    Notebook: every chapter.
+
+    Attributes
+    ----------
+    profile : Profile
+        The run size named by the ``profile`` parameter (a training chapter's: narrowed
+        by :func:`training_profile`).
+    data_dir : str, Path or None
+        The ``data_dir`` parameter.
+    results : Path
+        Folder of this profile's result files (``results/<profile>`` by default).
+    synthetic : bool
+        True when the data are the generated synthetic clips.
+    seed : int
+        The chapter's seed.
+    device : str
+        Training device (``auto``, ``cpu``, ``cuda``).
+    training : bool
+        Whether :attr:`tracks` are narrowed for training (:func:`training_tracks`).
+    with_duration : bool
+        Whether the track table holds each clip's duration.
+    """
+
+    profile: Profile
+    data_dir: str | Path | None
+    results: Path
+    synthetic: bool
+    seed: int = 0
+    device: str = "auto"
+    training: bool = False
+    with_duration: bool = False
+
+    @cached_property
+    def data_root(self) -> Path:
+        """The dataset folder (:func:`genrelib.data.resolve_data_dir`)."""
+        return resolve_data_dir(self.profile, self.data_dir)
+
+    @cached_property
+    def all_tracks(self) -> pd.DataFrame:
+        """Every clip of :attr:`data_root`: ``track_id``, ``genre``, ``path``, ``artist``..."""
+        return index_gtzan(self.data_root, with_duration=self.with_duration)
+
+    @cached_property
+    def tracks(self) -> pd.DataFrame:
+        """The chapter's clips: :attr:`all_tracks`, narrowed in a smoke training chapter."""
+        return training_tracks(self.all_tracks, self.profile) if self.training else self.all_tracks
+
+    @property
+    def smoke(self) -> bool:
+        """Whether this is the smoke profile (CI, a first look)."""
+        return self.profile.name == SMOKE
+
+    @property
+    def source(self) -> str:
+        """What the audio is, for titles: synthetic clips or the GTZAN folder."""
+        if self.synthetic:
+            return "SYNTHETIC data (generated, not music)"
+        return f"GTZAN clips in {self.data_root}"
+
+    @property
+    def kind(self) -> str:
+        """``"SYNTHETIC"`` or ``"real"``, for short labels."""
+        return "SYNTHETIC" if self.synthetic else "real"
+
+    @property
+    def clips(self) -> str:
+        """What the clips are, for sentences (``"SYNTHETIC clips (smoke profile)"``...)."""
+        if self.synthetic:
+            return "SYNTHETIC clips (smoke profile)"
+        return f"real clips in {self.data_root}"
+
+    def banner(self, details: str = "") -> Markdown:
+        """The chapter's opening line: profile, data and ``details``.
+
+        Notebook: every chapter (output of the setup cell).
+        """
+        return Markdown(f"**Profile `{self.profile.name}`: {self.source}.** {details}".strip())
+
+    def seeds(self, n_seeds: int | None = None, at_least: int | None = None) -> list[int]:
+        """Seeds ``seed, seed + 1, ...`` of a multi-seed chapter.
+
+        ``n_seeds`` when given; else the profile's ``n_seeds`` raised to ``at_least``
+        (default: :data:`BASELINE_MIN_SEEDS` of the profile, chapter 03's rule).
+
+        Notebook: 03_baselines, 09_honest_evaluation, 10_reproducibility.
+        """
+        if n_seeds is None:
+            floor = BASELINE_MIN_SEEDS.get(self.profile.name, 10) if at_least is None else at_least
+            n_seeds = max(self.profile.n_seeds, floor)
+        return list(range(self.seed, self.seed + int(n_seeds)))
+
+    def feature_tracks(self) -> pd.DataFrame:
+        """Clips of the 3-s feature rows: in smoke three per genre, each by another artist.
+
+        Notebook: 03_baselines, 09_honest_evaluation.
+        """
+        if not self.smoke:
+            return self.tracks
+        return self.tracks.drop_duplicates("artist").groupby("genre").head(3)
+
+    def experiment(
+        self, model: str, protocol: str, chunk_seconds: float | None = None, **options
+    ) -> Experiment:
+        """The chapter's :class:`~genrelib.experiments.Experiment` of ``model``.
+
+        Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+        """
+        return Experiment.from_profile(
+            self.profile, model, protocol, self.seed, chunk_seconds, **options
+        )
+
+    def run(
+        self,
+        experiment: Experiment,
+        tracks: pd.DataFrame | None = None,
+        profile: Profile | None = None,
+        keep: Sequence[str] = (),
+        **options,
+    ) -> dict:
+        """Train (or read back) ``experiment`` with this chapter's data, device and results.
+
+        See :func:`run_chapter_experiment` (``keep``: the checkpoints a chapter reads).
+
+        Notebook: 04_base_crnn to 10_reproducibility.
+
+        Returns
+        -------
+        dict
+            The run's result row.
+        """
+        overrides = {"device": self.device, **dict(options.pop("train_overrides", None) or {})}
+        return run_chapter_experiment(
+            experiment,
+            self.tracks if tracks is None else tracks,
+            self.profile if profile is None else profile,
+            self.results,
+            self.synthetic,
+            keep,
+            train_overrides=overrides,
+            **options,
+        )
+
+    def stored_runs(self, model: str, profile: str = "cpu") -> pd.DataFrame:
+        """Finished runs of ``model`` stored in the project's ``results/<profile>``.
+
+        Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+        Returns
+        -------
+        pd.DataFrame
+            Rows of :func:`genrelib.experiments.collect_results` for ``model`` (maybe empty).
+        """
+        runs = collect_results(project_dir() / "results" / profile)
+        return runs[runs["model"] == model] if not runs.empty else runs
+
+
+def chapter_context(
+    profile: str,
+    data_dir: str | Path | None = None,
+    *,
+    results_dir: str | Path | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    training: bool = False,
+    chunk_seconds: float | None = None,
+    with_duration: bool = False,
+) -> ChapterContext:
+    """The chapter context of a notebook's parameters (its one setup line).
+
+    Notebook: every chapter.
+
+    Parameters
+    ----------
+    profile : {"smoke", "cpu", "full"}
+        The ``profile`` parameter.
+    data_dir : str, Path or None
+        The ``data_dir`` parameter: a GTZAN folder; ``None`` gives the synthetic dataset in
+        smoke and ``$GTZAN_DIR`` otherwise (:func:`genrelib.data.resolve_data_dir`).
+    results_dir : str, Path or None
+        The ``results_dir`` parameter (``None``: ``results/<profile>`` of the project).
+    seed : int
+        The ``seed`` parameter.
+    device : str
+        The ``device`` parameter (training chapters).
+    training : bool
+        A training chapter (04-06): tracks and profile narrowed by :func:`training_inputs`.
+    chunk_seconds : float or None
+        With ``training``: the chapter's chunk length (``None``: the profile's).
+    with_duration : bool
+        Read every clip's duration into the track table (slower; chapter 01).
+
+    Returns
+    -------
+    ChapterContext
+
+    Raises
+    ------
+    ConfigError
+        For an unknown profile.
+    """
+    chosen = get_profile(profile)
+    return ChapterContext(
+        profile=training_profile(chosen, chunk_seconds) if training else chosen,
+        data_dir=data_dir,
+        results=profile_results_dir(profile, results_dir),
+        synthetic=is_synthetic_source(chosen, data_dir),
+        seed=int(seed),
+        device=device,
+        training=training,
+        with_duration=with_duration,
+    )

@@ -1,0 +1,100 @@
+"""genrelib.chapters: the chapter context and the glue that serves one chapter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from deep_data import tiny_gtzan, tiny_profile, tiny_tracks
+
+from genrelib import config
+from genrelib.chapters import chapter_context
+from genrelib.chapters.c08_external_songs import chapter_checkpoint
+from genrelib.chapters.c09_honest_evaluation import deep_inputs
+from genrelib.chapters.c10_reproducibility import comparison_setup, mean_score
+from genrelib.chapters.context import training_inputs
+from genrelib.config import get_profile
+from genrelib.errors import ConfigError, DatasetNotFoundError
+from genrelib.predict import load_model
+
+
+def test_smoke_without_data_dir_is_synthetic(tmp_path: Path) -> None:
+    ch = chapter_context("smoke", results_dir=tmp_path / "results", seed=2)
+    assert ch.synthetic and ch.smoke and ch.kind == "SYNTHETIC"
+    assert ch.results == tmp_path / "results" and ch.results.is_dir()
+    assert len(ch.tracks) == 10 * ch.profile.synthetic_per_genre
+    assert "SYNTHETIC" in ch.banner("more.").data and ch.banner("more.").data.endswith("more.")
+    assert ch.seeds() == [2, 3, 4] and ch.seeds(2) == [2, 3] and ch.seeds(at_least=1) == [2, 3]
+
+
+def test_a_data_dir_is_real_data_in_any_profile(gtzan_mini: Path, tmp_path: Path) -> None:
+    ch = chapter_context("smoke", gtzan_mini, results_dir=tmp_path)
+    assert not ch.synthetic and ch.kind == "real" and str(gtzan_mini) in ch.source
+    assert len(ch.tracks) == 100
+    assert len(ch.feature_tracks()) <= 30  # smoke: three clips per genre at most
+    cpu = chapter_context("cpu", gtzan_mini, results_dir=tmp_path)
+    assert not cpu.smoke and len(cpu.feature_tracks()) == 100 and len(cpu.seeds()) == 10
+
+
+def test_training_chapters_narrow_only_the_smoke_profile(
+    gtzan_mini: Path, tmp_path: Path
+) -> None:
+    ch = chapter_context("smoke", gtzan_mini, results_dir=tmp_path, training=True)
+    assert len(ch.tracks) == 30 and ch.tracks.groupby("genre").size().eq(3).all()
+    assert ch.profile.chunk_config().chunks_per_track == 3 and ch.profile.name == "smoke"
+    assert len(ch.all_tracks) == 100
+    tracks = tiny_tracks(gtzan_mini, tracks_per_genre=5)
+    assert training_inputs(tracks, get_profile("smoke"), 10.0)[1].track_seconds == 30.0
+    same, cpu = training_inputs(tracks, get_profile("cpu"))
+    assert len(same) == 50 and cpu == get_profile("cpu")
+
+
+def test_data_is_read_only_when_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chapter 08 given a checkpoint needs no GTZAN folder."""
+    monkeypatch.delenv("GTZAN_DIR", raising=False)
+    ch = chapter_context("cpu", results_dir=tmp_path)
+    assert not ch.synthetic
+    with pytest.raises(DatasetNotFoundError, match="needs GTZAN"):
+        ch.tracks  # noqa: B018
+    with pytest.raises(ConfigError, match="unknown profile"):
+        chapter_context("huge")
+
+
+def test_chapter_profiles_of_09_and_10(gtzan_mini: Path, tmp_path: Path) -> None:
+    smoke = chapter_context("smoke", results_dir=tmp_path)
+    profile, tracks, protocols, seeds = deep_inputs(smoke, [0, 1, 2])
+    assert profile.max_epochs == 1 and seeds == [0, 1] and "fault-filtered" not in protocols
+    assert tracks["artist"].is_unique and len(tracks) <= 30
+    comparison = comparison_setup(smoke, n_seeds=2)
+    assert comparison.patience_grid == (1, 3) and comparison.seeds == [0, 1]
+    assert comparison.overrides == {"patience": 3, "max_epochs": 4} and len(comparison.tracks) == 30
+    cpu = chapter_context("cpu", gtzan_mini, results_dir=tmp_path)
+    assert deep_inputs(cpu, [0, 1, 2])[2][-1] == "fault-filtered"
+    assert comparison_setup(cpu).profile.max_epochs == 40
+    assert mean_score([{"test_track_accuracy": 0.5}, {"test_track_accuracy": 1.0}]) == 75.0
+
+
+def test_chapter_checkpoint_reuses_chapter_04s_run_and_keeps_only_best(
+    gtzan_mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(config.PROFILES, "smoke", tiny_profile())
+    data = tiny_gtzan(gtzan_mini, tmp_path / "gtzan")
+    ch = chapter_context("smoke", data, results_dir=tmp_path / "results")
+    path, row = chapter_checkpoint(ch.profile, ch.tracks, ch.results, progress=False)
+    assert path.is_file() and row["model"] == "base_crnn" and row["data"] == "gtzan"
+    assert load_model(path, "cpu")[1]["chunk_config"]["chunk_seconds"] == ch.profile.chunk_seconds
+    assert sorted(p.name for p in path.parent.glob("*.pt")) == ["best.pt"], "smoke keeps best.pt"
+    written = (path.parent / "result.json").stat().st_mtime_ns
+
+    again, stored = chapter_checkpoint(ch.profile, ch.tracks, ch.results, progress=False)
+    assert again == path and stored["key"] == row["key"]
+    assert (path.parent / "result.json").stat().st_mtime_ns == written, "found, not retrained"
+
+    ch.run(ch.experiment("base_crnn", "track"), *training_inputs(ch.tracks, ch.profile))
+    assert path.is_file(), "a run read back keeps what the chapter that trained it kept"
+
+    other = ch.tracks.drop(index=0)  # other data: chapter 04's run does not apply
+    fresh, fresh_row = chapter_checkpoint(ch.profile, other, ch.results, progress=False)
+    assert fresh.is_file() and fresh_row["key"] != row["key"]
+    assert json.loads((fresh.parent / "result.json").read_text())["n_test_tracks"] >= 1
