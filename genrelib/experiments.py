@@ -42,7 +42,7 @@ from genrelib.data import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import Evaluation, evaluate_probabilities, predict_proba
 from genrelib.models import MODEL_NAMES, check_model_options
-from genrelib.training import TrainConfig, load_checkpoint, train
+from genrelib.training import TrainConfig, distributed, load_checkpoint, train
 from genrelib.training.checkpoint import atomic_write_text
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
@@ -57,7 +57,7 @@ SMOKE_TRACKS_PER_GENRE = 3
 SMOKE_CHUNKS_PER_TRACK = 3
 """Chunks per track a chapter uses in the smoke profile (see :func:`chapter_inputs`)."""
 
-_SETUP_IGNORED = ("device", "amp", "num_workers", "max_epochs")
+_SETUP_IGNORED = ("device", "amp", "precision", "num_workers", "max_epochs")
 """Training settings left out of the run key: the device ones do not change what a run means
 (a GPU result re-renders on a CPU); ``max_epochs`` may grow, and the run then continues."""
 
@@ -394,8 +394,8 @@ def run_experiment(
         Show progress bars (spectrograms, epochs, batches).
     train_overrides : mapping or None
         :class:`~genrelib.training.TrainConfig` fields that replace the profile's, e.g.
-        ``{"max_epochs": 1, "device": "cpu"}``; all but device, amp, num_workers and
-        max_epochs change the run key. A finished run asked for more epochs than it had
+        ``{"max_epochs": 1, "device": "cpu"}``; all but device, amp, precision, num_workers
+        and max_epochs change the run key. A finished run asked for more epochs than it had
         continues from ``last.pt`` (unless it had stopped early).
     on_epoch_end : callable or None
         Called with each epoch's history row (e.g. to print seconds per epoch).
@@ -412,7 +412,7 @@ def run_experiment(
         ``_low``/``_high`` 95 % bootstrap bounds over tracks for accuracy and macro F1,
         ``n_train_eval_chunks`` (training chunks scored: at most ``max_train_chunks``),
         ``epochs_run``, ``best_epoch``, ``stopped_early``, ``train_seconds``,
-        ``seconds_per_epoch``, ``device``, ``genrelib_version``, ``finished_at``.
+        ``seconds_per_epoch``, ``device``, ``precision``, ``genrelib_version``, ``finished_at``.
 
     Raises
     ------
@@ -444,6 +444,9 @@ def run_experiment(
         progress=progress,
         on_epoch_end=on_epoch_end,
     )
+    if not distributed.is_main_process():  # torchrun: rank 0 evaluates and writes result.json
+        distributed.barrier()
+        return read_result(run_dir)
     model, _ = load_checkpoint(result.checkpoint, device=result.device)
     row = {
         "key": run_dir.name,
@@ -476,7 +479,12 @@ def run_experiment(
             subset = _evaluation_sample(subset, config.max_train_chunks, experiment.seed)
             row["n_train_eval_chunks"] = len(subset)
         probabilities = predict_proba(
-            model, subset, batch_size=2 * config.batch_size, device=result.device, progress=progress
+            model,
+            subset,
+            batch_size=2 * config.batch_size,
+            device=result.device,
+            progress=progress,
+            precision=config.resolved_precision,
         )
         evaluation = evaluate_probabilities(subset.chunks, probabilities, seed=experiment.seed)
         row.update(_metrics(evaluation, name))
@@ -494,6 +502,7 @@ def run_experiment(
             "train_seconds": float(history["seconds"].sum()),
             "seconds_per_epoch": float(history["seconds"].mean()),
             "device": result.device,
+            "precision": result.precision,
             "genrelib_version": genrelib.__version__,
             "torch_version": torch.__version__,
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -502,6 +511,7 @@ def run_experiment(
         }
     )
     atomic_write_text(json.dumps(row, indent=1), run_dir / RESULT_FILE)
+    distributed.barrier()
     return row
 
 
