@@ -112,6 +112,7 @@ def main() -> None:
 
     data = synthetic_dataset(args.per_genre, args.seconds, progress=False)
     report["synthetic_seconds"] = time.perf_counter() - clock
+    report["peak_rss_mib_after"] = {"synthetic": peak_rss_mb()}
     profile = get_profile("full").with_overrides(
         dataset="synthetic",
         synthetic_per_genre=args.per_genre,
@@ -126,6 +127,7 @@ def main() -> None:
     clock = time.perf_counter()
     spectrograms = build_spectrogram_set(tracks, experiment.mel, chunk_config, progress=False)
     report["spectrogram_seconds"] = time.perf_counter() - clock
+    report["peak_rss_mib_after"]["spectrograms"] = peak_rss_mb()
     split = split_chunks(spectrograms, experiment.protocol, experiment.seed).to_numpy()
     counts = {name: int((split == name).sum()) for name in ("train", "valid", "test")}
     report.update(
@@ -138,6 +140,7 @@ def main() -> None:
         spectrograms.subset(split == "train"), profile.batch_size, path, args.loading_batches
     )
 
+    report["peak_rss_mib_after"]["loading"] = peak_rss_mb()
     epochs: list[dict] = []
     clock = time.perf_counter()
     row = run_experiment(
