@@ -223,7 +223,8 @@ def _run_epoch(
     model.train(training)
     criterion = nn.CrossEntropyLoss(reduction="sum")
     dtype = torch.float32 if path.device.type == "mps" else torch.float64
-    totals = torch.zeros(3, dtype=dtype, device=path.device)  # loss sum, correct, seen
+    totals = torch.zeros(2, dtype=dtype, device=path.device)  # loss sum, correct
+    seen = 0
     bar = tqdm(loader, desc=description, disable=not progress, leave=False)
     with torch.set_grad_enabled(training):
         for batch_index, (inputs, labels) in enumerate(bar):
@@ -238,14 +239,15 @@ def _run_epoch(
                 scaler.step(optimizer)
                 scaler.update()
             correct = (scores.argmax(dim=1) == labels).sum()
-            totals += torch.stack([loss.detach(), correct, torch.tensor(len(labels))]).to(totals)
+            totals += torch.stack([loss.detach().to(dtype), correct.to(dtype)])
+            seen += len(labels)
             if progress:
-                loss_sum, right, seen = totals.tolist()
+                loss_sum, right = totals.tolist()
                 bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{right / seen:.3f}")
             if on_batch_end is not None:
                 on_batch_end(batch_index)
-    loss_sum, right, seen = totals.tolist()
-    return loss_sum, int(right), int(seen)
+    loss_sum, right = totals.tolist()
+    return loss_sum, int(right), seen
 
 
 def _write_history(out_dir: Path, history: list[dict]) -> pd.DataFrame:
@@ -458,7 +460,7 @@ class Trainer:
         self.history.append(row)
         improved = self.stopper.update(row["valid_loss"], epoch)
         self.stopped_early = self.stopper.should_stop and epoch < self.config.max_epochs
-        rng_states = self.place.gather(capture_rng_state())
+        rng_states = self.place.gather(capture_rng_state(all_devices=not self.place.enabled))
         if not self.place.is_main:
             return
         model_state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
