@@ -15,7 +15,8 @@ from tqdm.auto import tqdm
 class SpectrogramDataset(Dataset):
     """Torch view of a SpectrogramSet: item ``i`` is ``(tensor (1, n_mels, n_frames), label)``.
 
-    Reads one chunk at a time from the memory-mapped cache, so DataLoader workers share it.
+    Reads one chunk at a time from the memory-mapped cache, so DataLoader workers share it;
+    a chunk :class:`~genrelib.audio.SpectrogramSet` already copied out is not copied again.
 
     Notebook: 04_base_crnn.
 
@@ -33,7 +34,9 @@ class SpectrogramDataset(Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = np.array(self.spectrograms[index], dtype=np.float32)  # copy out of the memmap
+        image = np.asarray(self.spectrograms[index], dtype=np.float32)
+        if not image.flags.writeable:  # a view into a memmap: copy it out
+            image = image.copy()
         return torch.from_numpy(image).unsqueeze(0), int(self.labels[index])
 
 

@@ -9,7 +9,9 @@ accuracy on the validation chunks, then writes, each atomically:
 
 After an interruption, calling :func:`train` again with the same arguments continues
 from the epoch after the one stored in ``last.pt``, in the same state, so the
-history equals that of an uninterrupted run (on the same device and thread count).
+history equals that of an uninterrupted run (on the same device, precision and thread
+count). :class:`Trainer` holds the phases of one call; under ``torchrun`` every process
+runs them on its share of each batch and rank 0 writes the files.
 
 Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 """
