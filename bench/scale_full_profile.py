@@ -40,7 +40,7 @@ from genrelib.data import index_gtzan  # noqa: E402
 from genrelib.data.synthetic import synthetic_dataset  # noqa: E402
 from genrelib.experiments import Experiment, run_experiment, split_chunks  # noqa: E402
 from genrelib.models import build_model  # noqa: E402
-from genrelib.training import SpectrogramDataset  # noqa: E402
+from genrelib.training import SpectrogramDataset, collate_chunks  # noqa: E402
 from genrelib.training.device import fast_path, loader_workers  # noqa: E402
 
 GPU_BF16_PEAK_TFLOPS = {"A100": 312.0, "H100/H200 SXM": 989.0}
@@ -61,6 +61,7 @@ def loading_share(train_set, batch_size: int, path, n_batches: int) -> dict:
         batch_size=batch_size,
         num_workers=workers,
         pin_memory=path.pin_memory,
+        collate_fn=collate_chunks,
     )
     started = time.perf_counter()
     batches = [(path.inputs(x), y.to(path.device)) for x, y in loader]

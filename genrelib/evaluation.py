@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from genrelib.config import GENRES
 from genrelib.errors import ConfigError
-from genrelib.training.data import SpectrogramDataset
+from genrelib.training.data import SpectrogramDataset, collate_chunks
 from genrelib.training.device import fast_path
 
 LEVELS: tuple[str, ...] = ("chunk", "track_mean", "track_vote")
@@ -79,6 +79,7 @@ def predict_proba(
         batch_size=batch_size,
         shuffle=False,
         pin_memory=path.pin_memory,
+        collate_fn=collate_chunks,
     )
     outputs = []
     with torch.inference_mode(), path.autocast():

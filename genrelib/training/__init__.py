@@ -6,7 +6,12 @@ Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 
 from genrelib.training.checkpoint import atomic_save, load_checkpoint, read_checkpoint
 from genrelib.training.config import TrainConfig
-from genrelib.training.data import NormalizedModel, SpectrogramDataset, band_statistics
+from genrelib.training.data import (
+    NormalizedModel,
+    SpectrogramDataset,
+    band_statistics,
+    collate_chunks,
+)
 from genrelib.training.device import FastPath, fast_path, resolve_device
 from genrelib.training.loop import HISTORY_COLUMNS, EarlyStopping, Trainer, TrainResult, train
 
@@ -21,6 +26,7 @@ __all__ = [
     "TrainResult",
     "atomic_save",
     "band_statistics",
+    "collate_chunks",
     "fast_path",
     "load_checkpoint",
     "read_checkpoint",

@@ -40,6 +40,20 @@ class SpectrogramDataset(Dataset):
         return torch.from_numpy(image).unsqueeze(0), int(self.labels[index])
 
 
+def collate_chunks(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack ``(chunk, label)`` items into a batch with numpy, single-threaded.
+
+    torch's default collate stacks with its thread pool; on a busy 2-core machine its
+    barriers stalled a batch of 32 chunks for about 1 s against 0.06 s for ``np.stack``,
+    which made loading 8 % of a bf16 training step instead of well under 1 %.
+
+    Notebook: 04_base_crnn.
+    """
+    images = np.stack([np.asarray(image) for image, _ in batch])
+    labels = np.fromiter((label for _, label in batch), dtype=np.int64, count=len(batch))
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
 def band_statistics(
     spectrogram_set, max_chunks: int | None = None, seed: int = 0, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -45,7 +45,12 @@ from genrelib.training.checkpoint import (
     restore_rng_state,
 )
 from genrelib.training.config import RESUME_FIELDS, TrainConfig
-from genrelib.training.data import NormalizedModel, SpectrogramDataset, band_statistics
+from genrelib.training.data import (
+    NormalizedModel,
+    SpectrogramDataset,
+    band_statistics,
+    collate_chunks,
+)
 from genrelib.training.device import (
     FastPath,
     default_threads,
@@ -414,6 +419,7 @@ class Trainer:
             "batch_size": self.config.batch_size // self.place.world_size,
             "num_workers": workers,
             "pin_memory": self.path.pin_memory,
+            "collate_fn": collate_chunks,
         }
         valid_data = SpectrogramDataset(self.valid_set)
         indices = list(range(len(valid_data)))[self.place.rank :: self.place.world_size]
