@@ -312,7 +312,7 @@ def _train_run(args: argparse.Namespace) -> int:
         chunk_seconds=args.chunk_seconds,
         **dict(args.option or []),
     )
-    overrides = {"device": args.device}
+    overrides = {"device": args.device, "precision": args.precision}
     if args.epochs is not None:
         overrides["max_epochs"] = args.epochs
     out = results_dir(args.profile, args.out)
@@ -386,6 +386,12 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--out", help="results folder (default: results/<profile>)")
     train.add_argument("--epochs", type=int, help="maximum epochs (default: the profile's)")
     train.set_defaults(seed=0)
+    train.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        default="auto",
+        help="auto: the device's fast path (bf16 where supported); fp32 turns it off",
+    )
     train.add_argument(
         "-o",
         "--option",

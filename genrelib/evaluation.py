@@ -24,8 +24,8 @@ from tqdm.auto import tqdm
 
 from genrelib.config import GENRES
 from genrelib.errors import ConfigError
-from genrelib.training.data import SpectrogramDataset
-from genrelib.training.device import resolve_device
+from genrelib.training.data import SpectrogramDataset, collate_chunks
+from genrelib.training.device import fast_path
 
 LEVELS: tuple[str, ...] = ("chunk", "track_mean", "track_vote")
 """Levels at which predictions are scored."""
@@ -40,6 +40,7 @@ def predict_proba(
     batch_size: int = 64,
     device: str = "auto",
     progress: bool = True,
+    precision: str = "auto",
 ) -> np.ndarray:
     """Class probabilities of every chunk of ``spectrogram_set``.
 
@@ -59,6 +60,9 @@ def predict_proba(
         ``"auto"``, ``"cpu"``, ``"cuda"``, ...
     progress : bool
         Show a progress bar.
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        The device's fast path (``"auto"``: bf16 autocast where the hardware has it, see
+        :func:`genrelib.training.device.fast_path`) or ``"fp32"``.
 
     Returns
     -------
@@ -67,14 +71,20 @@ def predict_proba(
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-    target = resolve_device(device)
-    model = model.to(target).eval()
+    path = fast_path(device, precision).activate()
+    model = path.prepare(model).eval()
     as_probabilities = bool(getattr(model, "outputs_probabilities", False))
-    loader = DataLoader(SpectrogramDataset(spectrogram_set), batch_size=batch_size, shuffle=False)
+    loader = DataLoader(
+        SpectrogramDataset(spectrogram_set),
+        batch_size=batch_size,
+        shuffle=False,
+        pin_memory=path.pin_memory,
+        collate_fn=collate_chunks,
+    )
     outputs = []
-    with torch.no_grad():
+    with torch.inference_mode(), path.autocast():
         for inputs, _ in tqdm(loader, desc="predicting", disable=not progress, leave=False):
-            scores = model(inputs.to(target)).float()
+            scores = model(path.inputs(inputs)).float()
             outputs.append(
                 (scores if as_probabilities else torch.softmax(scores, dim=1)).cpu().numpy()
             )

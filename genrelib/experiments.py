@@ -43,7 +43,7 @@ from genrelib.data import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import Evaluation, evaluate_probabilities, predict_proba
 from genrelib.models import DEEP_MODELS, check_model_options
-from genrelib.training import TrainConfig, TrainResult, load_checkpoint, train
+from genrelib.training import TrainConfig, TrainResult, distributed, load_checkpoint, train
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 """Sets every experiment is evaluated on."""
@@ -53,7 +53,7 @@ PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
 
-_SETUP_IGNORED = ("device", "amp", "num_workers", "max_epochs")
+_SETUP_IGNORED = ("device", "amp", "precision", "num_workers", "max_epochs")
 """Training settings left out of the run key: the device ones do not change what a run means
 (a GPU result re-renders on a CPU); ``max_epochs`` may grow, and the run then continues."""
 
@@ -431,7 +431,12 @@ def score_sets(
             subset = _evaluation_sample(subset, plan.config.max_train_chunks, seed)
             row["n_train_eval_chunks"] = len(subset)
         probabilities = predict_proba(
-            model, subset, batch_size=batch_size, device=device, progress=progress
+            model,
+            subset,
+            batch_size=batch_size,
+            device=device,
+            progress=progress,
+            precision=plan.config.resolved_precision,
         )
         row.update(_metrics(evaluate_probabilities(subset.chunks, probabilities, seed=seed), name))
         if name == "test":
@@ -486,6 +491,7 @@ def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) 
         "train_seconds": float(history["seconds"].sum()),
         "seconds_per_epoch": float(history["seconds"].mean()),
         "device": result.device,
+        "precision": result.precision,
         "genrelib_version": genrelib.__version__,
         "torch_version": torch.__version__,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -531,8 +537,8 @@ def run_experiment(
         Show progress bars (spectrograms, epochs, batches).
     train_overrides : mapping or None
         :class:`~genrelib.training.TrainConfig` fields that replace the profile's, e.g.
-        ``{"max_epochs": 1, "device": "cpu"}``; all but device, amp, num_workers and
-        max_epochs change the run key. A finished run asked for more epochs than it had
+        ``{"max_epochs": 1, "device": "cpu"}``; all but device, amp, precision, num_workers
+        and max_epochs change the run key. A finished run asked for more epochs than it had
         continues from ``last.pt`` (unless it had stopped early).
     on_epoch_end : callable or None
         Called with each epoch's history row (e.g. to print seconds per epoch).
@@ -553,7 +559,7 @@ def run_experiment(
         ``_low``/``_high`` 95 % bootstrap bounds over tracks for accuracy and macro F1,
         ``n_train_eval_chunks`` (training chunks scored: at most ``max_train_chunks``),
         ``epochs_run``, ``best_epoch``, ``stopped_early``, ``train_seconds``,
-        ``seconds_per_epoch``, ``device``, ``genrelib_version``, ``finished_at``.
+        ``seconds_per_epoch``, ``device``, ``precision``, ``genrelib_version``, ``finished_at``.
 
     Raises
     ------
@@ -580,6 +586,9 @@ def run_experiment(
         progress=progress,
         on_epoch_end=on_epoch_end,
     )
+    if not distributed.is_main_process():  # torchrun: rank 0 evaluates and writes result.json
+        distributed.barrier()
+        return read_result(plan.run_dir)
     row = {
         **_describe_run(plan, profile, tracks, len(spectrograms.skipped), synthetic),
         **_set_sizes(sets),
@@ -587,6 +596,7 @@ def run_experiment(
         **_training_summary(plan, result, tracks),
     }
     atomic_write(plan.run_dir / RESULT_FILE, json.dumps(row, indent=1))
+    distributed.barrier()
     return row
 
 

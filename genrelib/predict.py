@@ -50,6 +50,7 @@ from genrelib.errors import (
     TrackTooShortError,
 )
 from genrelib.training import load_checkpoint, resolve_device
+from genrelib.training.device import fast_path
 
 MIN_PAD_FRACTION = 0.5
 """Shortest song, as a fraction of one chunk, that ``short="pad"`` zero-pads to one chunk."""
@@ -278,6 +279,7 @@ def predict_chunks(
     batch_size: int = 32,
     progress: bool = True,
     description: str = "chunks",
+    precision: str = "auto",
 ) -> np.ndarray:
     """Genre probabilities of audio chunks: log-mel (torch backend) and forward passes in batches.
 
@@ -299,6 +301,9 @@ def predict_chunks(
         Show a progress bar over the chunks.
     description : str
         Label of the progress bar.
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        The model device's fast path (``"auto"``: bf16 autocast and channels-last where
+        the hardware has bf16, see :func:`genrelib.training.device.fast_path`) or ``"fp32"``.
 
     Returns
     -------
@@ -306,6 +311,8 @@ def predict_chunks(
         Rows sum to 1.
     """
     device = next(model.parameters()).device
+    path = fast_path(device, precision).activate()
+    model = path.prepare(model)
     as_probabilities = bool(getattr(model, "outputs_probabilities", False))
     outputs = []
     with (
@@ -317,7 +324,8 @@ def predict_chunks(
         for start in range(0, len(chunks), batch_size):
             batch = chunks[start : start + batch_size]
             spectrograms = torch.from_numpy(log_mel(batch, mel_config, device=device))
-            scores = model(spectrograms[:, None].to(device)).float()
+            with path.autocast():  # the model only: log-mel stays float32
+                scores = model(path.inputs(spectrograms[:, None])).float()
             outputs.append((scores if as_probabilities else torch.softmax(scores, 1)).cpu())
             bar.update(len(batch))
     return torch.cat(outputs).numpy().astype(np.float32)

@@ -106,7 +106,8 @@ def test_trim_keeps_the_first_seconds_and_batches_do_not_matter(
     assert trimmed.n_chunks == n == 3
     assert trimmed.analysed_seconds == pytest.approx(n * CHUNKS.chunk_samples / SAMPLE_RATE)
     assert trimmed.duration == pytest.approx(whole.duration)
-    np.testing.assert_allclose(trimmed.probabilities, whole.probabilities[:n], atol=1e-5)
+    # bf16 fast path: other batch sizes pick other kernels, probabilities move by ~1e-4
+    np.testing.assert_allclose(trimmed.probabilities, whole.probabilities[:n], atol=5e-4)
 
 
 def test_stereo_44k_file_predicts_like_the_mono_original(

@@ -210,3 +210,58 @@ def test_resume_refuses_a_run_with_other_settings(sets, tmp_path) -> None:
     other = TrainConfig(**{**asdict(config), "lr": 1e-3})
     with pytest.raises(CheckpointError, match=r"last\.pt.*train_config\.lr"):
         train("base_crnn", train_set, valid_set, other, tmp_path, progress=False)
+
+
+def test_fast_path_is_chosen_per_device_and_can_be_turned_off(monkeypatch) -> None:
+    from genrelib.training import device as device_module
+    from genrelib.training.device import fast_path
+
+    reference = fast_path("cpu", "fp32")
+    assert (reference.precision, reference.channels_last, reference.tf32) == ("fp32", False, False)
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: True)
+    assert fast_path("cpu").precision == "bf16" and fast_path("cpu").channels_last
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
+    assert fast_path("cpu").precision == "fp32" and fast_path("cpu").channels_last
+    with pytest.raises(ConfigError, match="fp16"):
+        fast_path("cpu", "fp16")
+    with pytest.raises(ConfigError, match="precision"):
+        fast_path("cpu", "half")
+    with pytest.raises(ConfigError, match="precision"):
+        TrainConfig(precision="half")
+    assert TrainConfig(amp=False).resolved_precision == "fp32"
+    # CUDA, without a GPU: bf16 where supported, else fp16 with a gradient scaler
+    monkeypatch.setattr(device_module, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    cuda = fast_path("cuda")
+    assert (cuda.precision, cuda.tf32, cuda.pin_memory, cuda.needs_scaler) == (
+        "bf16",
+        True,
+        True,
+        False,
+    )
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert fast_path("cuda").precision == "fp16" and fast_path("cuda").needs_scaler
+    assert not fast_path("cuda", "fp32").tf32
+
+
+def test_checkpoint_records_the_precision_and_fp32_switch_works(sets, tmp_path) -> None:
+    from genrelib.training.device import fast_path
+
+    train_set, valid_set = sets
+    fast = TrainConfig(**{**asdict(CONFIG), "max_epochs": 1})
+    plain = TrainConfig(**{**asdict(fast), "precision": "fp32"})
+    result = train("base_crnn", train_set, valid_set, fast, tmp_path / "fast", progress=False)
+    expected = fast_path("cpu").precision
+    assert result.precision == expected
+    assert read_checkpoint(result.best_checkpoint)["fast_path"]["precision"] == expected
+    reference = train("base_crnn", train_set, valid_set, plain, tmp_path / "fp32", progress=False)
+    assert reference.precision == "fp32"
+    assert read_checkpoint(reference.last_checkpoint)["fast_path"]["channels_last"] is False
+    # both paths start from the same weights and see the same batches: close first epochs
+    assert result.history["valid_loss"][0] == pytest.approx(
+        reference.history["valid_loss"][0], rel=0.05
+    )
+    # a run may resume under another precision (not part of the run's identity)
+    more = TrainConfig(**{**asdict(plain), "max_epochs": 2})
+    resumed = train("base_crnn", train_set, valid_set, more, tmp_path / "fast", progress=False)
+    assert resumed.resumed_from == 1 and resumed.precision == "fp32"

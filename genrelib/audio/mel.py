@@ -34,7 +34,8 @@ import torch
 import torch.nn.functional as F
 
 from genrelib.config import MelConfig
-from genrelib.errors import ConfigError, DeviceUnavailableError
+from genrelib.device import resolve_device
+from genrelib.errors import ConfigError
 
 Backend = Literal["torch", "librosa"]
 
@@ -86,34 +87,6 @@ def _torch_basis(mel_config: MelConfig, device: torch.device) -> tuple[torch.Ten
     lo, hi = int(used[0]), int(used[-1]) + 1
     tensor = torch.from_numpy(np.ascontiguousarray(basis[:, lo:hi].T)).to(device)
     return tensor, lo, hi
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """Turn ``None``/``"cpu"``/``"cuda"``/``"auto"`` into a torch device that exists.
-
-    Notebook: 02_preprocessing.
-
-    Raises
-    ------
-    DeviceUnavailableError
-        If a CUDA device is asked for and this machine has none.
-    """
-    if device is None:
-        return torch.device("cpu")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ConfigError(
-            f"unknown device {device!r} ({error}); use 'cpu', 'cuda' or 'auto'"
-        ) from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceUnavailableError(
-            f"device {device!r} was asked for but torch sees no CUDA GPU; "
-            "use device='cpu' or 'auto'"
-        )
-    return resolved
 
 
 def _power_to_db(power: torch.Tensor, mel_config: MelConfig) -> torch.Tensor:

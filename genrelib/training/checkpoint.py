@@ -50,33 +50,31 @@ def atomic_save(payload: dict, path: str | Path) -> Path:
     return path
 
 
-def atomic_write_text(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` atomically (:func:`genrelib.atomic.atomic_write`).
-
-    Kept for the training loop, which writes its histories with it.
-
-    Notebook: 04_base_crnn.
-    """
-    return atomic_write(path, text)
-
-
-def capture_rng_state() -> dict:
-    """Random-number states of torch on the CPU and every CUDA device.
+def capture_rng_state(all_devices: bool = True) -> dict:
+    """Random-number states of torch on the CPU and the CUDA devices.
 
     The training loop draws only from torch's generators (initialisation, dropout; the
     shuffles use their own seeded generators), so these states fix what comes next.
+    ``all_devices=False`` keeps only the current GPU's state (a torchrun process owns one
+    GPU; reading every device's state would open a context on each of them).
     """
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-    }
+    cuda, current = [], None
+    if torch.cuda.is_available():
+        if all_devices:
+            cuda = torch.cuda.get_rng_state_all()
+        else:
+            cuda, current = [torch.cuda.get_rng_state()], torch.cuda.current_device()
+    return {"torch": torch.get_rng_state(), "cuda": cuda, "cuda_device": current}
 
 
 def restore_rng_state(state: dict) -> None:
-    """Inverse of :func:`capture_rng_state`."""
+    """Inverse of :func:`capture_rng_state` (a one-GPU state goes to the current GPU)."""
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        if state.get("cuda_device") is not None:
+            torch.cuda.set_rng_state(state["cuda"][0])
+        else:
+            torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict:

@@ -12,6 +12,8 @@ from genrelib.config import Profile
 from genrelib.errors import ConfigError
 
 CHECKPOINT_POLICIES: tuple[str, ...] = ("best", "last")
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
+"""Values of :attr:`TrainConfig.precision`."""
 
 RESUME_FIELDS: tuple[str, ...] = (
     "lr",
@@ -51,9 +53,16 @@ class TrainConfig:
         ``"auto"`` (CUDA, then Apple MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"``
         or ``"mps"``.
     amp : bool
-        Mixed precision (float16 autocast with a gradient scaler); used on CUDA only.
-    num_workers : int
-        DataLoader worker processes.
+        Allow mixed precision; ``False`` is the same as ``precision="fp32"``.
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        ``"auto"`` (default): the device's fast path, chosen by
+        :func:`genrelib.training.device.fast_path` (bf16 autocast and channels-last on a
+        CPU with native bf16; bf16 or fp16 autocast, TF32, channels-last and pinned memory
+        on CUDA); ``"fp32"``: the plain float32 path; ``"bf16"``/``"fp16"`` force a dtype.
+        Not part of a run's identity: a run may resume under another precision. The
+        precision used is recorded in every checkpoint (``fast_path``).
+    num_workers : int or None
+        DataLoader worker processes (``None``: 0 on CPU, up to 4 per GPU).
     max_train_chunks : int or None
         Train on a fresh random subset of this many chunks each epoch (``None``: all).
     normalize : bool
@@ -74,7 +83,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool = True
-    num_workers: int = 0
+    precision: str = "auto"
+    num_workers: int | None = None
     max_train_chunks: int | None = None
     normalize: bool = True
     norm_max_chunks: int | None = 2000
@@ -86,7 +96,11 @@ class TrainConfig:
         for name in ("batch_size", "max_epochs", "patience"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TrainConfig: {name} must be >= 1, got {getattr(self, name)}")
-        if self.min_delta < 0 or self.num_workers < 0:
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"TrainConfig: precision must be one of {PRECISIONS}, got {self.precision!r}"
+            )
+        if self.min_delta < 0 or (self.num_workers is not None and self.num_workers < 0):
             raise ConfigError("TrainConfig: min_delta and num_workers must be >= 0")
         for name in ("max_train_chunks", "norm_max_chunks"):
             value = getattr(self, name)
@@ -97,6 +111,11 @@ class TrainConfig:
                 f"TrainConfig: checkpoint_policy must be one of {CHECKPOINT_POLICIES}, "
                 f"got {self.checkpoint_policy!r}"
             )
+
+    @property
+    def resolved_precision(self) -> str:
+        """``precision``, or ``"fp32"`` when ``amp`` is off."""
+        return self.precision if self.amp else "fp32"
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides) -> TrainConfig:

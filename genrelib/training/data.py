@@ -15,7 +15,8 @@ from tqdm.auto import tqdm
 class SpectrogramDataset(Dataset):
     """Torch view of a SpectrogramSet: item ``i`` is ``(tensor (1, n_mels, n_frames), label)``.
 
-    Reads one chunk at a time from the memory-mapped cache, so DataLoader workers share it.
+    Reads one chunk at a time from the memory-mapped cache, so DataLoader workers share it;
+    a chunk :class:`~genrelib.audio.SpectrogramSet` already copied out is not copied again.
 
     Notebook: 04_base_crnn.
 
@@ -33,8 +34,24 @@ class SpectrogramDataset(Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = np.array(self.spectrograms[index], dtype=np.float32)  # copy out of the memmap
+        image = np.asarray(self.spectrograms[index], dtype=np.float32)
+        if not image.flags.writeable:  # a view into a memmap: copy it out
+            image = image.copy()
         return torch.from_numpy(image).unsqueeze(0), int(self.labels[index])
+
+
+def collate_chunks(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack ``(chunk, label)`` items into a batch with numpy, single-threaded.
+
+    torch's default collate stacks with its thread pool; on a busy 2-core machine its
+    barriers stalled a batch of 32 chunks for about 1 s against 0.06 s for ``np.stack``,
+    which made loading 8 % of a bf16 training step instead of well under 1 %.
+
+    Notebook: 04_base_crnn.
+    """
+    images = np.stack([np.asarray(image) for image, _ in batch])
+    labels = np.fromiter((label for _, label in batch), dtype=np.int64, count=len(batch))
+    return torch.from_numpy(images), torch.from_numpy(labels)
 
 
 def band_statistics(

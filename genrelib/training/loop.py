@@ -9,7 +9,9 @@ accuracy on the validation chunks, then writes, each atomically:
 
 After an interruption, calling :func:`train` again with the same arguments continues
 from the epoch after the one stored in ``last.pt``, in the same state, so the
-history equals that of an uninterrupted run (on the same device and thread count).
+history equals that of an uninterrupted run (on the same device, precision and thread
+count). :class:`Trainer` holds the phases of one call; under ``torchrun`` every process
+runs them on its share of each batch and rank 0 writes the files.
 
 Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 """
@@ -30,20 +32,32 @@ from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
 import genrelib
+from genrelib.atomic import atomic_write
 from genrelib.config import GENRES
 from genrelib.errors import CheckpointError, ConfigError
 from genrelib.models import build_model, check_model_options
+from genrelib.training import distributed
 from genrelib.training.checkpoint import (
     FORMAT,
     atomic_save,
-    atomic_write_text,
     capture_rng_state,
     read_checkpoint,
     restore_rng_state,
 )
 from genrelib.training.config import RESUME_FIELDS, TrainConfig
-from genrelib.training.data import NormalizedModel, SpectrogramDataset, band_statistics
-from genrelib.training.device import resolve_device
+from genrelib.training.data import (
+    NormalizedModel,
+    SpectrogramDataset,
+    band_statistics,
+    collate_chunks,
+)
+from genrelib.training.device import (
+    FastPath,
+    default_threads,
+    fast_path,
+    loader_workers,
+    resolve_device,
+)
 
 HISTORY_COLUMNS: tuple[str, ...] = (
     "epoch",
@@ -80,6 +94,8 @@ class TrainResult:
         Device the run used.
     resumed_from : int or None
         Last completed epoch found in ``last.pt`` when the call resumed a run.
+    precision : str
+        Autocast precision the run used: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
     """
 
     out_dir: Path
@@ -91,6 +107,7 @@ class TrainResult:
     stopped_early: bool
     device: str
     resumed_from: int | None = None
+    precision: str = "fp32"
 
 
 class EarlyStopping:
@@ -197,25 +214,30 @@ def _epoch_indices(n: int, config: TrainConfig, epoch: int) -> list[int]:
 def _run_epoch(
     model: nn.Module,
     loader: DataLoader,
-    device: torch.device,
+    path: FastPath,
     optimizer: torch.optim.Optimizer | None,
     scaler: torch.amp.GradScaler,
-    use_amp: bool,
     description: str,
     progress: bool,
     on_batch_end: Callable[[int], None] | None = None,
-) -> tuple[float, float]:
-    """Train (``optimizer`` given) or evaluate over ``loader``; return mean loss and accuracy."""
+) -> tuple[float, int, int]:
+    """Train (``optimizer`` given) or evaluate over ``loader``; return loss sum, correct, seen.
+
+    The sums stay on the device until the end (no host sync per batch) unless a progress
+    bar shows them.
+    """
     training = optimizer is not None
     model.train(training)
     criterion = nn.CrossEntropyLoss(reduction="sum")
-    total_loss, correct, seen = 0.0, 0, 0
+    dtype = torch.float32 if path.device.type == "mps" else torch.float64
+    totals = torch.zeros(2, dtype=dtype, device=path.device)  # loss sum, correct
+    seen = 0
     bar = tqdm(loader, desc=description, disable=not progress, leave=False)
     with torch.set_grad_enabled(training):
         for batch_index, (inputs, labels) in enumerate(bar):
-            inputs = inputs.to(device, non_blocking=True)
-            labels = labels.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            inputs = path.inputs(inputs)
+            labels = labels.to(path.device, non_blocking=path.pin_memory)
+            with path.autocast():
                 scores = model(inputs)
                 loss = criterion(scores.float(), labels)
             if training:
@@ -223,20 +245,279 @@ def _run_epoch(
                 scaler.scale(loss / len(labels)).backward()
                 scaler.step(optimizer)
                 scaler.update()
-            total_loss += loss.detach().item()
-            correct += int((scores.argmax(dim=1) == labels).sum())
+            correct = (scores.argmax(dim=1) == labels).sum()
+            totals += torch.stack([loss.detach().to(dtype), correct.to(dtype)])
             seen += len(labels)
-            bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
+            if progress:
+                loss_sum, right = totals.tolist()
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{right / seen:.3f}")
             if on_batch_end is not None:
                 on_batch_end(batch_index)
-    return total_loss / seen, correct / seen
+    loss_sum, right = totals.tolist()
+    return loss_sum, int(right), seen
 
 
 def _write_history(out_dir: Path, history: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
-    atomic_write_text(frame.to_csv(index=False), out_dir / "history.csv")
-    atomic_write_text(json.dumps(history, indent=1), out_dir / "history.json")
+    atomic_write(out_dir / "history.csv", frame.to_csv(index=False))
+    atomic_write(out_dir / "history.json", json.dumps(history, indent=1))
     return frame
+
+
+class Trainer:
+    """One call of :func:`train`, in named phases (as d2l's ``Trainer.fit`` -> ``fit_epoch``).
+
+    :meth:`fit` runs :meth:`check_inputs`, :meth:`prepare_device`, :meth:`prepare_state`
+    (resume or band statistics), :meth:`prepare_model`, :meth:`prepare_data`, then per
+    epoch :meth:`fit_epoch` and :meth:`save_epoch`, and returns :meth:`result`.
+
+    Notebook: 04_base_crnn.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        train_set,
+        valid_set,
+        config: TrainConfig | None = None,
+        out_dir: str | Path = "run",
+        model_options: dict | None = None,
+        progress: bool = True,
+        resume: bool = True,
+        on_batch_end: Callable[[int, int], None] | None = None,
+        on_epoch_end: Callable[[dict], None] | None = None,
+    ) -> None:
+        self.model_name, self.train_set, self.valid_set = model_name, train_set, valid_set
+        self.config = TrainConfig() if config is None else config
+        self.out_dir = Path(out_dir)
+        self.model_options = dict(model_options or {})
+        self.progress, self.resume = progress, resume
+        self.on_batch_end, self.on_epoch_end = on_batch_end, on_epoch_end
+        self.best_path, self.last_path = self.out_dir / "best.pt", self.out_dir / "last.pt"
+        self.history: list[dict] = []
+        self.start_epoch = 1
+
+    def fit(self) -> TrainResult:
+        """Train until ``max_epochs`` or early stopping; return the :class:`TrainResult`."""
+        self.check_inputs()
+        self.prepare_device()
+        self.prepare_state()
+        self.prepare_model()
+        self.prepare_data()
+        self.stopped_early = self.stopper.should_stop
+        epochs = tqdm(
+            range(self.start_epoch, self.config.max_epochs + 1),
+            desc=f"training {self.model_name}",
+            initial=self.start_epoch - 1,
+            total=self.config.max_epochs,
+            disable=not self.progress or self.stopped_early or not self.place.is_main,
+        )
+        for epoch in epochs:
+            if self.stopped_early:
+                break
+            row = self.fit_epoch(epoch)
+            self.save_epoch(epoch, row)
+            epochs.set_postfix(
+                valid_loss=f"{row['valid_loss']:.3f}", valid_acc=f"{row['valid_acc']:.3f}"
+            )
+            if self.on_epoch_end is not None:
+                self.on_epoch_end(row)
+            if self.stopper.should_stop:
+                break
+        epochs.close()
+        return self.result()
+
+    def check_inputs(self) -> None:
+        """Raise ConfigError for unknown options, empty sets or mismatched sets."""
+        check_model_options(self.model_name, self.model_options)
+        if len(self.train_set) == 0 or len(self.valid_set) == 0:
+            raise ConfigError(
+                f"train and valid sets must not be empty (got {len(self.train_set)} and "
+                f"{len(self.valid_set)} chunks)"
+            )
+        for attribute in ("mel_config", "chunk_config"):
+            if getattr(self.train_set, attribute, None) != getattr(self.valid_set, attribute, None):
+                raise ConfigError(f"train and valid sets were made with different {attribute}s")
+
+    def prepare_device(self) -> None:
+        """Device, fast path, and this process's place in a torchrun run (threads, GPU)."""
+        device = resolve_device(self.config.device)
+        self.place = distributed.setup(device)
+        if self.place.enabled:
+            if self.config.batch_size % self.place.world_size:
+                raise ConfigError(
+                    f"batch_size {self.config.batch_size} must be a multiple of the "
+                    f"{self.place.world_size} processes of this torchrun run"
+                )
+            if device.type == "cuda":
+                device = torch.device("cuda", self.place.local_rank)
+            elif device.type == "cpu":
+                torch.set_num_threads(default_threads(self.place.local_world_size))
+        self.path = fast_path(device, self.config.resolved_precision).activate()
+        self.device = device
+
+    def prepare_state(self) -> None:
+        """Read ``last.pt`` to resume, or compute the band statistics; build the description."""
+        config = self.config
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        last = self.last_path
+        self.saved = read_checkpoint(last) if self.resume and last.exists() else None
+        self.n_mels = int(np.asarray(self.train_set[0]).shape[0])
+        if self.saved is not None:
+            mean = np.asarray(self.saved["model_state"]["mean"]).reshape(-1)
+            std = np.asarray(self.saved["model_state"]["std"]).reshape(-1)
+        elif config.normalize:
+            show = self.progress and self.place.is_main
+            mean, std = band_statistics(self.train_set, config.norm_max_chunks, config.seed, show)
+        else:
+            mean = np.zeros(self.n_mels, dtype=np.float32)
+            std = np.ones(self.n_mels, dtype=np.float32)
+        self.mean, self.std = mean, std
+        self.description = _describe(
+            self.model_name, self.model_options, self.train_set, self.valid_set, config, mean, std
+        )
+        self.description["fast_path"] = self.path.describe()
+        if self.saved is not None:
+            _check_resumable(last, self.saved, self.description)
+
+    def prepare_model(self) -> None:
+        """Build the model, optimizer, scaler and stopper; restore them when resuming."""
+        config, saved = self.config, self.saved
+        torch.manual_seed(config.seed)
+        core = build_model(
+            self.model_name, n_mels=self.n_mels, n_classes=len(GENRES), **self.model_options
+        )
+        self.model = self.path.prepare(NormalizedModel(core, self.mean, self.std))
+        parameters = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(parameters, lr=config.lr)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.path.needs_scaler)
+        self.stopper = EarlyStopping(config.patience, config.min_delta)
+        if self.place.rank > 0:  # other dropout masks than rank 0's
+            torch.manual_seed(config.seed * 1_000_003 + self.place.rank)
+        if saved is not None:
+            self.model.load_state_dict(saved["model_state"])
+            self.optimizer.load_state_dict(saved["optimizer_state"])
+            if self.scaler.is_enabled() and saved["scaler_state"]:
+                self.scaler.load_state_dict(saved["scaler_state"])
+            self.stopper.load_state_dict(saved["early_stopping"])
+            self.history = list(saved["history"])
+            self.start_epoch = saved["epoch"] + 1
+            states = saved.get("rank_rng_states") or [saved["rng_state"]]
+            if len(states) == self.place.world_size:
+                restore_rng_state(states[self.place.rank])
+            else:  # resumed with another number of processes: rank 0's state, offset seeds
+                restore_rng_state(saved["rng_state"])
+                if self.place.rank > 0:
+                    torch.manual_seed(config.seed * 1_000_003 + self.place.rank + saved["epoch"])
+        self.trained = self.place.wrap(self.model)
+
+    def prepare_data(self) -> None:
+        """Datasets, loader settings and the (sharded) validation loader."""
+        self.train_data = SpectrogramDataset(self.train_set)
+        workers = loader_workers(self.config.num_workers, self.path, self.place.local_world_size)
+        self.loader_options = {
+            "batch_size": self.config.batch_size // self.place.world_size,
+            "num_workers": workers,
+            "pin_memory": self.path.pin_memory,
+            "collate_fn": collate_chunks,
+        }
+        valid_data = SpectrogramDataset(self.valid_set)
+        indices = list(range(len(valid_data)))[self.place.rank :: self.place.world_size]
+        self.valid_loader = DataLoader(
+            Subset(valid_data, indices),
+            shuffle=False,
+            persistent_workers=workers > 0,
+            **self.loader_options,
+        )
+
+    def fit_epoch(self, epoch: int) -> dict:
+        """Train one epoch and validate; return its history row (sums over all processes)."""
+        started = time.perf_counter()
+        order = self.place.shard(_epoch_indices(len(self.train_data), self.config, epoch))
+        train_loader = DataLoader(
+            Subset(self.train_data, order), shuffle=False, **self.loader_options
+        )
+        hook = None
+        if self.on_batch_end is not None:
+            hook = lambda batch: self.on_batch_end(epoch, batch)  # noqa: E731
+        show = self.progress and self.place.is_main
+        train_sums = _run_epoch(
+            self.trained, train_loader, self.path, self.optimizer, self.scaler,
+            f"epoch {epoch} train", show, hook,
+        )  # fmt: skip
+        self.place.sync_buffers(self.model)
+        valid_sums = _run_epoch(
+            self.model, self.valid_loader, self.path, None, self.scaler,
+            f"epoch {epoch} valid", show,
+        )  # fmt: skip
+        train_loss, train_right, train_seen, valid_loss, valid_right, valid_seen = self.place.sum(
+            [*train_sums, *valid_sums]
+        )
+        return {
+            "epoch": epoch,
+            "train_loss": train_loss / train_seen,
+            "train_acc": train_right / train_seen,
+            "valid_loss": valid_loss / valid_seen,
+            "valid_acc": valid_right / valid_seen,
+            "seconds": time.perf_counter() - started,
+            "lr": self.optimizer.param_groups[0]["lr"],
+        }
+
+    def save_epoch(self, epoch: int, row: dict) -> None:
+        """Early-stopping update, then (rank 0) ``best.pt``, ``last.pt`` and the history files."""
+        self.history.append(row)
+        improved = self.stopper.update(row["valid_loss"], epoch)
+        self.stopped_early = self.stopper.should_stop and epoch < self.config.max_epochs
+        rng_states = self.place.gather(capture_rng_state(all_devices=not self.place.enabled))
+        if not self.place.is_main:
+            return
+        model_state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        common = {
+            **self.description,
+            "epoch": epoch,
+            "metrics": row,
+            "best_epoch": self.stopper.best_epoch,
+            "model_state": model_state,
+        }
+        if improved:
+            atomic_save(common, self.best_path)
+        atomic_save(
+            {
+                **common,
+                "history": self.history,
+                "early_stopping": self.stopper.state_dict(),
+                "stopped_early": self.stopped_early,
+                "optimizer_state": self.optimizer.state_dict(),
+                "scaler_state": self.scaler.state_dict(),
+                "rng_state": rng_states[0],
+                "rank_rng_states": rng_states if self.place.enabled else None,
+            },
+            self.last_path,
+        )
+        _write_history(self.out_dir, self.history)
+
+    def result(self) -> TrainResult:
+        """The :class:`TrainResult` of the run (rank 0 rewrites the history files)."""
+        if self.place.is_main:
+            frame = _write_history(self.out_dir, self.history)
+        else:
+            frame = pd.DataFrame(self.history, columns=list(HISTORY_COLUMNS))
+        self.place.barrier()  # files are complete before any process reads them
+        saved = self.saved
+        return TrainResult(
+            out_dir=self.out_dir,
+            history=frame,
+            best_checkpoint=self.best_path,
+            last_checkpoint=self.last_path,
+            checkpoint=self.best_path
+            if self.config.checkpoint_policy == "best"
+            else self.last_path,
+            best_epoch=self.stopper.best_epoch,
+            stopped_early=self.stopped_early or bool(saved and saved.get("stopped_early")),
+            device=str(self.device),
+            resumed_from=None if saved is None else saved["epoch"],
+            precision=self.path.precision,
+        )
 
 
 def train(
@@ -253,12 +534,16 @@ def train(
 ) -> TrainResult:
     """Train model ``model_name`` on ``train_set``, early-stopping on ``valid_set``'s loss.
 
+    Runs on the device's fast path unless ``config.precision`` is ``"fp32"``; under
+    ``torchrun`` each process trains its share of every batch (DistributedDataParallel)
+    and rank 0 alone writes files (:mod:`genrelib.training.distributed`).
+
     Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 
     Parameters
     ----------
     model_name : str
-        One of :data:`genrelib.models.MODEL_NAMES`.
+        One of :data:`genrelib.models.DEEP_MODELS`.
     train_set, valid_set : SpectrogramSet
         Training and validation chunks (same mel and chunk configs).
     config : TrainConfig or None
@@ -291,148 +576,8 @@ def train(
     CheckpointError
         If ``last.pt`` is corrupt or belongs to a run with other settings, or a write fails.
     """
-    config = TrainConfig() if config is None else config
-    model_options = dict(model_options or {})
-    check_model_options(model_name, model_options)
-    if len(train_set) == 0 or len(valid_set) == 0:
-        raise ConfigError(
-            f"train and valid sets must not be empty (got {len(train_set)} and "
-            f"{len(valid_set)} chunks)"
-        )
-    for attribute in ("mel_config", "chunk_config"):
-        if getattr(train_set, attribute, None) != getattr(valid_set, attribute, None):
-            raise ConfigError(f"train and valid sets were made with different {attribute}s")
-    device = resolve_device(config.device)
-    use_amp = config.amp and device.type == "cuda"
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    best_path, last_path = out_dir / "best.pt", out_dir / "last.pt"
-
-    saved = read_checkpoint(last_path) if resume and last_path.exists() else None
-    n_mels = int(np.asarray(train_set[0]).shape[0])
-    if saved is not None:
-        mean = np.asarray(saved["model_state"]["mean"]).reshape(-1)
-        std = np.asarray(saved["model_state"]["std"]).reshape(-1)
-    elif config.normalize:
-        mean, std = band_statistics(train_set, config.norm_max_chunks, config.seed, progress)
-    else:
-        mean, std = np.zeros(n_mels, dtype=np.float32), np.ones(n_mels, dtype=np.float32)
-    description = _describe(model_name, model_options, train_set, valid_set, config, mean, std)
-    if saved is not None:
-        _check_resumable(last_path, saved, description)
-
-    torch.manual_seed(config.seed)
-    core = build_model(model_name, n_mels=n_mels, n_classes=len(GENRES), **model_options)
-    model = NormalizedModel(core, mean, std).to(device)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    stopper = EarlyStopping(config.patience, config.min_delta)
-    history: list[dict] = []
-    start_epoch = 1
-    if saved is not None:
-        model.load_state_dict(saved["model_state"])
-        optimizer.load_state_dict(saved["optimizer_state"])
-        scaler.load_state_dict(saved["scaler_state"])
-        stopper.load_state_dict(saved["early_stopping"])
-        history = list(saved["history"])
-        restore_rng_state(saved["rng_state"])
-        start_epoch = saved["epoch"] + 1
-
-    train_data, valid_data = SpectrogramDataset(train_set), SpectrogramDataset(valid_set)
-    loader_options = {
-        "batch_size": config.batch_size,
-        "num_workers": config.num_workers,
-        "pin_memory": device.type == "cuda",
-        "persistent_workers": False,
-    }
-    valid_loader = DataLoader(valid_data, shuffle=False, **loader_options)
-    stopped_early = stopper.should_stop
-    epochs = tqdm(
-        range(start_epoch, config.max_epochs + 1),
-        desc=f"training {model_name}",
-        initial=start_epoch - 1,
-        total=config.max_epochs,
-        disable=not progress or stopped_early,
-    )
-    for epoch in epochs:
-        if stopped_early:
-            break
-        started = time.perf_counter()
-        train_loader = DataLoader(
-            Subset(train_data, _epoch_indices(len(train_data), config, epoch)),
-            shuffle=False,
-            **loader_options,
-        )
-        hook = (
-            None
-            if on_batch_end is None
-            else (lambda batch, epoch=epoch: on_batch_end(epoch, batch))
-        )
-        train_loss, train_acc = _run_epoch(
-            model,
-            train_loader,
-            device,
-            optimizer,
-            scaler,
-            use_amp,
-            f"epoch {epoch} train",
-            progress,
-            hook,
-        )
-        valid_loss, valid_acc = _run_epoch(
-            model, valid_loader, device, None, scaler, use_amp, f"epoch {epoch} valid", progress
-        )
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "train_acc": train_acc,
-            "valid_loss": valid_loss,
-            "valid_acc": valid_acc,
-            "seconds": time.perf_counter() - started,
-            "lr": optimizer.param_groups[0]["lr"],
-        }
-        history.append(row)
-        improved = stopper.update(valid_loss, epoch)
-        stopped_early = stopper.should_stop and epoch < config.max_epochs
-        model_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        common = {
-            **description,
-            "epoch": epoch,
-            "metrics": row,
-            "best_epoch": stopper.best_epoch,
-            "model_state": model_state,
-        }
-        if improved:
-            atomic_save(common, best_path)
-        atomic_save(
-            {
-                **common,
-                "history": history,
-                "early_stopping": stopper.state_dict(),
-                "stopped_early": stopped_early,
-                "optimizer_state": optimizer.state_dict(),
-                "scaler_state": scaler.state_dict(),
-                "rng_state": capture_rng_state(),
-            },
-            last_path,
-        )
-        _write_history(out_dir, history)
-        epochs.set_postfix(valid_loss=f"{valid_loss:.3f}", valid_acc=f"{valid_acc:.3f}")
-        if on_epoch_end is not None:
-            on_epoch_end(row)
-        if stopper.should_stop:
-            break
-    epochs.close()
-
-    frame = _write_history(out_dir, history)
-    return TrainResult(
-        out_dir=out_dir,
-        history=frame,
-        best_checkpoint=best_path,
-        last_checkpoint=last_path,
-        checkpoint=best_path if config.checkpoint_policy == "best" else last_path,
-        best_epoch=stopper.best_epoch,
-        stopped_early=stopped_early or bool(saved and saved.get("stopped_early")),
-        device=str(device),
-        resumed_from=None if saved is None else saved["epoch"],
-    )
+    trainer = Trainer(
+        model_name, train_set, valid_set, config, out_dir, model_options, progress, resume,
+        on_batch_end, on_epoch_end,
+    )  # fmt: skip
+    return trainer.fit()
