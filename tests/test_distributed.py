@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -101,8 +102,18 @@ def two_process_run(gtzan_mini: Path, tmp_path_factory) -> Path:
     return out
 
 
-def test_two_processes_equal_one_within_tolerance(two_process_run, gtzan_mini, tmp_path) -> None:
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Run in-process training on one thread (as each torchrun worker), then restore."""
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_two_processes_equal_one_within_tolerance(
+    two_process_run, gtzan_mini, tmp_path, one_thread
+) -> None:
     train_set, valid_set = train_valid(gtzan_mini)
     single = train("base_crnn", train_set, valid_set, CONFIG, tmp_path, progress=False)
     double = pd.read_csv(two_process_run / "history.csv")
