@@ -115,7 +115,7 @@ def read_table_v(results_root: str | Path) -> pd.DataFrame:
     """
     path = Path(results_root) / TABLE_V_FILE
     if not path.is_file():
-        raise ConfigError(f"{path} does not exist; run chapter 07's grid first")
+        raise ConfigError(f"{path} does not exist; run the chapter 07 grid (run_grid) first")
     return pd.read_csv(path)
 
 
