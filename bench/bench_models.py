@@ -14,6 +14,7 @@ step time is kept, so a neighbour's load hits both alike. Also prints the model 
 under ``torch.compile``. Benchmarks, not tests. Usage::
 
     python bench/bench_models.py [--batch 32] [--iters 6] [--mel authors_code] [--compile]
+        [--threads 1] [--models base_crnn]
 """
 
 from __future__ import annotations
@@ -133,7 +134,12 @@ def main() -> None:
     parser.add_argument("--mel", choices=("authors_code", "paper"), default="authors_code")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     fast = fast_path(device, "auto").activate()
     mel = MelConfig.authors_code() if args.mel == "authors_code" else MelConfig.paper()

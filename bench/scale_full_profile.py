@@ -2,12 +2,14 @@
 
 Generates (once, cached) 1000 synthetic clips of 30 s with :mod:`genrelib.data.synthetic`,
 computes their spectrograms with the full profile's mel config (Table II, hop 67) and
-1-s chunks, then runs :func:`genrelib.experiments.run_experiment` with the full profile
-for one epoch capped at ``--cap`` training chunks (validation and test on every chunk).
-It measures:
+1-s chunks, splits by track, then trains with the full profile's settings
+(:func:`genrelib.training.train`, fast path) for one epoch capped at ``--cap`` training
+chunks and ``--valid-cap`` validation chunks. It measures:
 
-* wall time of each phase, time per (capped) epoch and the full-epoch time it implies;
-* the data-loading share of a training step (loader alone vs steps on loaded batches);
+* wall time of each phase, time per capped epoch and the full epoch it implies (every
+  training and validation chunk at the measured per-chunk rates);
+* the data-loading share: the epoch's chunks read through the loop's DataLoader settings
+  alone, against the training time of the same chunks;
 * peak resident memory (and peak GPU memory on CUDA);
 * FLOPs per chunk (``torch.utils.flop_counter``) and, from them, the projected epoch time
   on a GPU: epoch FLOPs / (the GPU's dense bf16 peak x the share of peak the fast path
@@ -15,7 +17,7 @@ It measures:
 
 A script you run and whose numbers you write down, not a CI test. Usage::
 
-    python bench/scale_full_profile.py [--per-genre 100] [--cap 512] [--out results/scratch/scale]
+    python bench/scale_full_profile.py [--per-genre 100] [--cap 256] [--out results/scratch/scale]
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ from genrelib.audio import build_spectrogram_set  # noqa: E402
 from genrelib.config import get_profile  # noqa: E402
 from genrelib.data import index_gtzan  # noqa: E402
 from genrelib.data.synthetic import synthetic_dataset  # noqa: E402
-from genrelib.experiments import Experiment, run_experiment, split_chunks  # noqa: E402
-from genrelib.models import build_model  # noqa: E402
-from genrelib.training import SpectrogramDataset, collate_chunks  # noqa: E402
+from genrelib.experiments import Experiment, split_chunks  # noqa: E402
+from genrelib.training import SpectrogramDataset, TrainConfig, collate_chunks, train  # noqa: E402
 from genrelib.training.device import fast_path, loader_workers  # noqa: E402
+from genrelib.training.loop import _epoch_indices  # noqa: E402
 
 GPU_BF16_PEAK_TFLOPS = {"A100": 312.0, "H100/H200 SXM": 989.0}
 """Dense bf16 tensor-core peaks from the vendor data sheets."""
@@ -52,57 +54,31 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def loading_share(train_set, batch_size: int, path, n_batches: int) -> dict:
-    """Seconds per batch of the loader alone and of training steps on loaded batches."""
-    order = np.random.default_rng(0).permutation(len(train_set))[: n_batches * batch_size]
+def loader_seconds(train_set, order: list[int], batch_size: int, path) -> tuple[float, int]:
+    """Seconds to read ``order`` through the training loop's DataLoader settings, and workers."""
     workers = loader_workers(None, path)
     loader = DataLoader(
-        Subset(SpectrogramDataset(train_set), order.tolist()),
+        Subset(SpectrogramDataset(train_set), order),
         batch_size=batch_size,
         num_workers=workers,
         pin_memory=path.pin_memory,
         collate_fn=collate_chunks,
     )
     started = time.perf_counter()
-    batches = [(path.inputs(x), y.to(path.device)) for x, y in loader]
-    data_seconds = (time.perf_counter() - started) / len(batches)
-    torch.manual_seed(0)
-    model = path.prepare(build_model("base_crnn", n_mels=train_set.shape[0]))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-
-    def step(x, y) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        with path.autocast():
-            loss = torch.nn.functional.cross_entropy(model(x).float(), y)
-        loss.backward()
-        optimizer.step()
-
-    step(*batches[0])
-    if path.device.type == "cuda":
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    for x, y in batches:
-        step(x, y)
-    if path.device.type == "cuda":
-        torch.cuda.synchronize()
-    step_seconds = (time.perf_counter() - started) / len(batches)
-    return {
-        "loader_workers": workers,
-        "data_seconds_per_batch": data_seconds,
-        "step_seconds_per_batch": step_seconds,
-        "data_share": data_seconds / (data_seconds + step_seconds),
-    }
+    for images, labels in loader:
+        path.inputs(images), labels.to(path.device)
+    return time.perf_counter() - started, workers
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-genre", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--cap", type=int, default=512, help="training chunks in the epoch")
+    parser.add_argument("--cap", type=int, default=256, help="training chunks in the epoch")
     parser.add_argument("--model", default="base_crnn")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto")
-    parser.add_argument("--loading-batches", type=int, default=8)
+    parser.add_argument("--valid-cap", type=int, default=256, help="validation chunks")
     parser.add_argument("--out", default="results/scratch/scale")
     args = parser.parse_args()
     out = Path(args.out)
@@ -137,40 +113,66 @@ def main() -> None:
         chunks=counts,
         mel=profile.mel.name,
     )
-    report["loading"] = loading_share(
-        spectrograms.subset(split == "train"), profile.batch_size, path, args.loading_batches
+    train_set = spectrograms.subset(split == "train")
+    valid_all = np.flatnonzero(split == "valid")
+    valid_pick = np.random.default_rng(0).permutation(valid_all)[: args.valid_cap]
+    valid_set = spectrograms.subset(np.sort(valid_pick))
+    config = TrainConfig.from_profile(
+        profile, device=str(path.device), precision=args.precision, max_epochs=1
     )
-
+    order = _epoch_indices(len(train_set), config, 1)
+    data_seconds, workers = loader_seconds(train_set, order, profile.batch_size, path)
     report["peak_rss_mib_after"]["loading"] = peak_rss_mb()
-    epochs: list[dict] = []
+
+    batch_ends: list[float] = []
     clock = time.perf_counter()
-    row = run_experiment(
-        experiment,
-        tracks,
-        profile,
-        out,
+    result = train(
+        args.model,
+        train_set,
+        valid_set,
+        config,
+        out / "run",
         progress=False,
-        train_overrides={"device": str(path.device), "precision": args.precision},
-        on_epoch_end=epochs.append,
+        resume=False,
+        on_batch_end=lambda epoch, batch: batch_ends.append(time.perf_counter()),
     )
-    report["experiment_seconds"] = time.perf_counter() - clock
-    report["capped_epoch_seconds"] = epochs[0]["seconds"] if epochs else row["seconds_per_epoch"]
+    report["train_call_seconds"] = time.perf_counter() - clock
+    epoch_seconds = float(result.history["seconds"].iloc[0])
+    step = float(np.median(np.diff(batch_ends))) if len(batch_ends) > 1 else epoch_seconds
+    n_steps = len(batch_ends)
+    train_seconds = batch_ends[-1] - batch_ends[0] + step
+    valid_seconds = max(0.0, epoch_seconds - train_seconds)
     report["peak_rss_mib"] = peak_rss_mb()
     if path.device.type == "cuda":
         report["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    report.update(
+        capped_epoch={
+            "train_chunks": len(order),
+            "valid_chunks": len(valid_set),
+            "seconds": epoch_seconds,
+            "train_seconds": train_seconds,
+            "valid_seconds": valid_seconds,
+            "step_seconds": step,
+            "steps": n_steps,
+        },
+        loading={
+            "loader_workers": workers,
+            "data_seconds": data_seconds,
+            "data_share_of_train_time": data_seconds / train_seconds,
+        },
+    )
 
     shape = (1, 1, *spectrograms.shape)
     train_flops = count_flops(args.model, shape, train=True)
     infer_flops = count_flops(args.model, shape, train=False)
     epoch_flops = train_flops * counts["train"] + infer_flops * counts["valid"]
-    step = report["loading"]["step_seconds_per_batch"]
     achieved = train_flops * profile.batch_size / step
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(path.precision, torch.float32)
     peak = matmul_peak(path.device, dtype) * 1e9
     utilisation = achieved / peak
-    train_part = min(args.cap, counts["train"]) * step / profile.batch_size
-    valid_part = max(0.0, report["capped_epoch_seconds"] - train_part)
-    full_epoch_here = counts["train"] * step / profile.batch_size + valid_part
+    full_epoch_here = counts["train"] / profile.batch_size * step + counts["valid"] * (
+        valid_seconds / len(valid_set)
+    )
     report.update(
         train_gflop_per_chunk=train_flops / 1e9,
         infer_gflop_per_chunk=infer_flops / 1e9,
@@ -183,7 +185,6 @@ def main() -> None:
             name: epoch_flops / (tflops * 1e12 * utilisation)
             for name, tflops in GPU_BF16_PEAK_TFLOPS.items()
         },
-        test_chunk_accuracy=row["test_chunk_accuracy"],
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / "scale.json").write_text(json.dumps(report, indent=1))

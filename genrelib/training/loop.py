@@ -320,7 +320,7 @@ class Trainer:
             epochs.set_postfix(
                 valid_loss=f"{row['valid_loss']:.3f}", valid_acc=f"{row['valid_acc']:.3f}"
             )
-            if self.on_epoch_end is not None:
+            if self.on_epoch_end is not None and self.place.is_main:
                 self.on_epoch_end(row)
             if self.stopper.should_stop:
                 break
@@ -561,7 +561,7 @@ def train(
         Called as ``on_batch_end(epoch, batch_index)`` after every training batch.
     on_epoch_end : callable or None
         Called with the epoch's history row (a dict with the keys of
-        :data:`HISTORY_COLUMNS`) once its checkpoints are written.
+        :data:`HISTORY_COLUMNS`) once its checkpoints are written (on rank 0 only).
 
     Returns
     -------
