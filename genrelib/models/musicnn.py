@@ -270,8 +270,16 @@ class _FrontBlock(nn.Module):
         else:  # TF 'same' in time: the extra zero frame of an even kernel goes after
             total = self.time - 1
             x = F.pad(x, (total // 2, total - total // 2))
-        out = self.bn(F.relu(self.conv(x)))  # (b, filters, F', T)
-        return out.amax(dim=2)
+        z = self.conv(x)  # (b, filters, F', T)
+        if self.training:
+            return self.bn(F.relu(z)).amax(dim=2)
+        # Inference: batch norm is a per-filter affine map a x + c, monotonic, so the max over
+        # frequency of bn(relu(z)) is bn(relu(max z)) where a > 0 and bn(relu(min z)) where
+        # a < 0: the same values, without normalising the whole (b, filters, F', T) map.
+        scale = self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
+        picked = torch.where(scale[:, None] > 0, z.amax(dim=2), z.amin(dim=2))
+        shift = self.bn.bias - self.bn.running_mean * scale
+        return F.relu(picked) * scale[:, None] + shift[:, None]
 
 
 class MusicnnFrontEnd(nn.Module):
