@@ -120,3 +120,136 @@ def test_musicnn_gru_is_in_the_registry_and_trains_the_head():
     assert scores.shape == (3, 10)
     assert all(not p.requires_grad for p in model.backbone_parameters())
     assert any(p.requires_grad for p in model.head.parameters())
+
+
+# --- embeddings, probe, fine-tuning, default predict model -----------------------------------
+
+import pandas as pd  # noqa: E402
+import soundfile  # noqa: E402
+
+from genrelib import music_transfer  # noqa: E402
+from genrelib.cli import main as cli_main  # noqa: E402
+from genrelib.config import GENRES, get_profile  # noqa: E402
+from genrelib.data import index_gtzan, synthetic_dataset  # noqa: E402
+from genrelib.music_transfer import (  # noqa: E402
+    MusicnnEmbeddings,
+    genre_probe_info,
+    load_genre_probe,
+    musicnn_embeddings,
+    musicnn_patch_set,
+    patches_per_track,
+    probe_predictions,
+    run_finetune,
+)
+from genrelib.predict import predict_songs  # noqa: E402
+from genrelib.protocols import PREDICTION_COLUMNS, protocol_summary  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def two_clips(gtzan_mini) -> pd.DataFrame:
+    tracks = index_gtzan(gtzan_mini, with_duration=False)
+    return tracks[tracks["track_id"].isin(["metal.00000", "classical.00000"])]
+
+
+def test_embeddings_are_cached_and_match_the_network(two_clips, tmp_path, monkeypatch):
+    first = musicnn_embeddings(two_clips, cache_root=tmp_path, progress=False, batch_size=7)
+    assert first.values.shape == (2 * patches_per_track(30.0), 1756) == (20, 1756)
+    assert list(first.chunks["chunk_index"][:10]) == list(range(10))
+    assert first.features("pooled").shape == (20, EMBEDDING_SIZE)
+    # a second call reads the cache: no network is built
+    monkeypatch.setattr(music_transfer, "load_musicnn", lambda *a, **k: pytest.fail("no cache"))
+    again = musicnn_embeddings(two_clips, cache_root=tmp_path, progress=False)
+    np.testing.assert_array_equal(again.values, first.values)
+    patches = musicnn_patch_set(two_clips, cache_root=tmp_path, progress=False)
+    assert len(patches) == 20 and patches[0].shape == (96, PATCH_FRAMES)
+
+
+def test_embeddings_skip_a_corrupt_file(two_clips, tmp_path):
+    broken = tmp_path / "jazz.00099.wav"
+    broken.write_bytes(b"not audio at all")
+    row = two_clips.iloc[:1].assign(path=str(broken), track_id="jazz.00099")
+    table = pd.concat([two_clips.iloc[:1], row], ignore_index=True)
+    result = musicnn_embeddings(table, cache_root=tmp_path / "cache", progress=False)
+    assert len(result.skipped) == 1 and "jazz.00099.wav" in result.skipped[0][1]
+    assert result.chunks["track_id"].unique().tolist() == [two_clips["track_id"].iloc[0]]
+
+
+def _fake_embeddings(n_per_genre: int = 4, patches: int = 3, seed: int = 0) -> MusicnnEmbeddings:
+    rng = np.random.default_rng(seed)
+    rows, values = [], []
+    for label, genre in enumerate(GENRES):
+        centre = rng.normal(size=1756) * 3
+        for k in range(n_per_genre):
+            for c in range(patches):
+                rows.append(
+                    {"track_id": f"{genre}.{k:05d}", "genre": genre, "label": label,
+                     "artist": f"{genre} artist {k // 2}", "chunk_index": c, "path": ""}
+                )  # fmt: skip
+                values.append(centre + rng.normal(size=1756))
+    return MusicnnEmbeddings(pd.DataFrame(rows), np.asarray(values, np.float32), "MSD_musicnn")
+
+
+def test_probe_predictions_feed_the_protocol_intervals():
+    table = probe_predictions(
+        _fake_embeddings(), ("paper", "track"), seeds=(0, 1), probes=("logistic_regression", "svm"),
+        progress=False,
+    )  # fmt: skip
+    assert list(table.columns) == list(PREDICTION_COLUMNS)
+    summary = protocol_summary(table, n_boot=50)
+    assert set(summary["model"]) == {"logistic_regression", "svm"}
+    assert (summary["accuracy"] > 0.9).all()  # separable toy embeddings
+
+
+def test_finetune_run_is_stored_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path / "cache"))
+    root = synthetic_dataset(1, 9.0, root=tmp_path / "data", progress=False)
+    tracks = index_gtzan(root, with_duration=False)
+    profile = get_profile("smoke").with_overrides(track_seconds=9.0)
+    row = run_finetune(tracks, profile, tmp_path / "results", protocol="paper", progress=False)
+    assert row["model"] == "musicnn_gru" and row["epochs_run"] == 1
+    assert row["n_train_chunks"] + row["n_valid_chunks"] + row["n_test_chunks"] == 30
+    run_dir = tmp_path / "results" / row["run_dir"]
+    assert (run_dir / "test_predictions.csv").is_file() and (run_dir / "best.pt").is_file()
+    monkeypatch.setattr(music_transfer, "train", lambda *a, **k: pytest.fail("retrained"))
+    assert run_finetune(tracks, profile, tmp_path / "results", protocol="paper") == row
+
+
+def test_shipped_genre_probe_is_documented():
+    info = genre_probe_info()
+    assert info["trained_on"].startswith("100 GTZAN clips")
+    assert 0.8 <= info["cv_track_accuracy"] <= 1.0
+    assert info["class_names"] == list(GENRES)
+
+
+def test_altered_genre_probe_gives_one_line(tmp_path, monkeypatch):
+    copy = tmp_path / "musicnn_genre_probe.npz"
+    copy.write_bytes(music_transfer.GENRE_PROBE_FILE.read_bytes()[:-5] + b"xxxxx")
+    monkeypatch.setattr(music_transfer, "GENRE_PROBE_FILE", copy)
+    with pytest.raises(WeightsUnavailableError, match="sha256") as error:
+        load_genre_probe(device="cpu")
+    assert "\n" not in str(error.value)
+
+
+def test_predict_without_checkpoint_short_and_corrupt_songs(gtzan_mini, tmp_path):
+    """The default model: a real clip, a 2-s song (padded), a 1-s song and a corrupt file."""
+    y = load_audio(gtzan_mini / "genres" / "classical" / "classical.00001.wav", 22_050)
+    good = tmp_path / "classical.wav"
+    soundfile.write(good, y[: 12 * 22_050], 22_050)
+    short = tmp_path / "short.wav"
+    soundfile.write(short, y[: 2 * 22_050], 22_050)  # 2 s: at least half a 2.99-s patch
+    tiny = tmp_path / "tiny.wav"
+    soundfile.write(tiny, y[:22_050], 22_050)  # 1 s: under half a patch
+    corrupt = tmp_path / "corrupt.mp3"
+    corrupt.write_bytes(b"\x00" * 100)
+    results = predict_songs([good, corrupt, short, tiny], None, device="cpu", progress=False)
+    assert [r.ok for r in results] == [True, False, True, False]
+    assert results[0].n_chunks == 4 and results[0].genre == "classical"
+    assert results[2].padded and results[2].n_chunks == 1
+    assert "corrupt.mp3" in results[1].error and "\n" not in results[1].error
+    assert results[3].kind == "TrackTooShortError" and "tiny.wav" in results[3].error
+
+
+def test_cli_predict_needs_no_checkpoint(gtzan_mini, capsys):
+    clip = gtzan_mini / "genres" / "metal" / "metal.00001.wav"
+    assert cli_main(["predict", str(clip), "--no-progress", "--device", "cpu"]) == 0
+    assert "1. " in capsys.readouterr().out
