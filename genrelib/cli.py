@@ -399,8 +399,7 @@ def _predict_run(args: argparse.Namespace) -> int:
 def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     predict = subparsers.add_parser(
         "predict",
-        help="top-3 genres of whole songs (any format, length, sample rate); no checkpoint "
-        "needed",
+        help="top-3 genres of whole songs (any format, length, sample rate); no checkpoint needed",
     )
     predict.add_argument("songs", nargs="+", metavar="SONG", help="audio files")
     predict.add_argument(

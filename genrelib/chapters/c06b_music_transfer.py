@@ -207,6 +207,7 @@ def probe_results(ch: MusicTransferChapter, embeddings, progress: bool = False) 
             set(stored["data"]) == {fingerprint}
             and set(stored["protocol"]) == set(ch.protocols)
             and set(stored["seed"]) == set(ch.seeds)
+            and set(stored.loc[stored["protocol"] == "fault-filtered", "seed"]) <= {ch.seeds[0]}
         )
         if same:
             return stored
