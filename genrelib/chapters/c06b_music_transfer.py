@@ -286,7 +286,14 @@ def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFr
         ``estimate [low, high]`` % cells (:func:`genrelib.protocols.percent_table`).
     """
     labels = {**PROBE_LABELS, "base_crnn": "base CRNN (from scratch)"}
-    labelled = predictions.assign(model=predictions["model"].map(lambda m: labels.get(m, m)))
+
+    def label(name: str) -> str:  # experiment_predictions appends a run's options to its name
+        head = name.split(" ", 1)[0]
+        if head == "resnet18":
+            return f"ResNet-18 (random weights) {name[len(head) :].strip()}".strip()
+        return labels.get(name, labels.get(head, name))
+
+    labelled = predictions.assign(model=predictions["model"].map(label))
     summary = protocol_summary(labelled, n_boot=n_boot)
     return summary, percent_table(summary)
 
