@@ -290,7 +290,8 @@ def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFr
     def label(name: str) -> str:  # experiment_predictions appends a run's options to its name
         head = name.split(" ", 1)[0]
         if head == "resnet18":
-            return f"ResNet-18 (random weights) {name[len(head) :].strip()}".strip()
+            start = "ImageNet weights" if '"pretrained": true' in name else "random weights"
+            return f"ResNet-18 ({start}) {name[len(head) :].strip()}".strip()
         return labels.get(name, labels.get(head, name))
 
     labelled = predictions.assign(model=predictions["model"].map(label))
