@@ -7,7 +7,9 @@ order, and plots. Everything a long run produces is a tidy file under
 * ``probe_predictions.csv``: test predictions of the frozen-embedding probes, every
   protocol and seed (:func:`probe_results`);
 * ``runs/<key>/``: the fine-tuning runs, one per protocol (:func:`finetune_results`);
-* ``external_songs.csv``: the shipped genre probe on the songs folder (:func:`song_table`).
+* ``external_songs.csv``: the shipped genre probe on the songs folder (:func:`song_table`);
+* ``summary.csv``: accuracy and macro F1 with intervals of every system and protocol
+  (:func:`save_summary`).
 
 Only this module knows what the ``smoke`` profile changes here: synthetic clips, 3 tracks
 per genre of 3 patches each, 2 seeds, the paper and track protocols, one epoch of
@@ -56,6 +58,7 @@ CHAPTER = "06b_music_transfer"
 SUBDIR = "music_transfer"
 PROBE_FILE = "probe_predictions.csv"
 SONGS_FILE = "external_songs.csv"
+SUMMARY_FILE = "summary.csv"
 
 EXPECTED_GENRES: dict[str, str] = {
     "Hungarian_Dance_number_5": "classical",
@@ -297,6 +300,25 @@ def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFr
     labelled = predictions.assign(model=predictions["model"].map(label))
     summary = protocol_summary(labelled, n_boot=n_boot)
     return summary, percent_table(summary)
+
+
+def save_summary(ch: MusicTransferChapter, *summaries: pd.DataFrame) -> Path:
+    """Write the chapter's summaries (probes over all seeds, then the seed-0 comparison).
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    Path
+        ``results/<profile>/music_transfer/summary.csv``; a ``table`` column says which
+        summary a row comes from (``probes, all seeds`` or ``seed <k>``).
+    """
+    names = ["probes, all seeds"] + [f"seed {ch.seeds[0]}"] * (len(summaries) - 1)
+    frames = [s.assign(table=name) for s, name in zip(summaries, names, strict=True)]
+    target = ch.results / SUMMARY_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(frames, ignore_index=True).round(4).to_csv(target, index=False)
+    return target
 
 
 def degenerate_protocols(ch: MusicTransferChapter) -> pd.DataFrame:
