@@ -459,10 +459,14 @@ def _predict_run(args: argparse.Namespace) -> int:
 def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     predict = subparsers.add_parser(
         "predict",
-        help="top-3 genres of whole songs (any format, length, sample rate) from a checkpoint",
+        help="top-3 genres of whole songs (any format, length, sample rate); no checkpoint needed",
     )
     predict.add_argument("songs", nargs="+", metavar="SONG", help="audio files")
-    predict.add_argument("--checkpoint", required=True, help="best.pt of a training run")
+    predict.add_argument(
+        "--checkpoint",
+        default=None,
+        help="best.pt of a training run (default: the musicnn genre probe shipped with genrelib)",
+    )
     predict.add_argument(
         "--trim",
         type=float,

@@ -13,6 +13,12 @@ standardisation. Predicting a song of any length, format and sample rate is then
 4. aggregate: the mean probability over chunks ranks the genres (the top one is the
    prediction), a majority vote of the chunk predictions is reported beside it.
 
+Without a checkpoint, the model is the genre probe shipped with genrelib: pretrained
+MSD_musicnn and a logistic regression on its embeddings, trained on 100 real GTZAN clips
+(:func:`genrelib.music_transfer.load_genre_probe`). It, and a fine-tuned ``musicnn_gru``
+checkpoint, take musicnn's own input (16 kHz, 96 mels, 2.99-s patches of the whole song's
+log-mel spectrogram) instead of steps 1-3's chunks; everything else is the same.
+
 Songs shorter than one chunk: the model never saw silence-padded chunks in training,
 so padding is allowed only when at least :data:`MIN_PAD_FRACTION` of the chunk is real
 audio (``short="pad"``, the default); a shorter song raises
@@ -48,6 +54,12 @@ from genrelib.errors import (
     ConfigError,
     DatasetNotFoundError,
     TrackTooShortError,
+)
+from genrelib.music_transfer import (
+    is_musicnn_input,
+    load_genre_probe,
+    patch_probabilities,
+    song_patches,
 )
 from genrelib.training import load_checkpoint, resolve_device
 from genrelib.training.device import fast_path
@@ -232,16 +244,19 @@ def _check_parameters(trim_seconds: float | None, batch_size: int, short: str) -
         raise ConfigError(f"short must be one of {SHORT_POLICIES}, got {short!r}")
 
 
-def load_model(checkpoint_or_model: str | Path | Model, device: str = "auto") -> Model:
+def load_model(
+    checkpoint_or_model: str | Path | Model | None = None, device: str = "auto"
+) -> Model:
     """Return ``(model, meta)`` on ``device``, in eval mode, from a path or a loaded pair.
 
     Notebook: 08_external_songs.
 
     Parameters
     ----------
-    checkpoint_or_model : str, Path or (nn.Module, dict)
+    checkpoint_or_model : str, Path, (nn.Module, dict) or None
         A ``best.pt``/``last.pt`` path, or the pair :func:`genrelib.training.load_checkpoint`
-        returns (so many songs share one loaded model).
+        returns (so many songs share one loaded model); ``None``: the musicnn genre probe
+        shipped with genrelib (:func:`genrelib.music_transfer.load_genre_probe`).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``, ...
 
@@ -253,6 +268,8 @@ def load_model(checkpoint_or_model: str | Path | Model, device: str = "auto") ->
         If ``device`` names an accelerator this machine lacks.
     """
     target = resolve_device(device)
+    if checkpoint_or_model is None:
+        return load_genre_probe(device=str(target))
     if isinstance(checkpoint_or_model, (str, Path)):
         model, meta = load_checkpoint(checkpoint_or_model, device=target)
     else:
@@ -353,7 +370,7 @@ def _song_chunks(
 
 def predict_song(
     path: str | Path,
-    checkpoint_or_model: str | Path | Model,
+    checkpoint_or_model: str | Path | Model | None = None,
     trim_seconds: float | None = None,
     batch_size: int = 32,
     device: str = "auto",
@@ -368,9 +385,10 @@ def predict_song(
     ----------
     path : str or Path
         Audio file (WAV, AU, FLAC, Ogg, MP3, ...; mono or multichannel, any rate).
-    checkpoint_or_model : str, Path or (nn.Module, dict)
+    checkpoint_or_model : str, Path, (nn.Module, dict) or None
         A checkpoint path, or the pair from :func:`load_model` /
-        :func:`genrelib.training.load_checkpoint` (load once, predict many songs).
+        :func:`genrelib.training.load_checkpoint` (load once, predict many songs);
+        ``None``: the shipped musicnn genre probe.
     trim_seconds : float or None
         Keep only the first ``trim_seconds`` of the song (the paper: 120); ``None`` keeps all.
     batch_size : int
@@ -402,16 +420,21 @@ def predict_song(
     _check_parameters(trim_seconds, batch_size, short)
     started = time.perf_counter()
     model, meta = load_model(checkpoint_or_model, device)
-    mel_config = MelConfig(**meta["mel_config"])
     chunk_config = ChunkConfig(**meta["chunk_config"])
     path = Path(path)
     y = load_audio(path, sample_rate=chunk_config.sample_rate)
     duration = len(y) / chunk_config.sample_rate
     if trim_seconds is not None:
         y = y[: int(round(trim_seconds * chunk_config.sample_rate))]
-    chunks, padded = _song_chunks(y, chunk_config, short, path.name)
-    probabilities = predict_chunks(chunks, model, mel_config, batch_size, progress, path.name)
-    n_chunks = len(chunks)
+    if is_musicnn_input(meta):  # musicnn patches of the whole song's log-mel spectrogram
+        patches, padded = song_patches(y, short, MIN_PAD_FRACTION, path.name)
+        probabilities = patch_probabilities(model, patches, batch_size)
+        n_chunks = len(patches)
+    else:
+        chunks, padded = _song_chunks(y, chunk_config, short, path.name)
+        mel_config = MelConfig(**meta["mel_config"])
+        probabilities = predict_chunks(chunks, model, mel_config, batch_size, progress, path.name)
+        n_chunks = len(chunks)
     covered = len(y) if padded else n_chunks * chunk_config.chunk_samples
     return SongPrediction(
         path=str(path),
@@ -428,7 +451,7 @@ def predict_song(
 
 def predict_songs(
     paths: Sequence[str | Path],
-    checkpoint: str | Path | Model,
+    checkpoint: str | Path | Model | None = None,
     trim_seconds: float | None = None,
     batch_size: int = 32,
     device: str = "auto",
@@ -443,8 +466,8 @@ def predict_songs(
     ----------
     paths : sequence of str or Path
         Audio files.
-    checkpoint : str, Path or (nn.Module, dict)
-        Loaded once for all songs.
+    checkpoint : str, Path, (nn.Module, dict) or None
+        Loaded once for all songs; ``None``: the shipped musicnn genre probe.
     trim_seconds, batch_size, device, short, progress
         As in :func:`predict_song` (``progress`` also shows a bar over the songs).
 

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import ipywidgets as widgets
+import librosa
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -37,6 +38,8 @@ from genrelib import predict
 from genrelib.audio import chunk_song, load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, MelConfig
 from genrelib.errors import ConfigError, GenrelibError
+from genrelib.models.musicnn import PATCH_SECONDS
+from genrelib.music_transfer import is_musicnn_input, patch_probabilities, song_patches
 from genrelib.plots.explore import plot_clip, plot_genre_timeline
 from genrelib.predict import Model
 
@@ -55,16 +58,22 @@ _TRACK_COLUMNS = ("path", "genre", "track_id", "artist")
 # --- model side: probabilities of every chunk of a signal -------------------------------
 
 
+DEFAULT_MODEL = "genrelib:musicnn-genre-probe"
+"""Stands for the best model available without training: the musicnn genre probe shipped
+with genrelib (:func:`genrelib.music_transfer.load_genre_probe`)."""
+
+
 @lru_cache(maxsize=4)
 def _cached_checkpoint(path: str, modified: float) -> Model:
-    return predict.load_model(path, device="cpu")
+    return predict.load_model(None if path == DEFAULT_MODEL else path, device="cpu")
 
 
-def load_model(checkpoint: str | Path) -> Model:
+def load_model(checkpoint: str | Path | None = DEFAULT_MODEL) -> Model:
     """Load a checkpoint once per file version (a retrained file is read again).
 
     A cached wrapper of :func:`genrelib.predict.load_model` (on the CPU), so moving
-    through the explorer does not re-read the same file.
+    through the explorer does not re-read the same file. ``None`` or
+    :data:`DEFAULT_MODEL`: the shipped musicnn genre probe.
 
     Notebook: 01_dataset, 08_external_songs.
 
@@ -73,6 +82,8 @@ def load_model(checkpoint: str | Path) -> Model:
     CheckpointError
         If the file is missing, corrupt or not a genrelib checkpoint.
     """
+    if checkpoint is None or str(checkpoint) == DEFAULT_MODEL:
+        return _cached_checkpoint(DEFAULT_MODEL, 0.0)
     path = Path(checkpoint).resolve()
     modified = path.stat().st_mtime if path.is_file() else 0.0
     return _cached_checkpoint(str(path), modified)
@@ -108,6 +119,10 @@ def chunk_probabilities(
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    if is_musicnn_input(meta):  # musicnn models: 16 kHz patches of the whole signal
+        y16 = librosa.resample(np.asarray(y, np.float32), orig_sr=SAMPLE_RATE, target_sr=16_000)
+        patches, _ = song_patches(y16, "pad", predict.MIN_PAD_FRACTION)
+        return patch_probabilities(model, patches, batch_size), PATCH_SECONDS
     mel_config = MelConfig(**meta["mel_config"])
     chunk_seconds = float(meta["chunk_config"]["chunk_seconds"])
     chunks = chunk_song(y, chunk_seconds, mel_config.sample_rate, short="pad")
@@ -482,7 +497,9 @@ def explore_dataset(
 # --- try your own song ---------------------------------------------------------------
 
 
-def song_view(path: str | Path, checkpoint: str | Path, label: str = "") -> ClipView:
+def song_view(
+    path: str | Path, checkpoint: str | Path | None = DEFAULT_MODEL, label: str = ""
+) -> ClipView:
     """Decode a song of any length and show the model's top genres and timeline.
 
     Notebook: 08_external_songs.
@@ -491,8 +508,9 @@ def song_view(path: str | Path, checkpoint: str | Path, label: str = "") -> Clip
     ----------
     path : str or Path
         Audio file (WAV, FLAC, Ogg, MP3, ...), any length and sample rate.
-    checkpoint : str or Path
-        Trained model (``best.pt``).
+    checkpoint : str, Path or None
+        Trained model (``best.pt``); ``None`` or :data:`DEFAULT_MODEL`: the shipped musicnn
+        genre probe, the best model available without training.
     label : str
         Name shown for the song (default: the file name).
 
@@ -511,7 +529,7 @@ def song_view(path: str | Path, checkpoint: str | Path, label: str = "") -> Clip
         y,
         f"**{name}** ({duration:.0f} s)",
         _mel_configs("paper"),
-        checkpoint=checkpoint,
+        checkpoint=DEFAULT_MODEL if checkpoint is None else checkpoint,
         excerpt_offset=min(30.0, duration / 3),
         title=name,
     )
@@ -525,7 +543,7 @@ class SongPredictor:
     Parameters
     ----------
     checkpoint : str or Path
-        Trained model (``best.pt``).
+        Trained model (``best.pt``); ``None`` or :data:`DEFAULT_MODEL`: the shipped musicnn probe.
 
     Attributes
     ----------
@@ -547,7 +565,7 @@ class SongPredictor:
         The whole tool.
     """
 
-    def __init__(self, checkpoint: str | Path) -> None:
+    def __init__(self, checkpoint: str | Path | None = DEFAULT_MODEL) -> None:
         load_model(checkpoint)  # a bad checkpoint fails here, with its message
         self.checkpoint = checkpoint
         self.upload = widgets.FileUpload(
@@ -607,7 +625,7 @@ class SongPredictor:
 
 
 def try_your_song(
-    checkpoint: str | Path,
+    checkpoint: str | Path | None = DEFAULT_MODEL,
     interactive: bool = True,
     songs: Sequence[str | Path] = (),
 ) -> SongPredictor | StaticView:
@@ -617,8 +635,9 @@ def try_your_song(
 
     Parameters
     ----------
-    checkpoint : str or Path
-        Trained model (``best.pt``).
+    checkpoint : str, Path or None
+        Trained model (``best.pt``); ``None`` or :data:`DEFAULT_MODEL` (the default): the
+        shipped musicnn genre probe, the best model available without training.
     interactive : bool
         ``True`` (JupyterLab): a :class:`SongPredictor`. ``False`` (papermill, the
         book): a :class:`StaticView` of ``songs`` (player, top-3, timeline each).

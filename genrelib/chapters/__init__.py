@@ -16,6 +16,7 @@ module                     chapter
 ``c04_base_crnn``          04 Base CRNN (and the training-chapter helpers 05 and 06 reuse)
 ``c05_extended_crnn``      05 Extended CRNN
 ``c06_resnet_transfer``    06 ResNet-18 transfer (the two heads)
+``c06b_music_transfer``    06b Transfer from a network trained on music (musicnn)
 ``c07_split_length``       07 Split length (the Table V grid)
 ``c08_external_songs``     08 External songs (chapter 04's checkpoint)
 ``c09_honest_evaluation``  09 Honest evaluation (percent tables, the networks per protocol)

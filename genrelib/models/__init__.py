@@ -1,10 +1,17 @@
-"""The paper's three models and a registry to build them by name.
+"""The paper's three models, musicnn (pretrained on music), and a registry to build them by name.
 
-Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 06b_music_transfer.
 """
 
 from genrelib.models.crnn import CRNN, BaseCRNN, ExtendedCRNN, GruHead, conv_block
-from genrelib.models.registry import DEEP_MODELS, build_model, check_model_options, model_options
+from genrelib.models.musicnn import Musicnn, MusicnnGRU, load_musicnn
+from genrelib.models.registry import (
+    DEEP_MODELS,
+    TRANSFER_MODELS,
+    build_model,
+    check_model_options,
+    model_options,
+)
 from genrelib.models.resnet import ResNetTransfer, load_resnet18_weights, weights_cache_file
 from genrelib.models.summary import (
     PAPER_PARAMETERS,
@@ -20,12 +27,16 @@ __all__ = [
     "BaseCRNN",
     "ExtendedCRNN",
     "GruHead",
+    "Musicnn",
+    "MusicnnGRU",
     "ResNetTransfer",
+    "TRANSFER_MODELS",
     "build_model",
     "check_model_options",
     "conv_block",
     "count_parameters",
     "layer_table",
+    "load_musicnn",
     "load_resnet18_weights",
     "model_options",
     "parameter_comparison",

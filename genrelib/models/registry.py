@@ -12,15 +12,21 @@ from torch import nn
 from genrelib import config
 from genrelib.errors import ConfigError
 from genrelib.models.crnn import CRNN, BaseCRNN, ExtendedCRNN
+from genrelib.models.musicnn import MusicnnGRU
 from genrelib.models.resnet import ResNetTransfer
 
 DEEP_MODELS: tuple[str, ...] = config.DEEP_MODELS
-"""Names accepted by :func:`build_model`."""
+"""The paper's models (chapters 04-07); :func:`build_model` also accepts :data:`TRANSFER_MODELS`."""
+
+TRANSFER_MODELS: tuple[str, ...] = ("musicnn_gru",)
+"""Models on musicnn's own input (96-band 16 kHz patches, chapter 06b), trained through
+``genrelib.music_transfer`` rather than ``genrelib.experiments``."""
 
 _CLASSES: dict[str, type[nn.Module]] = {
     "base_crnn": BaseCRNN,
     "extended_crnn": ExtendedCRNN,
     "resnet18": ResNetTransfer,
+    "musicnn_gru": MusicnnGRU,
 }
 
 
@@ -30,7 +36,7 @@ def model_options(name: str) -> tuple[str, ...]:
     Notebook: 04_base_crnn.
     """
     if name not in _CLASSES:
-        raise ConfigError(f"unknown model {name!r}; choose one of {DEEP_MODELS}")
+        raise ConfigError(f"unknown model {name!r}; choose one of {DEEP_MODELS + TRANSFER_MODELS}")
     cls = _CLASSES[name]
     source = CRNN if issubclass(cls, CRNN) else cls
     excluded = {"self", "n_mels", "n_classes", "filters", "pools", "options"}

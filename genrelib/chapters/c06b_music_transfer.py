@@ -1,0 +1,429 @@
+"""Chapter 06b, transfer from a network trained on music: the glue the notebook calls.
+
+The notebook sets its parameters, calls :func:`chapter_setup`, then the functions below in
+order, and plots. Everything a long run produces is a tidy file under
+``results/<profile>/music_transfer/`` that the next rendering reads back:
+
+* ``probe_predictions.csv``: test predictions of the frozen-embedding probes, every
+  protocol and seed (:func:`probe_results`);
+* ``runs/<key>/``: the fine-tuning runs, one per protocol (:func:`finetune_results`);
+* ``external_songs.csv``: the shipped genre probe on the songs folder (:func:`song_table`);
+* ``summary.csv``: accuracy and macro F1 with intervals of every system and protocol
+  (:func:`save_summary`).
+
+Only this module knows what the ``smoke`` profile changes here: synthetic clips, 3 tracks
+per genre of 3 patches each, 2 seeds, the paper and track protocols, one epoch of
+fine-tuning on 32 patches.
+
+Notebook: 06b_music_transfer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genrelib.book import results_dir as profile_results_dir
+from genrelib.chapters.c09_honest_evaluation import percent_table
+from genrelib.chapters.context import training_inputs
+from genrelib.config import GENRES, Profile, get_profile
+from genrelib.data import index_gtzan, resolve_data_dir
+from genrelib.data.splits import PROTOCOLS, assign_splits
+from genrelib.experiments import collect_results, data_fingerprint
+from genrelib.models.musicnn import (
+    PATCH_SECONDS,
+    SAMPLE_RATE,
+    load_musicnn,
+    tag_names,
+)
+from genrelib.music_transfer import (
+    FINETUNE_SETTINGS,
+    PROBE_LABELS,
+    embed_patches,
+    genre_probe_info,
+    musicnn_embeddings,
+    probe_predictions,
+    run_finetune,
+    signal_patches,
+)
+from genrelib.plots import plot_confusion_matrix, plot_protocol_intervals  # noqa: F401
+from genrelib.plots.music_transfer import plot_taggram, plot_track_tags  # noqa: F401
+from genrelib.predict import list_songs, predict_songs, prediction_table, song_excerpt
+from genrelib.protocols import experiment_predictions, protocol_summary
+from genrelib.summary import record_headline
+
+CHAPTER = "06b_music_transfer"
+SUBDIR = "music_transfer"
+PROBE_FILE = "probe_predictions.csv"
+SONGS_FILE = "external_songs.csv"
+SUMMARY_FILE = "summary.csv"
+
+EXPECTED_GENRES: dict[str, str] = {
+    "Hungarian_Dance_number_5": "classical",
+    "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy": "classical",
+    "147793__setuniman__sweet-waltz": "classical (solo piano waltz)",
+    "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime": "jazz (ragtime piano)",
+    "Kevin_MacLeod_-_Vibe_Ace": "jazz",
+    "sorohanro_-_solo-trumpet-06": "jazz / blues (trumpet loop)",
+    "Karissa_Hobbs_-_Lets_Go_Fishin": "country (folk)",
+    "admiralbob77_-_Choice_-_Drum-bass": "none of the ten (drum and bass)",
+}
+"""Genre each song's source gives it (judgements, not ground truth), by file-name stem."""
+
+SINGLE_ARTIST_GENRES: tuple[str, ...] = ("blues", "classical", "reggae", "rock")
+"""Genres whose GTZAN indices 00000-00009 all belong to one artist (GTZANindex)."""
+
+
+@dataclass
+class MusicTransferChapter:
+    """What the chapter runs on, built from the notebook's parameters.
+
+    Notebook: 06b_music_transfer.
+
+    Attributes
+    ----------
+    profile : Profile
+        The run size (smoke: shortened tracks).
+    tracks : pandas.DataFrame
+        The track table used.
+    synthetic : bool
+        Whether the clips are the generated ones (smoke, no ``data_dir``).
+    source : str
+        One line saying what the data are.
+    results : Path
+        ``results/<profile>/music_transfer``.
+    profile_results : Path
+        ``results/<profile>`` (where the from-scratch runs of chapters 04-06 live).
+    protocols : list of str
+        Split protocols run.
+    seeds : list of int
+        Seeds of the probes (fine-tuning uses the first).
+    device : str
+        Torch device.
+    """
+
+    profile: Profile
+    tracks: pd.DataFrame
+    synthetic: bool
+    source: str
+    results: Path
+    profile_results: Path
+    protocols: list[str]
+    seeds: list[int]
+    device: str = "cpu"
+
+    @property
+    def banner(self) -> str:
+        """Markdown line naming the profile, data and settings."""
+        return (
+            f"**Profile `{self.profile.name}`: {self.source}; {len(self.tracks)} tracks, "
+            f"musicnn patches of {PATCH_SECONDS:.2f} s at {SAMPLE_RATE} Hz, protocols "
+            f"{', '.join(self.protocols)}, {len(self.seeds)} probe seed(s).**"
+        )
+
+
+def chapter_setup(
+    profile: str = "smoke",
+    data_dir: str | None = None,
+    results_dir: str | None = None,
+    n_seeds: int | None = None,
+    device: str = "cpu",
+) -> MusicTransferChapter:
+    """Profile, tracks and folders of the chapter, from its parameters.
+
+    Notebook: 06b_music_transfer.
+
+    Parameters
+    ----------
+    profile : {"smoke", "cpu", "full"}
+        Run size.
+    data_dir : str or None
+        GTZAN folder; ``None``: synthetic clips in smoke, ``$GTZAN_DIR`` otherwise.
+    results_dir : str or None
+        Results root (``None``: ``results/<profile>`` in the project).
+    n_seeds : int or None
+        Seeds of the probes (``None``: 2 in smoke, 10 otherwise).
+    device : str
+        Torch device of the embeddings and the fine-tuning.
+    """
+    base = get_profile(profile)
+    root = resolve_data_dir(base, data_dir)
+    synthetic = base.dataset == "synthetic" and data_dir is None
+    tracks, chosen = training_inputs(index_gtzan(root, with_duration=False), base)
+    source = "SYNTHETIC clips (generated, not music)" if synthetic else f"GTZAN clips in {root}"
+    protocols = ["paper", "track"] if chosen.name == "smoke" else list(PROTOCOLS)
+    seeds = list(range(n_seeds if n_seeds is not None else (2 if chosen.name == "smoke" else 10)))
+    results = profile_results_dir(profile, results_dir)
+    return MusicTransferChapter(
+        chosen, tracks, synthetic, source, results / SUBDIR, results, protocols, seeds, device
+    )
+
+
+def song_taggram(path: str | Path, model: str = "MSD_musicnn") -> pd.DataFrame:
+    """musicnn's tag probabilities of every patch of a song (its taggram).
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_patches, 50)
+        Index: patch start in seconds; columns: the model's tags.
+    """
+    from genrelib.audio import load_audio
+
+    patches = signal_patches(load_audio(path, SAMPLE_RATE))
+    tags = embed_patches(load_musicnn(model), patches)[:, :50]
+    starts = np.arange(len(patches)) * PATCH_SECONDS
+    return pd.DataFrame(tags, index=pd.Index(starts, name="start"), columns=list(tag_names(model)))
+
+
+def chapter_embeddings(ch: MusicTransferChapter, progress: bool = False):
+    """MSD_musicnn embeddings of every patch of the chapter's tracks (cached).
+
+    Notebook: 06b_music_transfer.
+    """
+    return musicnn_embeddings(
+        ch.tracks, track_seconds=ch.profile.track_seconds, device=ch.device, progress=progress
+    )
+
+
+def probe_results(ch: MusicTransferChapter, embeddings, progress: bool = False) -> pd.DataFrame:
+    """Test predictions of both probes under every protocol and seed, stored or computed.
+
+    The stored file is reused when it holds exactly these tracks (data fingerprint),
+    protocols and seeds.
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`genrelib.protocols.PREDICTION_COLUMNS` plus ``data``.
+    """
+    target = ch.results / PROBE_FILE
+    fingerprint = data_fingerprint(ch.tracks)
+    if target.is_file():
+        stored = pd.read_csv(target)
+        same = (
+            set(stored["data"]) == {fingerprint}
+            and set(stored["protocol"]) == set(ch.protocols)
+            and set(stored["seed"]) == set(ch.seeds)
+            and set(stored.loc[stored["protocol"] == "fault-filtered", "seed"]) <= {ch.seeds[0]}
+        )
+        if same:
+            return stored
+    table = probe_predictions(
+        embeddings, ch.protocols, ch.seeds, ("logistic_regression", "svm"), progress=progress
+    ).assign(data=fingerprint)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(target, index=False)
+    return table
+
+
+def finetune_results(ch: MusicTransferChapter, progress: bool = False) -> tuple[list, pd.DataFrame]:
+    """Fine-tune (or read back) musicnn + GRU under every protocol, first seed.
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    rows : list of dict
+        Result rows of :func:`genrelib.music_transfer.run_finetune`.
+    predictions : pandas.DataFrame
+        Track-level test predictions (:func:`genrelib.protocols.experiment_predictions`).
+    """
+    rows = [
+        run_finetune(
+            ch.tracks, ch.profile, ch.results, protocol, ch.seeds[0], device=ch.device,
+            progress=progress,
+        )
+        for protocol in ch.protocols
+    ]  # fmt: skip
+    return rows, experiment_predictions(rows, ch.results)
+
+
+def finetune_budget(ch: MusicTransferChapter) -> str:
+    """One sentence stating the fine-tuning cap of this profile.
+
+    Notebook: 06b_music_transfer.
+    """
+    s = FINETUNE_SETTINGS[ch.profile.name]
+    per_epoch = "all" if s["max_train_chunks"] is None else f"a random {s['max_train_chunks']}"
+    return (
+        f"Fine-tuning is capped at {s['max_epochs']} epoch(s) of {per_epoch} training patches "
+        f"(batch {s['batch_size']}, Adam, one learning rate), early stopping after "
+        f"{s['patience']} epoch(s) without a lower validation loss."
+    )
+
+
+def scratch_predictions(ch: MusicTransferChapter) -> pd.DataFrame:
+    """Track-level test predictions of the from-scratch runs of chapters 04-06 on these tracks.
+
+    Only runs on the same tracks (data fingerprint) are kept; with the same protocol and
+    seed their test tracks are the fine-tuned model's (the same 80/10/10 split).
+
+    Notebook: 06b_music_transfer.
+    """
+    runs = collect_results(ch.profile_results)
+    if runs.empty:
+        return pd.DataFrame()
+    runs = runs[runs["data_fingerprint"] == data_fingerprint(ch.tracks)]
+    runs = runs[runs["protocol"].isin(ch.protocols) & (runs["seed"] == ch.seeds[0])]
+    if runs.empty:
+        return pd.DataFrame()
+    return experiment_predictions(runs.to_dict("records"), ch.profile_results)
+
+
+def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Summary (seed-then-track bootstrap) and its readable % table, systems labelled.
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        :func:`genrelib.protocols.protocol_summary` output with readable ``model`` names.
+    table : pandas.DataFrame
+        ``estimate [low, high]`` % cells (:func:`genrelib.chapters.c09_honest_evaluation.percent_table`).
+    """
+    labels = {**PROBE_LABELS, "base_crnn": "base CRNN (from scratch)"}
+
+    def label(name: str) -> str:  # experiment_predictions appends a run's options to its name
+        head = name.split(" ", 1)[0]
+        if head == "resnet18":
+            start = "ImageNet weights" if '"pretrained": true' in name else "random weights"
+            return f"ResNet-18 ({start}) {name[len(head) :].strip()}".strip()
+        return labels.get(name, labels.get(head, name))
+
+    labelled = predictions.assign(model=predictions["model"].map(label))
+    summary = protocol_summary(labelled, n_boot=n_boot)
+    return summary, percent_table(summary)
+
+
+def save_summary(ch: MusicTransferChapter, *summaries: pd.DataFrame) -> Path:
+    """Write the chapter's summaries (probes over all seeds, then the seed-0 comparison).
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    Path
+        ``results/<profile>/music_transfer/summary.csv``; a ``table`` column says which
+        summary a row comes from (``probes, all seeds`` or ``seed <k>``).
+    """
+    names = ["probes, all seeds"] + [f"seed {ch.seeds[0]}"] * (len(summaries) - 1)
+    frames = [s.assign(table=name) for s, name in zip(summaries, names, strict=True)]
+    target = ch.results / SUMMARY_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(frames, ignore_index=True).round(4).to_csv(target, index=False)
+    return target
+
+
+def degenerate_protocols(ch: MusicTransferChapter) -> pd.DataFrame:
+    """Test tracks per genre under each track-level protocol (first seed).
+
+    Shows where a protocol degenerates. ``paper`` is left out: it splits patches, not
+    tracks, so its test patches come from most tracks.
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per protocol, one column per genre: number of test tracks; plus
+        ``artists`` (distinct artists among the test tracks).
+    """
+    tracks = ch.tracks.reset_index(drop=True)
+    rows = {}
+    for protocol in [p for p in ch.protocols if p != "paper"]:
+        split = assign_splits(tracks, protocol, seed=ch.seeds[0]).to_numpy()
+        test = tracks[split == "test"]
+        counts = test["genre"].value_counts().reindex(list(GENRES), fill_value=0)
+        rows[protocol] = {**counts.to_dict(), "artists": test["artist"].nunique()}
+    return pd.DataFrame(rows).T
+
+
+def single_artist_genres(ch: MusicTransferChapter) -> list[str]:
+    """Genres whose tracks here all share one artist (the artist split cannot test them).
+
+    Notebook: 06b_music_transfer.
+    """
+    artists = ch.tracks.groupby("genre")["artist"].nunique()
+    return sorted(artists[artists == 1].index)
+
+
+def song_table(
+    ch: MusicTransferChapter, songs_dir: str | None, trim_seconds: float | None = 120
+) -> tuple[list, pd.DataFrame]:
+    """The shipped genre probe (``genrelib predict``'s default) on every song of ``songs_dir``.
+
+    Notebook: 06b_music_transfer.
+
+    Returns
+    -------
+    results : list
+        :class:`~genrelib.predict.SongPrediction` or failures, one per song.
+    table : pandas.DataFrame
+        :func:`genrelib.predict.prediction_table` with the expected genres.
+    """
+    if songs_dir is None:
+        return [], pd.DataFrame()
+    results = predict_songs(
+        list_songs(songs_dir), None, trim_seconds=trim_seconds, device=ch.device, progress=False
+    )
+    table = prediction_table(results, EXPECTED_GENRES)
+    ch.results.mkdir(parents=True, exist_ok=True)
+    table.to_csv(ch.results / SONGS_FILE, index=False)
+    return results, table
+
+
+def shipped_probe() -> dict:
+    """What the probe shipped with genrelib was trained on, and its CV accuracy.
+
+    Notebook: 06b_music_transfer.
+    """
+    info = genre_probe_info()
+    return {k: v for k, v in info.items() if k != "track_ids"}
+
+
+def record_headlines(ch: MusicTransferChapter, summary: pd.DataFrame) -> None:
+    """Record the chapter's track-protocol numbers in the intro's summary table.
+
+    Notebook: 06b_music_transfer.
+    """
+    data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
+    chosen = summary[summary["protocol"] == "track"]
+    for _, row in chosen.iterrows():
+        if not row["model"].startswith("musicnn"):
+            continue
+        record_headline(
+            CHAPTER,
+            f"{row['model']}, test track accuracy",
+            100 * row["accuracy"],
+            ch.profile.name,
+            low=100 * row["accuracy_low"],
+            high=100 * row["accuracy_high"],
+            data=data,
+            protocol="track",
+            results=ch.profile_results,
+        )
+
+
+def excerpt(path: str | Path, seconds: float = 10.0) -> tuple[np.ndarray, int]:
+    """A short excerpt of a song for an audio player: ``(signal, sample_rate)``.
+
+    Notebook: 06b_music_transfer.
+    """
+    return song_excerpt(path, seconds=seconds), 11_025
+
+
+def dumps(value: dict) -> str:
+    """Pretty JSON for a small dict shown in the page.
+
+    Notebook: 06b_music_transfer.
+    """
+    return json.dumps(value, indent=1)
