@@ -288,7 +288,7 @@ def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFr
     summary : pandas.DataFrame
         :func:`genrelib.protocols.protocol_summary` output with readable ``model`` names.
     table : pandas.DataFrame
-        ``estimate [low, high]`` % cells (:func:`genrelib.chapters.c09_honest_evaluation.percent_table`).
+        ``estimate [low, high]`` % cells (chapter 09's :func:`percent_table`).
     """
     labels = {**PROBE_LABELS, "base_crnn": "base CRNN (from scratch)"}
 
