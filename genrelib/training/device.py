@@ -17,9 +17,12 @@ CUDA          bf16 autocast (fp16 + gradient scaler   float32, TF32 off
 Apple MPS     float32 (autocast there is not tested)  float32
 ============  =====================================  ==================================
 
-Measured on a 2-core AMD EPYC with avx512_bf16 (``bench/bench_models.py``): base CRNN
-training 3-4x, inference about 2.5x the float32 path. ``torch.compile`` is not used: on
-that CPU it was measured not to help (see ``bench/bench_models.py --compile``).
+Measured on a shared 2-core AMD EPYC with avx512_bf16 (``bench/bench_models.py``, fp32 and
+fast steps interleaved): base CRNN training 2.8x (heavily loaded machine, 1 thread) to 3.5x
+(lightly loaded, 2 threads) the float32 path, inference 1.8-2.6x. ``torch.compile`` is not
+used: on that CPU it made the fast path slower (base CRNN, batch 8, 1 thread: training 1.75
+against 3.17 chunks/s, inference 6.8 against 9.9; ``bench/bench_models.py --compile``), and
+no GPU was at hand to measure it there.
 
 Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 """
