@@ -129,13 +129,14 @@ def real_set(gtzan_mini):
 def test_predict_and_evaluate_on_real_spectrograms(real_set) -> None:
     torch.manual_seed(0)
     model = build_model("base_crnn")
-    probabilities = predict_proba(model, real_set, batch_size=16, device="cpu", progress=False)
+    exact = {"batch_size": 16, "device": "cpu", "progress": False, "precision": "fp32"}
+    probabilities = predict_proba(model, real_set, **exact)
     assert probabilities.shape == (len(real_set), 10)
     assert probabilities.sum(axis=1) == pytest.approx(np.ones(len(real_set)), abs=1e-5)
     quirky = build_model("base_crnn", double_softmax=True)
     quirky.load_state_dict(model.state_dict())
-    same = predict_proba(quirky, real_set, batch_size=16, device="cpu", progress=False)
-    assert same == pytest.approx(probabilities, abs=1e-6)  # not softmaxed a second time
+    same = predict_proba(quirky, real_set, **exact)
+    assert same == pytest.approx(probabilities, abs=1e-6)  # not softmaxed a second time (fp32)
     result = evaluate(model, real_set, batch_size=16, device="cpu", n_boot=200, progress=False)
     summary = result.summary()
     assert list(summary.index) == list(LEVELS) and list(summary.columns) == sorted(METRICS)
