@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from genrelib.chapters.context import chapter_context, run_chapter_experiment, training_inputs
+from genrelib.chapters.display import markdown_text, shown_path
 from genrelib.config import Profile
 from genrelib.experiments import Experiment, collect_results, data_fingerprint, run_path
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence
@@ -29,11 +30,13 @@ __all__ = [
     "chapter_context",
     "list_songs",
     "load_model",
+    "markdown_text",
     "plot_probability_timelines",
     "plot_song_confidence",
     "predict_songs",
     "prediction_table",
     "record_headline",
+    "shown_path",
     "song_excerpt",
     "write_synthetic_song",
 ]

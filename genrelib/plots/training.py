@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_training_curves(
@@ -40,6 +41,7 @@ def plot_training_curves(
     for ax in (loss_ax, acc_ax):
         ax.axvline(best_epoch, color="0.4", ls="--", lw=1, label=f"best epoch ({best_epoch})")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
     loss_ax.set(ylabel="cross-entropy loss (nats)", title="loss")
     acc_ax.set(ylabel="chunk accuracy (%)", title="accuracy", ylim=(0, 100))

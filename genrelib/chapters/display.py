@@ -1,0 +1,99 @@
+"""How numbers, names and paths appear on a page: rounded, escaped, never a local path.
+
+Notebook: 02_preprocessing, 08_external_songs, intro (through their chapter modules).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from numbers import Integral, Real
+from pathlib import Path
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from genrelib.book import project_dir
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def format_number(value: object, decimals: int = 2) -> object:
+    """``value`` rounded for display: floats to ``decimals`` places, integers with commas.
+
+    Anything else (text, None) is returned unchanged; NaN becomes ``"-"``.
+
+    Notebook: 02_preprocessing (through :func:`rounded`).
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return value
+    if isinstance(value, Integral):
+        return f"{int(value):,}"
+    if pd.isna(value):
+        return "-"
+    return f"{float(value):,.{decimals}f}"
+
+
+def rounded(
+    frame: pd.DataFrame, decimals: int | dict[str, int] = 2, hide_index: bool = False
+) -> Styler:
+    """A table as the page shows it: every number rounded (also in mixed-type columns).
+
+    Notebook: 02_preprocessing.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        The table; its values are not changed.
+    decimals : int or dict
+        Decimal places of floats; a dict gives them per column (others: 2).
+    hide_index : bool
+        Hide the row labels.
+
+    Returns
+    -------
+    Styler
+    """
+    per_column = decimals if isinstance(decimals, dict) else {}
+    default = 2 if isinstance(decimals, dict) else decimals
+    styler = frame.style
+    for column in frame.columns:
+        places = per_column.get(column, default)
+        styler = styler.format(
+            lambda value, places=places: format_number(value, places), subset=[column]
+        )
+    return styler.hide(axis="index") if hide_index else styler
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with Markdown's special characters escaped (``_`` stays an underscore).
+
+    Notebook: 08_external_songs (song file names).
+    """
+    return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def shown_path(path: str | Path, start: str | Path | None = None) -> str:
+    """``path`` as a page may show it: relative to the project folder, never absolute.
+
+    Notebook: 08_external_songs (the checkpoint), every chapter naming its data folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any path.
+    start : str or Path, optional
+        Folder it is shown relative to (default: :func:`genrelib.book.project_dir`).
+
+    Returns
+    -------
+    str
+        A relative POSIX path (``results/smoke/runs/.../best.pt``, ``../shared/data``);
+        the bare file name when no relative path exists (another drive).
+    """
+    start = project_dir() if start is None else Path(start)
+    absolute = Path(path).expanduser().resolve()
+    try:
+        return Path(os.path.relpath(absolute, start.resolve())).as_posix()
+    except ValueError:
+        return absolute.name
