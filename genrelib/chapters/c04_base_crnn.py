@@ -15,6 +15,7 @@ from IPython.display import Markdown
 from torch import nn
 
 from genrelib.chapters.context import ChapterContext, chapter_context
+from genrelib.chapters.display import rounded
 from genrelib.config import get_profile
 from genrelib.evaluation import Evaluation
 from genrelib.experiments import (
@@ -46,6 +47,7 @@ __all__ = [
     "record_run_headlines",
     "result_text",
     "results_table",
+    "rounded",
     "run_path",
     "stored_test_evaluation",
     "training_banner",

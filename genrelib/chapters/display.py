@@ -1,6 +1,6 @@
 """How numbers, names and paths appear on a page: rounded, escaped, never a local path.
 
-Notebook: 02_preprocessing, 08_external_songs, intro (through their chapter modules).
+Notebook: 02_preprocessing to 10_reproducibility (through their chapter modules).
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 def format_number(value: object, decimals: int = 2) -> object:
     """``value`` rounded for display: floats to ``decimals`` places, integers with commas.
 
-    Anything else (text, None) is returned unchanged; NaN becomes ``"-"``.
+    Text is returned unchanged; a missing value (None, NaN, ``pd.NA``) becomes ``"-"``.
 
     Notebook: 02_preprocessing (through :func:`rounded`).
     """
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "-"
     if isinstance(value, bool) or not isinstance(value, Real):
         return value
     if isinstance(value, Integral):
         return f"{int(value):,}"
-    if pd.isna(value):
-        return "-"
     return f"{float(value):,.{decimals}f}"
 
 
@@ -39,7 +39,8 @@ def rounded(
 ) -> Styler:
     """A table as the page shows it: every number rounded (also in mixed-type columns).
 
-    Notebook: 02_preprocessing.
+    Notebook: 02_preprocessing, 03_baselines, 04_base_crnn, 05_extended_crnn,
+    06_resnet_transfer, 10_reproducibility.
 
     Parameters
     ----------
@@ -97,3 +98,25 @@ def shown_path(path: str | Path, start: str | Path | None = None) -> str:
         return Path(os.path.relpath(absolute, start.resolve())).as_posix()
     except ValueError:
         return absolute.name
+
+
+def preview(frame: pd.DataFrame, rows: int = 3, columns: int = 8, decimals: int = 3) -> Styler:
+    """The first ``rows`` rows and ``columns`` columns of a wide table, and its last column.
+
+    A 60-column feature table cannot fit a page; its first columns show its layout.
+
+    Notebook: 03_baselines.
+
+    Returns
+    -------
+    Styler
+        Rounded (:func:`rounded`), captioned with the table's full shape.
+    """
+    keep = list(frame.columns[:columns])
+    if len(frame.columns) > columns:
+        keep.append(frame.columns[-1])
+    shown = rounded(frame.iloc[:rows][keep], decimals)
+    return shown.set_caption(
+        f"First {min(rows, len(frame))} of {len(frame):,} rows; {len(keep)} of "
+        f"{len(frame.columns)} columns ({', '.join(map(str, keep[:-1]))} ... {keep[-1]})."
+    )
