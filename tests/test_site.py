@@ -294,3 +294,85 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
         shots = ROOT / BUILD_DIR / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"{source.stem}.png"), full_page=True)
+
+
+# The checks themselves, on small pages that have (or lack) each defect: each must fail.
+
+ARTICLE = '<article class="bd-article" style="width: 600px">{}</article>'
+OUTPUT = '<div class="cell_output">{}</div>'
+DEFECTIVE_PAGES = {
+    "raw {cite} role": "<p>As shown by {cite}`castellon2021codified`.</p>",
+    "warning in an output": OUTPUT.format("<pre>UserWarning: X does not have valid names</pre>"),
+    "missing value in an output": OUTPUT.format("<table><tr><td>NaN</td></tr></table>"),
+    "missing value in an output (<NA>)": OUTPUT.format("<table><td>&lt;NA&gt;</td></table>"),
+    "float with more than 3 decimals": OUTPUT.format("<p>x real time 42462.168862</p>"),
+    "Python traceback": OUTPUT.format("<pre>Traceback (most recent call last):</pre>"),
+    "plain-text DataFrame repr": OUTPUT.format(
+        '<div class="output text_plain">'
+        "<pre>   genre  clips\n0  blues     10\n1  jazz      10</pre></div>"
+    ),
+    "DataFrame left at the end of a cell": (
+        '<div class="cell"><div class="cell_input"><pre>x = 1\nrecord_headline(\n    "07",\n)'
+        '</pre></div><div class="cell_output"><table class="dataframe"><tr><td>07</td></tr>'
+        "</table></div></div>"
+    ),
+    "absolute local path": "<p>Checkpoint: <code>/work/wt/results/smoke/best.pt</code>.</p>",
+    "tables cut off at the right edge": OUTPUT.format(
+        '<table style="width: 900px"><tr><td>wide</td></tr></table>'
+    ),
+    "tables cut off at the right edge (scroll box)": OUTPUT.format(
+        '<div style="overflow-x: auto"><table style="width: 900px"><tr><td>wide</td></tr>'
+        "</table></div>"
+    ),
+}
+CLEAN_PAGE = (
+    "<p>Clip <code>blues.00012</code> lasts 30.013 s; results in <code>results/smoke/</code>."
+    " Prose (not an output) may quote the paper's 1.23456.</p>"
+    + OUTPUT.format('<table style="width: 500px"><tr><td>45.0 [30.0, 60.0]</td></tr></table>')
+    + '<div class="cell"><div class="cell_input"><pre>counts = parameter_comparison()\ncounts'
+    '</pre></div><div class="cell_output"><table class="dataframe"><tr><td>1</td></tr>'
+    "</table></div></div>"
+)
+
+
+@pytest.fixture
+def blank(browser: Browser) -> Iterator[Page]:
+    """A page with no site behind it (nothing is fetched from the network)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda route: route.abort("internetdisconnected"))
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("defect", list(DEFECTIVE_PAGES))
+def test_page_defects_catch_each_defect(defect: str, blank: Page) -> None:
+    """Every check of :func:`page_defects` fails on a page that has its defect."""
+    blank.set_content(ARTICLE.format(DEFECTIVE_PAGES[defect]))
+    found = page_defects(blank)
+    assert any(item.startswith(defect.split(" (")[0]) for item in found), found
+
+
+def test_page_defects_pass_a_clean_page(blank: Page) -> None:
+    """Ids, 3-decimal numbers, relative paths, fitting tables and shown frames are fine."""
+    blank.set_content(ARTICLE.format(CLEAN_PAGE))
+    assert page_defects(blank) == []
+
+
+def test_console_errors_catch_page_errors_but_not_refused_requests(blank: Page) -> None:
+    """A redeclared script identifier (the THEBE_JS_URL defect) and console.error fail the
+    check; the console error of a request the test itself refused does not."""
+    messages: list[ConsoleMessage] = []
+    errors: list[str] = []
+    blank.on("console", lambda message: messages.append(message))
+    blank.on("pageerror", lambda error: errors.append(str(error)))
+    blank.set_content('<img src="http://example.invalid/logo.png">')
+    blank.wait_for_timeout(200)
+    assert console_errors(messages, errors, "http://127.0.0.1:1/") == []
+    blank.set_content(
+        "<script>const THEBE_JS_URL = 1;</script><script>const THEBE_JS_URL = 2;</script>"
+        '<script>console.error("boom")</script>'
+    )
+    blank.wait_for_timeout(200)
+    found = console_errors(messages, errors, "http://127.0.0.1:1/")
+    assert any("THEBE_JS_URL" in text for text in found) and "boom" in found, found
