@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -115,7 +115,7 @@ def record_headline(
         "data": data,
         "protocol": protocol,
         "build": current_build(),
-        "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
+        "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     table = read_headlines(profile, results)
     same = (table["chapter"] == chapter) & (table["result"] == result)
