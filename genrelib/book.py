@@ -371,8 +371,8 @@ def _stage_site_source(root: Path) -> Path:
     executed_root = root / BUILD_DIR / EXECUTED_DIR
     missing = []
     for source in (root / "book").rglob("*"):
-        if source.is_dir() or ".ipynb_checkpoints" in source.parts:
-            continue
+        if not source.is_file() or ".ipynb_checkpoints" in source.parts:
+            continue  # folders, and the IPC sockets a killed chapter kernel leaves behind
         relative = source.relative_to(root)
         executed = executed_root / relative
         origin = executed if source.suffix == ".ipynb" and executed.is_file() else source
