@@ -101,7 +101,13 @@ article => {
                `(right ${Math.round(rect.right)} px > ${Math.round(visibleRight)} px)`);
     }
   }
-  return {text: text(article), outputs, plainFrames, strayFrames, cut};
+  // boilerplate cells (recording headlines) must be collapsed: hide-input or remove-input
+  const boilerplate = Array.from(article.querySelectorAll("div.cell"))
+    .filter(cell => !/tag_(hide|remove)-(input|cell)/.test(cell.className))
+    .map(cell => cell.querySelector(".cell_input pre"))
+    .filter(pre => pre && /\brecord_\w*\(/.test(pre.innerText))
+    .map(pre => pre.innerText.slice(0, 40));
+  return {text: text(article), outputs, plainFrames, strayFrames, cut, boilerplate};
 }
 """
 
@@ -122,6 +128,7 @@ def page_defects(page: Page, article_selector: str = "article.bd-article") -> li
     Raw ``{cite}`` roles, warnings, missing values and floats of more than 3 decimals in
     outputs, DataFrame reprs left at the end of a cell (plain text, or a raw frame shown by
     a cell whose last statement is a ``record_``/``write_``... call), absolute local paths,
+    boilerplate cells (a ``record_...(`` call) not collapsed by ``hide-input``,
     and tables cut off at the right edge (wider than their own box, or reaching past the
     article or past a box that clips or scrolls them: browsers with overlay scroll bars
     show no bar, so a reader does not see the hidden columns).
@@ -147,6 +154,8 @@ def page_defects(page: Page, article_selector: str = "article.bd-article") -> li
     stray = [line for line in facts["strayFrames"] if SIDE_EFFECT_CALL.match(line)]
     if stray:
         defects.append(f"DataFrame left at the end of a cell by {stray[:3]}")
+    if facts["boilerplate"]:
+        defects.append(f"boilerplate cell not collapsed: {facts['boilerplate'][:3]}")
     if facts["cut"]:
         defects.append(f"tables cut off at the right edge: {facts['cut'][:3]}")
     return defects
@@ -316,6 +325,10 @@ DEFECTIVE_PAGES = {
         '</pre></div><div class="cell_output"><table class="dataframe"><tr><td>07</td></tr>'
         "</table></div></div>"
     ),
+    "boilerplate cell not collapsed": (
+        '<div class="cell"><div class="cell_input"><pre>_ = record_headline("07", "best", 1.0)'
+        "</pre></div></div>"
+    ),
     "absolute local path": "<p>Checkpoint: <code>/work/wt/results/smoke/best.pt</code>.</p>",
     "tables cut off at the right edge": OUTPUT.format(
         '<table style="width: 900px"><tr><td>wide</td></tr></table>'
@@ -329,6 +342,8 @@ CLEAN_PAGE = (
     "<p>Clip <code>blues.00012</code> lasts 30.013 s; results in <code>results/smoke/</code>."
     " Prose (not an output) may quote the paper's 1.23456.</p>"
     + OUTPUT.format('<table style="width: 500px"><tr><td>45.0 [30.0, 60.0]</td></tr></table>')
+    + '<div class="cell tag_hide-input"><div class="cell_input"><pre>record_headline("07")</pre>'
+    "</div></div>"
     + '<div class="cell"><div class="cell_input"><pre>counts = parameter_comparison()\ncounts'
     '</pre></div><div class="cell_output"><table class="dataframe"><tr><td>1</td></tr>'
     "</table></div></div>"

@@ -63,7 +63,18 @@ def rounded(
         styler = styler.format(
             lambda value, places=places: format_number(value, places), subset=[column]
         )
+    styler = styler.format_index(format_label)
     return styler.hide(axis="index") if hide_index else styler
+
+
+def format_label(value: object) -> object:
+    """A row or column label as shown: a float without trailing zeros (``3``, ``0.5``).
+
+    Notebook: 02_preprocessing (through :func:`rounded`).
+    """
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return value
 
 
 def markdown_text(text: str) -> str:
