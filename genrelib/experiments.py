@@ -629,10 +629,10 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        Columns: run, profile, data, protocol, chunk (s), train/valid/test chunk F1
-        (micro, %), test macro F1 (%), test track accuracy (%) with its 95 % interval,
-        epochs (best epoch), s/epoch (device); numbers as text, one decimal, so that the
-        table stays narrow enough for a page.
+        Columns: run, data (with the profile and the test tracks), protocol, chunk (s),
+        train/valid/test chunk F1 (micro, %), test macro F1 (%), test track accuracy (%)
+        with its 95 % interval, epochs (best epoch), s/epoch (device); numbers as text,
+        one decimal, so that the table stays narrow enough for a page.
     """
     if results.empty:
         return pd.DataFrame()
@@ -654,8 +654,12 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "run": results["name"],
-            "profile": results["profile"],
-            "data": results["data"] + " (" + results["n_test_tracks"].astype(str) + " test tracks)",
+            "data": results["data"]
+            + " ("
+            + results["profile"]
+            + " profile, "
+            + results["n_test_tracks"].astype(str)
+            + " test tracks)",
             "protocol": results["protocol"],
             "chunk (s)": results["chunk_seconds"].map("{:g}".format),
             "train F1 (%)": text("train_chunk_f1_micro"),
