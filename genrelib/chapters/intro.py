@@ -40,8 +40,17 @@ def headline_view(headlines: pd.DataFrame, build: str | None = None) -> tuple[St
     rows, kept = build_headlines(headlines, build)
     others = headlines[headlines["build"] != kept]
     table = headline_table(rows)
-    styler = table.style.hide(axis="index").set_properties(
-        subset=[c for c in NOWRAP_COLUMNS if c in table], **{"white-space": "nowrap"}
+    nowrap = [c for c in NOWRAP_COLUMNS if c in table]
+    styler = (
+        table.style.hide(axis="index")
+        .set_properties(subset=nowrap, **{"white-space": "nowrap"})
+        .set_table_styles(
+            {
+                c: [{"selector": "th", "props": "white-space: nowrap; overflow-wrap: normal"}]
+                for c in nowrap
+            },
+            overwrite=False,
+        )
     )
     note = (
         f"Every row comes from one build (`{kept or 'unnamed'}`: one profile and one set of "
