@@ -218,7 +218,8 @@ def table_v_view(table: pd.DataFrame):
         }
     )
     shown = shown[list(TABLE_V_COLUMNS)].rename(columns=TABLE_V_COLUMNS)
-    return shown.style.format(precision=1).hide(axis="index")
+    styler = shown.style.format(precision=1).hide(axis="index")
+    return styler.set_properties(subset=["95 % CI"], **{"white-space": "nowrap"})
 
 
 def grid_verdict(table: pd.DataFrame, protocol: str, synthetic: bool) -> Markdown:
