@@ -10,6 +10,8 @@ Notebook: used by ``genrelib book run|build`` (the README's main job).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -32,6 +34,8 @@ BUILD_DIR = "_build"
 EXECUTED_DIR = "executed"
 SITE_SOURCE_DIR = "site_source"
 STAGED_FILES = ("_config.yml", "_toc.yml", "references.bib")
+BUILD_ENV = "GENRELIB_BUILD"
+"""Environment variable naming the current book build (read by :mod:`genrelib.summary`)."""
 
 
 class NotebookExecutionError(GenrelibError):
@@ -148,19 +152,96 @@ def _declared_parameters(notebook: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(notebook)))
 
 
+PATH_SUFFIXES = ("_dir", "_csv", "_path")
+PATH_NAMES = ("checkpoint",)
+
+
+def is_path_parameter(name: str) -> bool:
+    """Whether a chapter parameter names a file or folder (``data_dir``, ``checkpoint``...).
+
+    Notebook: used by ``genrelib book run``.
+    """
+    return name in PATH_NAMES or name.endswith(PATH_SUFFIXES)
+
+
+def resolve_path_parameters(parameters: dict, notebook_dir: Path, cwd: Path | None = None) -> dict:
+    """Path parameters as a chapter kernel must receive them.
+
+    A relative path means a path from the caller's current folder (``cwd``), but papermill
+    runs each chapter in its own folder; so every path parameter is resolved from ``cwd``
+    and then written relative to ``notebook_dir``. The kernel finds the same file, and the
+    page's parameters cell shows no local absolute path (``../../shared/data/...``).
+
+    Notebook: used by ``genrelib book run``.
+
+    Parameters
+    ----------
+    parameters : dict
+        Papermill parameters; values of path parameters that are ``None`` stay ``None``.
+    notebook_dir : Path
+        The folder the chapter runs in.
+    cwd : Path, optional
+        The folder relative paths are read from (default: the current folder).
+
+    Returns
+    -------
+    dict
+        A copy of ``parameters`` with path values rewritten.
+    """
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    resolved = dict(parameters)
+    for name, value in parameters.items():
+        if value is None or not is_path_parameter(name) or not isinstance(value, str | Path):
+            continue
+        absolute = (cwd / Path(value).expanduser()).resolve()
+        try:
+            relative = os.path.relpath(absolute, Path(notebook_dir).resolve())
+            resolved[name] = Path(relative).as_posix()
+        except ValueError:  # another drive: only an absolute path reaches it
+            resolved[name] = str(absolute)
+    return resolved
+
+
+def build_id(profile: str, parameters: dict, cwd: Path | None = None) -> str:
+    """Name of a build: the profile and a short hash of every parameter given.
+
+    Chapters run with the same profile and parameters share it (also when run one at a
+    time), so the intro shows only headlines of one build.
+
+    Notebook: used by ``genrelib book run`` (the intro's results table).
+    """
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    absolute = {
+        name: str((cwd / Path(value).expanduser()).resolve())
+        if is_path_parameter(name) and isinstance(value, str | Path)
+        else value
+        for name, value in parameters.items()
+    }
+    text = json.dumps({"profile": profile, **absolute}, sort_keys=True, default=str)
+    return f"{profile}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
 @contextmanager
-def _kernel_environment() -> Iterator[None]:
+def _kernel_environment(build: str | None = None) -> Iterator[None]:
     """Start the chapter kernels without an inherited ``MPLBACKEND``, restored afterwards.
 
     CI exports ``MPLBACKEND=Agg``; a kernel inheriting it replaces its inline backend,
-    and the executed chapters would hold no figure.
+    and the executed chapters would hold no figure. ``build`` is passed to the kernels
+    as ``$GENRELIB_BUILD`` (the build their headlines belong to).
     """
     saved = os.environ.pop("MPLBACKEND", None)
+    saved_build = os.environ.get(BUILD_ENV)
+    if build is not None:
+        os.environ[BUILD_ENV] = build
     try:
         yield
     finally:
         if saved is not None:
             os.environ["MPLBACKEND"] = saved
+        if saved_build is None:
+            os.environ.pop(BUILD_ENV, None)
+        else:
+            os.environ[BUILD_ENV] = saved_build
 
 
 def run_notebooks(
@@ -176,7 +257,9 @@ def run_notebooks(
     parameters cell declares (so one ``-p songs_dir ...`` reaches only chapter 08).
     A chapter declaring ``interactive`` gets ``interactive=False`` unless ``parameters``
     says otherwise: its widgets then render as static figures and audio players.
-    The executed copy is written to ``_build/executed/<same path>``.
+    The executed copy is written to ``_build/executed/<same path>``. Relative path
+    parameters are read from the current folder (:func:`resolve_path_parameters`), and
+    every chapter's headlines are recorded under one build (:func:`build_id`).
 
     Parameters
     ----------
@@ -212,6 +295,7 @@ def run_notebooks(
         if not notebooks:
             raise ConfigError(f"no notebook in _toc.yml matches {only}")
     given = {"profile": profile, "interactive": False, **(parameters or {})}
+    build = build_id(profile, given)
     executed = []
     bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb", disable=not progress)
     for notebook in bar:
@@ -220,9 +304,10 @@ def run_notebooks(
         target.parent.mkdir(parents=True, exist_ok=True)
         declared = _declared_parameters(notebook)
         chosen = {key: value for key, value in given.items() if key in declared}
+        chosen = resolve_path_parameters(chosen, notebook.parent)
         started = time.perf_counter()
         try:
-            with _kernel_environment():
+            with _kernel_environment(build):
                 papermill.execute_notebook(
                     str(notebook),
                     str(target),
@@ -286,8 +371,8 @@ def _stage_site_source(root: Path) -> Path:
     executed_root = root / BUILD_DIR / EXECUTED_DIR
     missing = []
     for source in (root / "book").rglob("*"):
-        if source.is_dir() or ".ipynb_checkpoints" in source.parts:
-            continue
+        if not source.is_file() or ".ipynb_checkpoints" in source.parts:
+            continue  # folders, and the IPC sockets a killed chapter kernel leaves behind
         relative = source.relative_to(root)
         executed = executed_root / relative
         origin = executed if source.suffix == ".ipynb" and executed.is_file() else source

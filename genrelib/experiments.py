@@ -629,9 +629,10 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        Columns: run, profile, data, protocol, chunk (s), train/valid/test chunk F1
-        (micro, %), test macro F1 (%), test track accuracy (%) with its 95 % interval,
-        epochs, best epoch, s/epoch, device.
+        Columns: run, data (with the profile and the test tracks), protocol, chunk (s),
+        train/valid/test chunk F1 (micro, %), test macro F1 (%), test track accuracy (%)
+        with its 95 % interval, epochs (best epoch), s/epoch (device); numbers as text,
+        one decimal, so that the table stays narrow enough for a page.
     """
     if results.empty:
         return pd.DataFrame()
@@ -639,30 +640,41 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     def percent(column: str) -> pd.Series:
         return (100 * results[column]).round(1)
 
-    interval = (
-        "["
-        + percent("test_track_accuracy_low").astype(str)
+    def text(column: str) -> pd.Series:
+        return percent(column).map("{:.1f}".format)
+
+    track = (
+        text("test_track_accuracy")
+        + " ["
+        + text("test_track_accuracy_low")
         + ", "
-        + percent("test_track_accuracy_high").astype(str)
+        + text("test_track_accuracy_high")
         + "]"
     )
     return pd.DataFrame(
         {
             "run": results["name"],
-            "profile": results["profile"],
-            "data": results["data"] + " (" + results["n_test_tracks"].astype(str) + " test tracks)",
+            "data": results["data"]
+            + " ("
+            + results["profile"]
+            + " profile, "
+            + results["n_test_tracks"].astype(str)
+            + " test tracks)",
             "protocol": results["protocol"],
-            "chunk (s)": results["chunk_seconds"],
-            "train F1 (%)": percent("train_chunk_f1_micro"),
-            "valid F1 (%)": percent("valid_chunk_f1_micro"),
-            "test F1 (%)": percent("test_chunk_f1_micro"),
-            "test macro F1 (%)": percent("test_chunk_f1_macro"),
-            "test track acc. (%)": percent("test_track_accuracy"),
-            "95 % CI": interval,
-            "epochs": results["epochs_run"],
-            "best epoch": results["best_epoch"],
-            "s/epoch": results["seconds_per_epoch"].round(1),
-            "device": results["device"],
+            "chunk (s)": results["chunk_seconds"].map("{:g}".format),
+            "train F1 (%)": text("train_chunk_f1_micro"),
+            "valid F1 (%)": text("valid_chunk_f1_micro"),
+            "test F1 (%)": text("test_chunk_f1_micro"),
+            "test macro F1 (%)": text("test_chunk_f1_macro"),
+            "test track acc. (%) [95 % CI]": track,
+            "epochs (best)": results["epochs_run"].astype(str)
+            + " ("
+            + results["best_epoch"].astype(str)
+            + ")",
+            "s/epoch (device)": results["seconds_per_epoch"].map("{:.1f}".format)
+            + " ("
+            + results["device"].astype(str)
+            + ")",
         }
     )
 

@@ -7,18 +7,24 @@ protocol), replaced when the chapter runs again; the intro, executed last, reads
 :func:`read_headlines`. So the table always shows what this run computed, never a pasted
 figure.
 
+Each row also carries the build it belongs to (:data:`BUILD_ENV`, set by
+``genrelib book run`` from the profile and parameters of the run), so rows left by a run
+with other parameters are never mixed into the intro's table (:func:`build_headlines`).
+
 Notebook: intro (the table), and every chapter that records a headline.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from genrelib.atomic import atomic_write
-from genrelib.book import results_dir
+from genrelib.book import BUILD_ENV, results_dir
 from genrelib.errors import ConfigError
 
 HEADLINES_FILE = "headlines.csv"
@@ -32,7 +38,19 @@ COLUMNS = (
     "unit",
     "data",
     "protocol",
+    "build",
+    "recorded",
 )
+INTERACTIVE_BUILD = "interactive"
+"""Build name of headlines recorded outside ``genrelib book run`` (a notebook run by hand)."""
+
+
+def current_build() -> str:
+    """The build the running chapter belongs to: ``$GENRELIB_BUILD``, else ``"interactive"``.
+
+    Notebook: every chapter that records a headline (through :func:`record_headline`), intro.
+    """
+    return os.environ.get(BUILD_ENV) or INTERACTIVE_BUILD
 
 
 def record_headline(
@@ -96,6 +114,8 @@ def record_headline(
         "unit": unit,
         "data": data,
         "protocol": protocol,
+        "build": current_build(),
+        "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     table = read_headlines(profile, results)
     same = (table["chapter"] == chapter) & (table["result"] == result)
@@ -114,7 +134,40 @@ def read_headlines(profile: str, results: str | Path | None = None) -> pd.DataFr
     target = results_dir(profile, results) / HEADLINES_FILE
     if not target.is_file():
         return pd.DataFrame(columns=list(COLUMNS))
-    return pd.read_csv(target, keep_default_na=True)[list(COLUMNS)]
+    table = pd.read_csv(target, keep_default_na=True, dtype={"build": str, "recorded": str})
+    for column in ("build", "recorded"):  # files written before builds were recorded
+        if column not in table:
+            table[column] = ""
+    table[["build", "recorded"]] = table[["build", "recorded"]].fillna("")
+    return table[list(COLUMNS)]
+
+
+def build_headlines(headlines: pd.DataFrame, build: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The headlines of one build, so that a table never mixes runs with other parameters.
+
+    Notebook: intro.
+
+    Parameters
+    ----------
+    headlines : pd.DataFrame
+        Output of :func:`read_headlines`.
+    build : str, optional
+        The build to keep (default: :func:`current_build`). When no row belongs to it (the
+        intro run by hand), the build of the most recently recorded row is kept.
+
+    Returns
+    -------
+    rows : pd.DataFrame
+        The rows of that build, index reset.
+    build : str
+        The build kept ("" when ``headlines`` is empty).
+    """
+    if headlines.empty:
+        return headlines, ""
+    build = current_build() if build is None else build
+    if not (headlines["build"] == build).any():
+        build = headlines.sort_values("recorded", kind="stable")["build"].iloc[-1]
+    return headlines[headlines["build"] == build].reset_index(drop=True), build
 
 
 def headline_table(headlines: pd.DataFrame) -> pd.DataFrame:

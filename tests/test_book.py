@@ -55,3 +55,23 @@ def test_prepare_for_web_drops_progress_widgets_and_hides_default_parameters() -
     assert "remove-cell" not in prepared.cells[1].metadata["tags"]
     assert [out.output_type for out in prepared.cells[2].outputs] == ["stream"]
     assert "widgets" not in prepared.metadata
+
+
+def test_relative_path_parameters_are_read_from_the_callers_folder(tmp_path: Path) -> None:
+    """A relative songs_dir means a folder below where the user ran the command; the kernel
+    runs in the chapter's folder, so it gets the same folder relative to that one."""
+    from genrelib.book import build_id, resolve_path_parameters
+
+    songs = tmp_path / "data" / "songs"
+    songs.mkdir(parents=True)
+    chapter_dir = tmp_path / "project" / "book"
+    chapter_dir.mkdir(parents=True)
+    given = {"songs_dir": "data/songs", "features_csv": None, "profile": "smoke", "seed": 0}
+    resolved = resolve_path_parameters(given, chapter_dir, cwd=tmp_path)
+    assert resolved["songs_dir"] == "../../data/songs"
+    assert (chapter_dir / resolved["songs_dir"]).resolve() == songs.resolve()
+    assert resolved["features_csv"] is None and resolved["profile"] == "smoke"
+    # the same parameters name the same build, wherever they were given from
+    absolute = {**given, "songs_dir": str(songs)}
+    assert build_id("smoke", given, cwd=tmp_path) == build_id("smoke", absolute, cwd=chapter_dir)
+    assert build_id("smoke", given, cwd=tmp_path) != build_id("cpu", given, cwd=tmp_path)

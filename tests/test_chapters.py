@@ -30,16 +30,18 @@ def test_smoke_without_data_dir_is_synthetic(tmp_path: Path) -> None:
 
 def test_a_data_dir_is_real_data_in_any_profile(gtzan_mini: Path, tmp_path: Path) -> None:
     ch = chapter_context("smoke", gtzan_mini, results_dir=tmp_path)
-    assert not ch.synthetic and ch.kind == "real" and str(gtzan_mini) in ch.source
+    from genrelib.chapters.display import shown_path
+
+    # the page names the folder relative to the project, never as a local absolute path
+    assert not ch.synthetic and ch.kind == "real" and shown_path(gtzan_mini) in ch.source
+    assert str(gtzan_mini) not in ch.source
     assert len(ch.tracks) == 100
     assert len(ch.feature_tracks()) <= 30  # smoke: three clips per genre at most
     cpu = chapter_context("cpu", gtzan_mini, results_dir=tmp_path)
     assert not cpu.smoke and len(cpu.feature_tracks()) == 100 and len(cpu.seeds()) == 10
 
 
-def test_training_chapters_narrow_only_the_smoke_profile(
-    gtzan_mini: Path, tmp_path: Path
-) -> None:
+def test_training_chapters_narrow_only_the_smoke_profile(gtzan_mini: Path, tmp_path: Path) -> None:
     ch = chapter_context("smoke", gtzan_mini, results_dir=tmp_path, training=True)
     assert len(ch.tracks) == 30 and ch.tracks.groupby("genre").size().eq(3).all()
     assert ch.profile.chunk_config().chunks_per_track == 3 and ch.profile.name == "smoke"
@@ -98,3 +100,79 @@ def test_chapter_checkpoint_reuses_chapter_04s_run_and_keeps_only_best(
     fresh, fresh_row = chapter_checkpoint(ch.profile, other, ch.results, progress=False)
     assert fresh.is_file() and fresh_row["key"] != row["key"]
     assert json.loads((fresh.parent / "result.json").read_text())["n_test_tracks"] >= 1
+
+
+def test_page_texts_say_ties_and_missing_genres() -> None:
+    """Lowest recall names every tied genre; a genre without test clips is not 0 %;
+    a grid whose cells all score the same says so instead of 'highest x, lowest x'."""
+    import pandas as pd
+
+    from genrelib.chapters.c04_base_crnn import lowest_recall_text
+    from genrelib.chapters.c07_split_length import grid_verdict
+
+    recall = pd.DataFrame(
+        {"genre": ["blues", "classical", "jazz", "rock"], "estimate": [0.0, 0.0, 0.5, None]}
+    )
+    text = lowest_recall_text(recall)
+    assert text == "2 genres tie at 0 % (blues, classical); no test clips of rock"
+    assert lowest_recall_text(recall.fillna(0.9).assign(estimate=[0.1, 0.3, 0.5, 0.9])) == (
+        "blues 10 %, classical 30 %"
+    )
+    cell = {"test_track_accuracy": 0.1, "test_track_accuracy_low": 0.0}
+    table = pd.DataFrame(
+        [
+            {
+                "model": "base_crnn",
+                "chunk_seconds": s,
+                "n_test_tracks": 10,
+                **cell,
+                "test_track_accuracy_high": 0.3,
+            }
+            for s in (3.0, 1.0)
+        ]
+    )
+    verdict = grid_verdict(table, "track", synthetic=True).data
+    assert "Every cell of the grid (2 runs)" in verdict and "lowest" not in verdict
+
+
+def test_display_helpers_round_escape_and_hide_local_paths(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from genrelib.chapters.display import markdown_text, rounded, shown_path
+
+    html = rounded(pd.DataFrame({"x": [3.038549, None], "n": [1200, 3]}, dtype=object)).to_html()
+    assert "3.04" in html and "3.038549" not in html and "1,200" in html
+    assert "nan" not in html.lower().replace("nan-", "") and "&lt;NA&gt;" not in html
+    assert markdown_text("Kevin_MacLeod_-_Vibe_Ace") == r"Kevin\_MacLeod\_-\_Vibe\_Ace"
+    assert shown_path(tmp_path / "runs" / "best.pt", start=tmp_path) == "runs/best.pt"
+    assert not shown_path(tmp_path / "best.pt", start=tmp_path / "a" / "b").startswith("/")
+
+
+def test_figures_use_whole_epochs_and_label_genres_without_test_clips() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from genrelib.plots import plot_recall_with_ci, plot_training_curves
+    from genrelib.plots.evaluation import NO_TEST_CLIPS
+
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2, 3],
+            "train_loss": [2.0, 1.5, 1.2],
+            "valid_loss": [2.1, 1.9, 1.8],
+            "train_acc": [0.2, 0.4, 0.5],
+            "valid_acc": [0.1, 0.2, 0.3],
+        }
+    )
+    fig = plot_training_curves(history)
+    fig.canvas.draw()
+    ticks = fig.axes[0].get_xticks()
+    assert all(float(t).is_integer() for t in ticks)
+    plt.close(fig)
+    fig = plot_recall_with_ci(pd.Series({"blues": 0.0, "jazz": float("nan")}))
+    labels = [text.get_text() for text in fig.axes[0].texts]
+    assert labels == [NO_TEST_CLIPS]
+    plt.close(fig)

@@ -13,6 +13,7 @@ Notebook: all chapters (the rendered book).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from test_notebooks import smoke_parameters
 
 from genrelib.book import BUILD_DIR, EXECUTED_DIR, build_book, run_notebooks, toc_files
@@ -46,6 +47,137 @@ AUDIO_PAGES = ("01_dataset", "08_external_songs")
 SCREENSHOT_PAGES = ("intro", "01_dataset")
 ERROR_OUTPUTS = ".output.traceback, .output.error, .output.stderr, .cell_output .traceback"
 TRACEBACK = "Traceback (most recent call last)"  # plain Python and IPython tracebacks alike
+
+RAW_CITE = re.compile(r"\{cite(?::\w+)?\}")
+"""A MyST citation role Sphinx never parsed (written inside a Markdown() output)."""
+WARNING = re.compile(r"\b\w*Warning: ")
+"""A Python warning printed into an output (``UserWarning: ...``)."""
+MISSING_VALUE = re.compile(r"(?<![\w-])(NaN|nan|<NA>|NaT)(?![\w-])")
+"""pandas' missing values shown to the reader."""
+LONG_FLOAT = re.compile(r"(?<![\w.])\d+\.\d{4,}(?![\w.])")
+"""A number with more than 3 decimals (GTZAN ids like ``blues.00012`` do not match)."""
+LOCAL_PATH = re.compile(r"(?<![\w.~-])/(work|home|tmp|root|Users|mnt|private|var/folders)/")
+"""An absolute path of the machine that ran the book."""
+SIDE_EFFECT_CALL = re.compile(r"^(?:\w+\.)*(?:record|write|save|store|update)_?\w*\(", re.M)
+"""The last statement of a cell that is called for what it does, not for what it returns."""
+OFFLINE_ERROR = "net::ERR_INTERNET_DISCONNECTED"
+
+PAGE_FACTS_JS = r"""
+article => {
+  const text = node => node.innerText || "";
+  const outputs = Array.from(article.querySelectorAll(".cell_output"), text);
+  // pandas' plain-text frame repr: a header line, then index + values lines
+  const plainFrames = Array.from(
+    article.querySelectorAll(".cell_output .output.text_plain pre, .cell_output pre"),
+    node => node.innerText,
+  );
+  // a raw DataFrame (HTML repr) shown by a cell whose last line is a side-effect call
+  const strayFrames = [];
+  for (const cell of article.querySelectorAll("div.cell")) {
+    const input = cell.querySelector(".cell_input pre");
+    const frame = cell.querySelector(".cell_output table.dataframe");
+    if (!input || !frame) continue;
+    const lines = input.innerText.split("\n");
+    let start = lines.length - 1;  // the last top-level statement
+    while (start > 0 && (lines[start].startsWith(" ") || /^[)\]}]/.test(lines[start]) ||
+           lines[start].trim() === "")) start--;
+    strayFrames.push(lines[start]);
+  }
+  const box = article.getBoundingClientRect();
+  const cut = [];
+  for (const table of article.querySelectorAll("table")) {
+    // a table must fit where the reader sees it: a scroll box whose scroll bar the browser
+    // hides (overlay scroll bars) cuts the columns off just the same
+    const rect = table.getBoundingClientRect();
+    let visibleRight = box.right;
+    for (let node = table.parentElement; node && node !== article; node = node.parentElement) {
+      if (getComputedStyle(node).overflowX !== "visible") {
+        visibleRight = Math.min(visibleRight, node.getBoundingClientRect().right);
+      }
+    }
+    const tooWide = table.scrollWidth > table.clientWidth + 1;
+    if (tooWide || rect.right > visibleRight + 1) {
+      cut.push(`${(table.innerText || "").slice(0, 40).replace(/\s+/g, " ")}... ` +
+               `(right ${Math.round(rect.right)} px > ${Math.round(visibleRight)} px)`);
+    }
+  }
+  // boilerplate cells (recording headlines) must be collapsed: hide-input or remove-input
+  const boilerplate = Array.from(article.querySelectorAll("div.cell"))
+    .filter(cell => !/tag_(hide|remove)-(input|cell)/.test(cell.className))
+    .map(cell => cell.querySelector(".cell_input pre"))
+    .filter(pre => pre && /\brecord_\w*\(/.test(pre.innerText))
+    .map(pre => pre.innerText.slice(0, 40));
+  return {text: text(article), outputs, plainFrames, strayFrames, cut, boilerplate};
+}
+"""
+
+
+def _looks_like_frame(text: str) -> bool:
+    """Whether preformatted output text is a pandas DataFrame's plain-text repr."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2 or not lines[0].startswith(" "):
+        return False
+    rows = lines[1:]
+    columns = len(lines[0].split())
+    return columns >= 1 and all(len(re.split(r"\s{2,}", row.strip())) >= 2 for row in rows)
+
+
+def page_defects(page: Page, article_selector: str = "article.bd-article") -> list[str]:
+    """Reader-visible defects of the page's main article (empty when there are none).
+
+    Raw ``{cite}`` roles, warnings, missing values and floats of more than 3 decimals in
+    outputs, DataFrame reprs left at the end of a cell (plain text, or a raw frame shown by
+    a cell whose last statement is a ``record_``/``write_``... call), absolute local paths,
+    boilerplate cells (a ``record_...(`` call) not collapsed by ``hide-input``,
+    and tables cut off at the right edge (wider than their own box, or reaching past the
+    article or past a box that clips or scrolls them: browsers with overlay scroll bars
+    show no bar, so a reader does not see the hidden columns).
+    """
+    facts = page.locator(article_selector).evaluate(PAGE_FACTS_JS)
+    defects = []
+    text, outputs = facts["text"], "\n".join(facts["outputs"])
+    for name, pattern, where in (
+        ("raw {cite} role", RAW_CITE, text),
+        ("warning in an output", WARNING, outputs),
+        ("missing value in an output", MISSING_VALUE, outputs),
+        ("float with more than 3 decimals", LONG_FLOAT, outputs),
+        ("absolute local path", LOCAL_PATH, text),
+    ):
+        found = sorted({match.group(0) for match in pattern.finditer(where)})
+        if found:
+            defects.append(f"{name}: {found[:5]}")
+    if TRACEBACK in text:
+        defects.append("Python traceback")
+    frames = [t[:60] for t in facts["plainFrames"] if _looks_like_frame(t)]
+    if frames:
+        defects.append(f"plain-text DataFrame repr: {frames[:3]}")
+    stray = [line for line in facts["strayFrames"] if SIDE_EFFECT_CALL.match(line)]
+    if stray:
+        defects.append(f"DataFrame left at the end of a cell by {stray[:3]}")
+    if facts["boilerplate"]:
+        defects.append(f"boilerplate cell not collapsed: {facts['boilerplate'][:3]}")
+    if facts["cut"]:
+        defects.append(f"tables cut off at the right edge: {facts['cut'][:3]}")
+    return defects
+
+
+def console_errors(messages: list[ConsoleMessage], errors: list[str], base_url: str) -> list[str]:
+    """Browser console errors and uncaught page errors, less the test's own refusals.
+
+    Requests to other hosts are refused by the test (offline, like CI); the console
+    error each refusal logs is not a defect of the page.
+    """
+    found = list(errors)
+    for message in messages:
+        if message.type != "error":
+            continue
+        url = (message.location or {}).get("url", "")
+        if OFFLINE_ERROR in message.text or (
+            "Failed to load resource" in message.text and url and not url.startswith(base_url)
+        ):
+            continue
+        found.append(message.text)
+    return found
 
 
 def _chromium(bundled: str) -> str:
@@ -122,7 +254,14 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
 @pytest.mark.slow
 @pytest.mark.parametrize("source", PAGES, ids=[page.stem for page in PAGES])
 def test_page_renders(source: Path, page: Page, base_url: str) -> None:
-    """The page loads, images decode, chapters show figures (and audio), the intro its results."""
+    """The page loads, images decode, chapters show figures (and audio), the intro its results.
+
+    And the reader sees none of :func:`page_defects` and no console error.
+    """
+    messages: list[ConsoleMessage] = []
+    errors: list[str] = []
+    page.on("console", lambda message: messages.append(message))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     response = page.goto(base_url + source.with_suffix(".html").as_posix(), wait_until="load")
     assert response is not None and response.status == 200, f"{source}: HTTP error"
     assert page.title() and "404" not in page.title(), f"{source}: title {page.title()!r}"
@@ -145,6 +284,8 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
     text = article.inner_text()
     assert TRACEBACK not in text, f"{source}: the page shows a Python traceback"
     assert article.locator(ERROR_OUTPUTS).count() == 0, f"{source}: error or stderr outputs"
+    defects = page_defects(page)
+    assert not defects, f"{source}: " + "; ".join(defects)
 
     if any(key in source.stem for key in AUDIO_PAGES):
         players = article.locator("audio")
@@ -155,7 +296,98 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
             timeout=10_000,
         )
 
+    logged = console_errors(messages, errors, base_url)
+    assert not logged, f"{source}: browser console errors: {logged[:3]}"
+
     if source.stem in SCREENSHOT_PAGES:
         shots = ROOT / BUILD_DIR / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"{source.stem}.png"), full_page=True)
+
+
+# The checks themselves, on small pages that have (or lack) each defect: each must fail.
+
+ARTICLE = '<article class="bd-article" style="width: 600px">{}</article>'
+OUTPUT = '<div class="cell_output">{}</div>'
+DEFECTIVE_PAGES = {
+    "raw {cite} role": "<p>As shown by {cite}`castellon2021codified`.</p>",
+    "warning in an output": OUTPUT.format("<pre>UserWarning: X does not have valid names</pre>"),
+    "missing value in an output": OUTPUT.format("<table><tr><td>NaN</td></tr></table>"),
+    "missing value in an output (<NA>)": OUTPUT.format("<table><td>&lt;NA&gt;</td></table>"),
+    "float with more than 3 decimals": OUTPUT.format("<p>x real time 42462.168862</p>"),
+    "Python traceback": OUTPUT.format("<pre>Traceback (most recent call last):</pre>"),
+    "plain-text DataFrame repr": OUTPUT.format(
+        '<div class="output text_plain">'
+        "<pre>   genre  clips\n0  blues     10\n1  jazz      10</pre></div>"
+    ),
+    "DataFrame left at the end of a cell": (
+        '<div class="cell"><div class="cell_input"><pre>x = 1\nrecord_headline(\n    "07",\n)'
+        '</pre></div><div class="cell_output"><table class="dataframe"><tr><td>07</td></tr>'
+        "</table></div></div>"
+    ),
+    "boilerplate cell not collapsed": (
+        '<div class="cell"><div class="cell_input"><pre>_ = record_headline("07", "best", 1.0)'
+        "</pre></div></div>"
+    ),
+    "absolute local path": "<p>Checkpoint: <code>/work/wt/results/smoke/best.pt</code>.</p>",
+    "tables cut off at the right edge": OUTPUT.format(
+        '<table style="width: 900px"><tr><td>wide</td></tr></table>'
+    ),
+    "tables cut off at the right edge (scroll box)": OUTPUT.format(
+        '<div style="overflow-x: auto"><table style="width: 900px"><tr><td>wide</td></tr>'
+        "</table></div>"
+    ),
+}
+CLEAN_PAGE = (
+    "<p>Clip <code>blues.00012</code> lasts 30.013 s; results in <code>results/smoke/</code>."
+    " Prose (not an output) may quote the paper's 1.23456.</p>"
+    + OUTPUT.format('<table style="width: 500px"><tr><td>45.0 [30.0, 60.0]</td></tr></table>')
+    + '<div class="cell tag_hide-input"><div class="cell_input"><pre>record_headline("07")</pre>'
+    "</div></div>"
+    + '<div class="cell"><div class="cell_input"><pre>counts = parameter_comparison()\ncounts'
+    '</pre></div><div class="cell_output"><table class="dataframe"><tr><td>1</td></tr>'
+    "</table></div></div>"
+)
+
+
+@pytest.fixture
+def blank(browser: Browser) -> Iterator[Page]:
+    """A page with no site behind it (nothing is fetched from the network)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda route: route.abort("internetdisconnected"))
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("defect", list(DEFECTIVE_PAGES))
+def test_page_defects_catch_each_defect(defect: str, blank: Page) -> None:
+    """Every check of :func:`page_defects` fails on a page that has its defect."""
+    blank.set_content(ARTICLE.format(DEFECTIVE_PAGES[defect]))
+    found = page_defects(blank)
+    assert any(item.startswith(defect.split(" (")[0]) for item in found), found
+
+
+def test_page_defects_pass_a_clean_page(blank: Page) -> None:
+    """Ids, 3-decimal numbers, relative paths, fitting tables and shown frames are fine."""
+    blank.set_content(ARTICLE.format(CLEAN_PAGE))
+    assert page_defects(blank) == []
+
+
+def test_console_errors_catch_page_errors_but_not_refused_requests(blank: Page) -> None:
+    """A redeclared script identifier (the THEBE_JS_URL defect) and console.error fail the
+    check; the console error of a request the test itself refused does not."""
+    messages: list[ConsoleMessage] = []
+    errors: list[str] = []
+    blank.on("console", lambda message: messages.append(message))
+    blank.on("pageerror", lambda error: errors.append(str(error)))
+    blank.set_content('<img src="http://example.invalid/logo.png">')
+    blank.wait_for_timeout(200)
+    assert console_errors(messages, errors, "http://127.0.0.1:1/") == []
+    blank.set_content(
+        "<script>const THEBE_JS_URL = 1;</script><script>const THEBE_JS_URL = 2;</script>"
+        '<script>console.error("boom")</script>'
+    )
+    blank.wait_for_timeout(200)
+    found = console_errors(messages, errors, "http://127.0.0.1:1/")
+    assert any("THEBE_JS_URL" in text for text in found) and "boom" in found, found

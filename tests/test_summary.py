@@ -41,3 +41,22 @@ def test_empty_and_invalid_headlines(tmp_path: Path) -> None:
     assert read_headlines("cpu", tmp_path).empty
     with pytest.raises(ConfigError, match="not finite"):
         record_headline("04_base_crnn", "accuracy", math.nan, "cpu", results=tmp_path)
+
+
+def test_intro_shows_the_headlines_of_one_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of a run with other parameters are left out, never mixed into the table."""
+    from genrelib.summary import BUILD_ENV, build_headlines
+
+    monkeypatch.setenv(BUILD_ENV, "smoke-aaaa")
+    record_headline("03_baselines", "SVM F1", 70.0, "smoke", protocol="paper", results=tmp_path)
+    monkeypatch.setenv(BUILD_ENV, "smoke-bbbb")
+    record_headline("04_base_crnn", "accuracy", 40.0, "smoke", results=tmp_path)
+    table = read_headlines("smoke", tmp_path)
+    rows, build = build_headlines(table)
+    assert build == "smoke-bbbb" and list(rows["chapter"]) == ["04_base_crnn"]
+    rows, build = build_headlines(table, "smoke-aaaa")
+    assert list(rows["chapter"]) == ["03_baselines"]
+    monkeypatch.delenv(BUILD_ENV)  # the intro run by hand: the latest build
+    assert build_headlines(table)[1] == "smoke-bbbb"

@@ -6,6 +6,7 @@ Notebook: 02_preprocessing.
 from genrelib.audio import build_spectrogram_set, chunk_signal, fix_length, load_audio, log_mel
 from genrelib.audio.mel import TOLERANCE_DB
 from genrelib.chapters.context import chapter_context
+from genrelib.chapters.display import rounded
 from genrelib.config import CHUNK_LENGTHS, SAMPLE_RATE, ChunkConfig, MelConfig
 from genrelib.plots import plot_hop_comparison, plot_mel_spectrogram, plot_waveform
 
@@ -24,4 +25,5 @@ __all__ = [
     "plot_hop_comparison",
     "plot_mel_spectrogram",
     "plot_waveform",
+    "rounded",
 ]

@@ -23,6 +23,7 @@ from genrelib.baselines import (
     table_iv,
 )
 from genrelib.chapters.context import chapter_context
+from genrelib.chapters.display import preview, rounded
 from genrelib.config import GENRES
 from genrelib.errors import ConfigError
 from genrelib.evaluation import confusion_table, per_class_recall
@@ -51,8 +52,10 @@ __all__ = [
     "plot_protocol_gap",
     "plot_recall_with_ci",
     "predict_baseline",
+    "preview",
     "read_feature_table",
     "record_headline",
+    "rounded",
     "run_baselines",
     "summarise",
     "table_iv",

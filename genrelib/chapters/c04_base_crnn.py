@@ -15,6 +15,7 @@ from IPython.display import Markdown
 from torch import nn
 
 from genrelib.chapters.context import ChapterContext, chapter_context
+from genrelib.chapters.display import rounded
 from genrelib.config import get_profile
 from genrelib.evaluation import Evaluation
 from genrelib.experiments import (
@@ -36,6 +37,7 @@ __all__ = [
     "get_profile",
     "layer_summary",
     "load_history",
+    "lowest_recall_text",
     "metric_table",
     "parameter_comparison",
     "parameter_text",
@@ -45,6 +47,7 @@ __all__ = [
     "record_run_headlines",
     "result_text",
     "results_table",
+    "rounded",
     "run_path",
     "stored_test_evaluation",
     "training_banner",
@@ -119,6 +122,42 @@ def metric_table(evaluation: Evaluation) -> pd.DataFrame:
     return (100 * summary).round(1)
 
 
+def lowest_recall_text(recall: pd.DataFrame, n: int = 2) -> str:
+    """The genres recalled worst, saying so when more genres tie at the lowest value.
+
+    Genres with no test clip (NaN recall) are named apart, never counted as 0 %.
+
+    Notebook: 04_base_crnn, 05_extended_crnn (through :func:`result_text`).
+
+    Parameters
+    ----------
+    recall : pd.DataFrame
+        One level of ``Evaluation.recall``: ``genre`` and ``estimate`` (fractions).
+    n : int
+        How many of the lowest values to name when there is no tie.
+
+    Returns
+    -------
+    str
+        E.g. ``"blues 10 %, rock 20 %"`` or ``"8 genres tie at 0 % (blues, ...)"``.
+    """
+    percent = (100 * recall.set_index("genre")["estimate"].astype(float)).round()
+    missing = list(percent.index[percent.isna()])
+    scored = percent.dropna().sort_values(kind="stable")
+    if scored.empty:
+        text = "none (no genre has a test clip)"
+    else:
+        lowest = scored.iloc[0]
+        tied = list(scored.index[scored == lowest])
+        if len(tied) > 1:
+            text = f"{len(tied)} genres tie at {lowest:.0f} % ({', '.join(tied)})"
+        else:
+            text = ", ".join(f"{genre} {value:.0f} %" for genre, value in scored.head(n).items())
+    if missing:
+        text += f"; no test clips of {', '.join(missing)}"
+    return text
+
+
 def result_text(result: dict, evaluation: Evaluation, synthetic: bool) -> Markdown:
     """The run's test scores in one paragraph, with the two genres recalled worst.
 
@@ -131,10 +170,7 @@ def result_text(result: dict, evaluation: Evaluation, synthetic: bool) -> Markdo
             f"{100 * result[f'{key}_high']:.1f}]"
         )
 
-    worst = evaluation.recall.query("level == 'chunk'").nsmallest(2, "estimate")
-    recalls = ", ".join(
-        f"{g} {100 * r:.0f} %" for g, r in zip(worst["genre"], worst["estimate"], strict=True)
-    )
+    recalls = lowest_recall_text(evaluation.recall.query("level == 'chunk'"))
     caveat = " These numbers come from synthetic clips and say nothing about GTZAN."
     return Markdown(
         f"Test chunk accuracy {scored('test_chunk_accuracy')}, macro F1 "

@@ -20,6 +20,7 @@ from genrelib.chapters.c04_base_crnn import (
     training_banner,
 )
 from genrelib.chapters.context import ChapterContext, chapter_context
+from genrelib.chapters.display import rounded
 from genrelib.experiments import Experiment
 from genrelib.models import build_model, layer_table, parameter_comparison
 
@@ -28,9 +29,9 @@ MODEL = "resnet18"
 
 __all__ = [
     "MODEL",
+    "build_model",
     "chapter_context",
     "collect_results",
-    "build_model",
     "layer_table",
     "load_history",
     "parameter_comparison",
@@ -40,6 +41,7 @@ __all__ = [
     "record_run_headlines",
     "resnet_heads",
     "results_table",
+    "rounded",
     "run_path",
     "stored_test_evaluation",
     "training_banner",

@@ -37,6 +37,7 @@ __all__ = [
     "grid_banner",
     "grid_settings",
     "grid_table",
+    "grid_verdict",
     "plot_accuracy_vs_length",
     "plot_examples_vs_length",
     "plot_training_time_vs_length",
@@ -44,6 +45,7 @@ __all__ = [
     "read_table_v",
     "record_headline",
     "run_grid",
+    "table_v_view",
     "write_table_v",
 ]
 
@@ -166,3 +168,122 @@ def run_grid(
         )
         rows.append({k: v for k, v in row.items() if k not in ("setup", "experiment")})
     return pd.DataFrame(rows)
+
+
+TABLE_V_COLUMNS = {
+    "model": "model",
+    "chunk_seconds": "chunk (s)",
+    "train F1": "train F1",
+    "valid F1": "valid F1",
+    "test F1": "test F1",
+    "test track acc.": "test track acc.",
+    "95 % CI": "95 % CI",
+    "epochs_run": "epochs",
+    "best_epoch": "best",
+    "n_train_chunks": "train chunks",
+    "n_test_tracks": "test tracks",
+}
+"""Columns of the Table V shown on the page (source name -> header)."""
+
+
+def table_v_view(table: pd.DataFrame):
+    """Table V as the page shows it: percentages with one decimal, the interval as text.
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        :func:`genrelib.split_length.read_table_v` (fractions).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        One row per model and chunk length, no index.
+    """
+    shown = table.assign(
+        **{
+            "train F1": 100 * table["train_f1"],
+            "valid F1": 100 * table["valid_f1"],
+            "test F1": 100 * table["test_f1"],
+            "test track acc.": 100 * table["test_track_accuracy"],
+            "95 % CI": [
+                f"[{100 * lo:.1f}, {100 * hi:.1f}]"
+                for lo, hi in zip(
+                    table["test_track_accuracy_low"],
+                    table["test_track_accuracy_high"],
+                    strict=True,
+                )
+            ],
+        }
+    )
+    shown = shown[list(TABLE_V_COLUMNS)].rename(columns=TABLE_V_COLUMNS)
+    styler = shown.style.format(precision=1).hide(axis="index")
+    return styler.set_properties(subset=["95 % CI"], **{"white-space": "nowrap"})
+
+
+def grid_verdict(table: pd.DataFrame, protocol: str, synthetic: bool) -> Markdown:
+    """What the grid shows: its best and worst cells, and whether their intervals overlap.
+
+    When every cell scores the same test track accuracy the text says so, rather than
+    naming one cell as both the highest and the lowest.
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        :func:`genrelib.split_length.read_table_v`.
+    protocol : str
+        The grid's split protocol.
+    synthetic : bool
+        Whether the runs trained on the synthetic clips.
+
+    Returns
+    -------
+    Markdown
+    """
+    accuracy = table["test_track_accuracy"]
+    best = table.loc[accuracy.idxmax()]
+    worst = table.loc[accuracy.idxmin()]
+    n_tracks = int(best["n_test_tracks"])
+    if round(100 * best["test_track_accuracy"], 1) == round(100 * worst["test_track_accuracy"], 1):
+        text = (
+            f"Every cell of the grid ({len(table)} runs) reaches the same test track accuracy, "
+            f"{best['test_track_accuracy']:.1%} (95 % interval "
+            f"{best['test_track_accuracy_low']:.1%} to {best['test_track_accuracy_high']:.1%} "
+            f"over {n_tracks} test tracks), so this grid cannot rank the chunk lengths."
+        )
+    else:
+        overlap = best["test_track_accuracy_low"] <= worst["test_track_accuracy_high"]
+        text = (
+            f"The highest test track accuracy is {best['test_track_accuracy']:.1%} "
+            f"({best['model']}, {best['chunk_seconds']:g}-s chunks; 95 % interval "
+            f"{best['test_track_accuracy_low']:.1%} to {best['test_track_accuracy_high']:.1%}), "
+            f"the lowest {worst['test_track_accuracy']:.1%} ({worst['model']}, "
+            f"{worst['chunk_seconds']:g} s). "
+        )
+        text += (
+            f"Their intervals overlap, so with {n_tracks} test tracks this grid "
+            "cannot rank the chunk lengths."
+            if overlap
+            else "Their intervals do not overlap: on these test tracks the difference is larger "
+            "than the resampling noise of the test set (one seed, so not of the training)."
+        )
+    if synthetic:
+        text += (
+            " These models were trained for a few short epochs on SYNTHETIC clips (the smoke "
+            "profile): the numbers test the pipeline, not the paper's claim."
+        )
+    paper_like = (
+        protocol == "paper"
+        and PAPER_BEST["model"] in set(table["model"])
+        and PAPER_BEST["chunk_seconds"] in set(table["chunk_seconds"])
+    )
+    if not paper_like:
+        text += (
+            f" The paper's {PAPER_BEST['test_accuracy']:.1%} comes from another protocol "
+            f"(chunk split) or model/chunk length than this grid (protocol `{protocol}`, models "
+            f"{', '.join(sorted(set(table['model'])))}), so it is not a target for these numbers."
+        )
+    return Markdown(text)

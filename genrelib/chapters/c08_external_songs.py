@@ -5,12 +5,14 @@ Notebook: 08_external_songs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from genrelib.chapters.context import chapter_context, run_chapter_experiment, training_inputs
+from genrelib.chapters.display import markdown_text, shown_path
 from genrelib.config import Profile
 from genrelib.experiments import Experiment, collect_results, data_fingerprint, run_path
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence
@@ -29,14 +31,24 @@ __all__ = [
     "chapter_context",
     "list_songs",
     "load_model",
+    "markdown_text",
     "plot_probability_timelines",
     "plot_song_confidence",
     "predict_songs",
     "prediction_table",
     "record_headline",
+    "shown_path",
     "song_excerpt",
     "write_synthetic_song",
 ]
+
+
+def _from_here(path: Path) -> Path:
+    """``path`` relative to the current folder (unchanged when none exists: another drive)."""
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path.cwd()))
+    except ValueError:
+        return Path(path)
 
 
 def chapter_checkpoint(
@@ -62,7 +74,8 @@ def chapter_checkpoint(
     Returns
     -------
     checkpoint : Path
-        Its ``best.pt``.
+        Its ``best.pt``, relative to the current folder (the chapter's), so that the page
+        naming it shows no local absolute path.
     row : dict
         Its result row (test accuracy, epochs, data, ...).
     """
@@ -82,9 +95,9 @@ def chapter_checkpoint(
         if not fits.empty:
             fits = fits.assign(same_seed=fits["seed"] == seed)
             row = fits.sort_values(["same_seed", "valid_chunk_accuracy"]).iloc[-1].to_dict()
-            return run_path(results_root, row) / "best.pt", row
+            return _from_here(run_path(results_root, row) / "best.pt"), row
     experiment = Experiment.from_profile(profile, "base_crnn", "track", seed=seed)
     row = run_chapter_experiment(
         experiment, tracks, profile, results_root, synthetic, ("best.pt",), progress=progress
     )
-    return run_path(results_root, row) / "best.pt", row
+    return _from_here(run_path(results_root, row) / "best.pt"), row

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from genrelib.chapters.context import ChapterContext, chapter_context, training_tracks
+from genrelib.chapters.display import rounded
 from genrelib.config import MelConfig, Profile
 from genrelib.experiments import (
     Experiment,
@@ -24,6 +25,7 @@ from genrelib.experiments import (
 )
 from genrelib.models import build_model, parameter_comparison
 from genrelib.plots.evaluation import plot_confusion_matrix
+from genrelib.plots.training import plot_loss_comparison
 from genrelib.reproducibility import (
     DIFFERENCES,
     relabel_confusion,
@@ -32,8 +34,8 @@ from genrelib.reproducibility import (
 )
 
 __all__ = [
-    "DIFFERENCES",
     "Comparison",
+    "DIFFERENCES",
     "MelConfig",
     "build_model",
     "chapter_context",
@@ -43,7 +45,9 @@ __all__ = [
     "mean_score",
     "parameter_comparison",
     "plot_confusion_matrix",
+    "plot_loss_comparison",
     "relabel_confusion",
+    "rounded",
     "run_comparison",
     "run_path",
     "spectrogram_shapes",

@@ -23,6 +23,7 @@ from IPython.display import Markdown
 
 from genrelib.book import project_dir
 from genrelib.book import results_dir as profile_results_dir
+from genrelib.chapters.display import shown_path
 from genrelib.config import Profile, get_profile
 from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
 from genrelib.experiments import (
@@ -212,10 +213,10 @@ class ChapterContext:
 
     @property
     def source(self) -> str:
-        """What the audio is, for titles: synthetic clips or the GTZAN folder."""
+        """What the audio is, for titles: synthetic clips or the GTZAN folder (relative path)."""
         if self.synthetic:
             return "SYNTHETIC data (generated, not music)"
-        return f"GTZAN clips in {self.data_root}"
+        return f"GTZAN clips in {shown_path(self.data_root)}"
 
     @property
     def kind(self) -> str:
@@ -227,7 +228,7 @@ class ChapterContext:
         """What the clips are, for sentences (``"SYNTHETIC clips (smoke profile)"``...)."""
         if self.synthetic:
             return "SYNTHETIC clips (smoke profile)"
-        return f"real clips in {self.data_root}"
+        return f"real clips in {shown_path(self.data_root)}"
 
     def banner(self, details: str = "") -> Markdown:
         """The chapter's opening line: profile, data and ``details``.

@@ -22,4 +22,4 @@ from genrelib.plots.split_length import (  # noqa: F401
     plot_examples_vs_length,
     plot_training_time_vs_length,
 )
-from genrelib.plots.training import plot_training_curves  # noqa: F401
+from genrelib.plots.training import plot_loss_comparison, plot_training_curves  # noqa: F401

@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+NO_TEST_CLIPS = "no test clips"
+"""Label of a genre whose recall is undefined because the test set holds none of its clips."""
+
 
 def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matrix") -> plt.Figure:
     """Heatmap of the confusion matrix normalised per true genre, cells annotated with counts.
@@ -74,6 +77,8 @@ def plot_recall_with_ci(
         ``high`` (fractions); a table without ``level`` is drawn as one level, one without
         ``low``/``high`` without error bars. A Series (genre -> recall fraction, as
         :func:`genrelib.evaluation.per_class_recall` returns) is one level, no intervals.
+        A NaN estimate (no test clip of that genre) is labelled "no test clips", not drawn
+        as 0 %.
     title : str
         Figure title (say here when the data are synthetic).
 
@@ -98,6 +103,9 @@ def plot_recall_with_ci(
         if intervals:
             errors = np.abs(100 * part[["low", "high"]].to_numpy(dtype=float).T - estimate)
             ax.errorbar(centre, estimate, yerr=np.nan_to_num(errors), fmt="none", c="k", lw=0.8)
+        for x in centre[np.isnan(estimate)]:
+            # no test clip of this genre: its recall is undefined, not 0 %
+            ax.text(x, 2, NO_TEST_CLIPS, rotation=90, ha="center", va="bottom", fontsize=7)
     ax.set_xticks(positions, genres, rotation=30)
     ax.set(xlabel="genre", ylabel="recall (%)", title=title, ylim=(0, 105))
     ax.legend(fontsize="small", ncols=len(levels))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_training_curves(
@@ -40,10 +41,40 @@ def plot_training_curves(
     for ax in (loss_ax, acc_ax):
         ax.axvline(best_epoch, color="0.4", ls="--", lw=1, label=f"best epoch ({best_epoch})")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
     loss_ax.set(ylabel="cross-entropy loss (nats)", title="loss")
     acc_ax.set(ylabel="chunk accuracy (%)", title="accuracy", ylim=(0, 100))
     acc_ax.legend(loc="lower right", fontsize="small")
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_comparison(curves: pd.DataFrame, title: str = "Loss curves") -> plt.Figure:
+    """Training and validation loss per epoch of several variants of one run, on one axis.
+
+    Notebook: 10_reproducibility (logits against double softmax).
+
+    Parameters
+    ----------
+    curves : pd.DataFrame
+        Histories (``epoch``, ``train_loss``, ``valid_loss``) stacked with a ``variant``
+        column naming each.
+    title : str
+        Figure title (say here when the data are synthetic).
+
+    Returns
+    -------
+    plt.Figure
+        Solid lines training loss, dashed validation loss; whole-number epoch ticks.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for variant, group in curves.groupby("variant"):
+        ax.plot(group["epoch"], group["train_loss"], marker="o", label=f"{variant}, train")
+        ax.plot(group["epoch"], group["valid_loss"], marker="s", ls="--", label=f"{variant}, valid")
+    ax.set(xlabel="epoch", ylabel="cross-entropy loss (nats)", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

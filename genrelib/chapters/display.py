@@ -1,0 +1,133 @@
+"""How numbers, names and paths appear on a page: rounded, escaped, never a local path.
+
+Notebook: 02_preprocessing to 10_reproducibility (through their chapter modules).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from numbers import Integral, Real
+from pathlib import Path
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from genrelib.book import project_dir
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def format_number(value: object, decimals: int = 2) -> object:
+    """``value`` rounded for display: floats to ``decimals`` places, integers with commas.
+
+    Text is returned unchanged; a missing value (None, NaN, ``pd.NA``) becomes ``"-"``.
+
+    Notebook: 02_preprocessing (through :func:`rounded`).
+    """
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return value
+    if isinstance(value, Integral):
+        return f"{int(value):,}"
+    return f"{float(value):,.{decimals}f}"
+
+
+def rounded(
+    frame: pd.DataFrame, decimals: int | dict[str, int] = 2, hide_index: bool = False
+) -> Styler:
+    """A table as the page shows it: every number rounded (also in mixed-type columns).
+
+    Notebook: 02_preprocessing, 03_baselines, 04_base_crnn, 05_extended_crnn,
+    06_resnet_transfer, 10_reproducibility.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        The table; its values are not changed.
+    decimals : int or dict
+        Decimal places of floats; a dict gives them per column (others: 2).
+    hide_index : bool
+        Hide the row labels.
+
+    Returns
+    -------
+    Styler
+    """
+    per_column = decimals if isinstance(decimals, dict) else {}
+    default = 2 if isinstance(decimals, dict) else decimals
+    styler = frame.style
+    for column in frame.columns:
+        places = per_column.get(column, default)
+        styler = styler.format(
+            lambda value, places=places: format_number(value, places), subset=[column]
+        )
+    styler = styler.format_index(format_label)
+    return styler.hide(axis="index") if hide_index else styler
+
+
+def format_label(value: object) -> object:
+    """A row or column label as shown: a float without trailing zeros (``3``, ``0.5``).
+
+    Notebook: 02_preprocessing (through :func:`rounded`).
+    """
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return value
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with Markdown's special characters escaped (``_`` stays an underscore).
+
+    Notebook: 08_external_songs (song file names).
+    """
+    return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def shown_path(path: str | Path, start: str | Path | None = None) -> str:
+    """``path`` as a page may show it: relative to the project folder, never absolute.
+
+    Notebook: 08_external_songs (the checkpoint), every chapter naming its data folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any path.
+    start : str or Path, optional
+        Folder it is shown relative to (default: :func:`genrelib.book.project_dir`).
+
+    Returns
+    -------
+    str
+        A relative POSIX path (``results/smoke/runs/.../best.pt``, ``../shared/data``);
+        the bare file name when no relative path exists (another drive).
+    """
+    start = project_dir() if start is None else Path(start)
+    absolute = Path(path).expanduser().resolve()
+    try:
+        return Path(os.path.relpath(absolute, start.resolve())).as_posix()
+    except ValueError:
+        return absolute.name
+
+
+def preview(frame: pd.DataFrame, rows: int = 3, columns: int = 8, decimals: int = 3) -> Styler:
+    """The first ``rows`` rows and ``columns`` columns of a wide table, and its last column.
+
+    A 60-column feature table cannot fit a page; its first columns show its layout.
+
+    Notebook: 03_baselines.
+
+    Returns
+    -------
+    Styler
+        Rounded (:func:`rounded`), captioned with the table's full shape.
+    """
+    keep = list(frame.columns[:columns])
+    if len(frame.columns) > columns:
+        keep.append(frame.columns[-1])
+    shown = rounded(frame.iloc[:rows][keep], decimals)
+    return shown.set_caption(
+        f"First {min(rows, len(frame))} of {len(frame):,} rows; {len(keep)} of "
+        f"{len(frame.columns)} columns ({', '.join(map(str, keep[:-1]))} ... {keep[-1]})."
+    )
