@@ -53,7 +53,7 @@ PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
 
-_SETUP_IGNORED = ("device", "amp", "precision", "num_workers", "max_epochs")
+SETUP_IGNORED = ("device", "amp", "precision", "num_workers", "max_epochs")
 """Training settings left out of the run key: the device ones do not change what a run means
 (a GPU result re-renders on a CPU); ``max_epochs`` may grow, and the run then continues."""
 
@@ -189,7 +189,7 @@ def data_fingerprint(tracks: pd.DataFrame) -> str:
 
 
 def _setup(config: TrainConfig, chunk_config: ChunkConfig, tracks: pd.DataFrame) -> dict:
-    train_fields = {k: v for k, v in config.to_dict().items() if k not in _SETUP_IGNORED}
+    train_fields = {k: v for k, v in config.to_dict().items() if k not in SETUP_IGNORED}
     return {
         "train_config": train_fields,
         "chunk_config": asdict(chunk_config),

@@ -34,9 +34,10 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,7 @@ from genrelib.evaluation import evaluate_probabilities, predict_proba, track_pre
 from genrelib.experiments import (
     PREDICTIONS_FILE,
     RESULT_FILE,
+    SETUP_IGNORED,
     SPLITS,
     data_fingerprint,
     read_result,
@@ -104,17 +106,6 @@ PROBE_LABELS: dict[str, str] = {
     "musicnn_gru": "musicnn front end + GRU (fine-tuned)",
 }
 """Readable names of the transfer systems, for tables and plots."""
-
-FINETUNE_SETTINGS: dict[str, dict] = {
-    "smoke": {"max_epochs": 1, "max_train_chunks": 32, "batch_size": 16, "patience": 1},
-    "cpu": {"max_epochs": 3, "max_train_chunks": 128, "batch_size": 16, "patience": 3},
-    "full": {"max_epochs": 30, "max_train_chunks": None, "batch_size": 32, "patience": 5},
-}
-"""Fine-tuning budget per profile. On the 2 CPU cores this ran on, shared with other jobs
-(load average 12-15), one training step of 16 patches took 5-11 s, so ``cpu`` caps an
-epoch at a random 128 of the training patches (a fresh draw each epoch: 8 steps) and runs 3
-epochs: 24 steps in all, a few minutes per protocol. That is a small fraction of one pass
-over the 800 training patches of the 100 clips; a GPU run of ``full`` lifts the cap."""
 
 FINETUNE_LR = 1e-3
 """Adam learning rate of fine-tuning (one rate for the new head and the pretrained backbone)."""
@@ -573,16 +564,24 @@ def _as_probabilities(scores: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def finetune_config(profile: Profile, **overrides) -> TrainConfig:
-    """Training settings of the fine-tuning run for ``profile`` (:data:`FINETUNE_SETTINGS`).
+def finetune_config(budget: Mapping[str, Any], **overrides) -> TrainConfig:
+    """Training settings of a fine-tuning run with ``budget`` (epochs, patches per epoch...).
 
     Inputs are not standardised: musicnn's own input batch norm does that, with the
     statistics it learnt on the Million Song Dataset.
 
     Notebook: 06b_music_transfer.
+
+    Parameters
+    ----------
+    budget : mapping
+        :class:`~genrelib.training.TrainConfig` fields bounding the run (the chapter's:
+        :data:`genrelib.chapters.context.FINETUNE_BUDGETS`).
+    **overrides
+        Further fields (seed, device...).
     """
     values = {
-        **FINETUNE_SETTINGS.get(profile.name, FINETUNE_SETTINGS["cpu"]),
+        **budget,
         "lr": FINETUNE_LR,
         "normalize": False,
         "amp": False,
@@ -599,7 +598,7 @@ def _finetune_key(
         "train": {
             k: v
             for k, v in config.to_dict().items()
-            if k not in ("device", "amp", "num_workers", "max_epochs")
+            if k not in SETUP_IGNORED  # as run_experiment's keys: results-neutral settings
         },
         "input": asdict(MusicnnInput()),
         "data": data_fingerprint(tracks),
@@ -626,6 +625,7 @@ def run_finetune(
     tracks: pd.DataFrame,
     profile: Profile,
     results_root: str | Path,
+    budget: Mapping[str, Any],
     protocol: str = "track",
     seed: int = 0,
     model_options: dict | None = None,
@@ -648,9 +648,11 @@ def run_finetune(
     tracks : pd.DataFrame
         Track table.
     profile : Profile
-        Sets the budget (:data:`FINETUNE_SETTINGS`) and the track length.
+        Sets the track length (and is recorded in the result row).
     results_root : str or Path
         Folder of this chapter's runs (e.g. ``results/cpu/music_transfer``).
+    budget : mapping
+        Epochs, patches per epoch, batch size, patience (:func:`finetune_config`).
     protocol : str
         Split protocol (the chapters' 80/10/10 split, :func:`genrelib.experiments.split_chunks`).
     seed : int
@@ -672,7 +674,7 @@ def run_finetune(
         The result row (keys as :func:`genrelib.experiments.run_experiment`'s).
     """
     options = {"backbone": "MSD_musicnn", **(model_options or {})}
-    config = finetune_config(profile, seed=seed, device=device, **train_overrides)
+    config = finetune_config(budget, seed=seed, device=device, **train_overrides)
     results_root = Path(results_root)
     run_dir = results_root / "runs" / _finetune_key(protocol, seed, options, config, tracks)
     stored = read_result(run_dir)

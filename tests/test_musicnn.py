@@ -200,18 +200,24 @@ def test_probe_predictions_feed_the_protocol_intervals():
     assert (summary["accuracy"] > 0.9).all()  # separable toy embeddings
 
 
+BUDGET = {"max_epochs": 1, "max_train_chunks": 32, "batch_size": 16, "patience": 1}
+"""A fine-tuning budget of one short epoch (chapter 06b's smoke budget)."""
+
+
 def test_finetune_run_is_stored_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path / "cache"))
     root = synthetic_dataset(1, 9.0, root=tmp_path / "data", progress=False)
     tracks = index_gtzan(root, with_duration=False)
     profile = get_profile("smoke").with_overrides(track_seconds=9.0)
-    row = run_finetune(tracks, profile, tmp_path / "results", protocol="paper", progress=False)
+    row = run_finetune(
+        tracks, profile, tmp_path / "results", BUDGET, protocol="paper", progress=False
+    )
     assert row["model"] == "musicnn_gru" and row["epochs_run"] == 1
     assert row["n_train_chunks"] + row["n_valid_chunks"] + row["n_test_chunks"] == 30
     run_dir = tmp_path / "results" / row["run_dir"]
     assert (run_dir / "test_predictions.csv").is_file() and (run_dir / "best.pt").is_file()
     monkeypatch.setattr(music_transfer, "train", lambda *a, **k: pytest.fail("retrained"))
-    assert run_finetune(tracks, profile, tmp_path / "results", protocol="paper") == row
+    assert run_finetune(tracks, profile, tmp_path / "results", BUDGET, protocol="paper") == row
 
 
 def test_shipped_genre_probe_is_documented():
