@@ -37,8 +37,8 @@ import torch
 from genrelib.audio import load_audio
 from genrelib.data import index_gtzan
 from genrelib.models.musicnn import SAMPLE_RATE, load_musicnn
-from genrelib.music_transfer import embed_patches, load_genre_probe, patch_probabilities
-from genrelib.music_transfer import signal_patches as patches_of
+from genrelib.transfer import embed_patches, load_genre_probe, patch_probabilities
+from genrelib.transfer import signal_patches as patches_of
 
 TF_SCRIPT = textwrap.dedent(
     """

@@ -15,7 +15,7 @@ standardisation. Predicting a song of any length, format and sample rate is then
 
 Without a checkpoint, the model is the genre probe shipped with genrelib: pretrained
 MSD_musicnn and a logistic regression on its embeddings, trained on 100 real GTZAN clips
-(:func:`genrelib.music_transfer.load_genre_probe`). It, and a fine-tuned ``musicnn_gru``
+(:func:`genrelib.transfer.load_genre_probe`). It, and a fine-tuned ``musicnn_gru``
 checkpoint, take musicnn's own input (16 kHz, 96 mels, 2.99-s patches of the whole song's
 log-mel spectrogram) instead of steps 1-3's chunks; everything else is the same.
 
@@ -55,14 +55,14 @@ from genrelib.errors import (
     DatasetNotFoundError,
     TrackTooShortError,
 )
-from genrelib.music_transfer import (
+from genrelib.training import load_checkpoint, resolve_device
+from genrelib.training.device import fast_path
+from genrelib.transfer import (
     is_musicnn_input,
     load_genre_probe,
     patch_probabilities,
     song_patches,
 )
-from genrelib.training import load_checkpoint, resolve_device
-from genrelib.training.device import fast_path
 
 MIN_PAD_FRACTION = 0.5
 """Shortest song, as a fraction of one chunk, that ``short="pad"`` zero-pads to one chunk."""
@@ -256,7 +256,7 @@ def load_model(
     checkpoint_or_model : str, Path, (nn.Module, dict) or None
         A ``best.pt``/``last.pt`` path, or the pair :func:`genrelib.training.load_checkpoint`
         returns (so many songs share one loaded model); ``None``: the musicnn genre probe
-        shipped with genrelib (:func:`genrelib.music_transfer.load_genre_probe`).
+        shipped with genrelib (:func:`genrelib.transfer.load_genre_probe`).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``, ...
 

@@ -127,12 +127,16 @@ def test_musicnn_gru_is_in_the_registry_and_trains_the_head():
 import pandas as pd  # noqa: E402
 import soundfile  # noqa: E402
 
-from genrelib import music_transfer  # noqa: E402
 from genrelib.cli import main as cli_main  # noqa: E402
 from genrelib.config import GENRES, get_profile  # noqa: E402
 from genrelib.data import index_gtzan, synthetic_dataset  # noqa: E402
-from genrelib.music_transfer import (  # noqa: E402
+from genrelib.predict import predict_songs  # noqa: E402
+from genrelib.protocols import PREDICTION_COLUMNS, protocol_summary  # noqa: E402
+from genrelib.transfer import (  # noqa: E402
     MusicnnEmbeddings,
+    embeddings,
+    finetune,
+    genre_probe,
     genre_probe_info,
     load_genre_probe,
     musicnn_embeddings,
@@ -141,8 +145,6 @@ from genrelib.music_transfer import (  # noqa: E402
     probe_predictions,
     run_finetune,
 )
-from genrelib.predict import predict_songs  # noqa: E402
-from genrelib.protocols import PREDICTION_COLUMNS, protocol_summary  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +159,7 @@ def test_embeddings_are_cached_and_match_the_network(two_clips, tmp_path, monkey
     assert list(first.chunks["chunk_index"][:10]) == list(range(10))
     assert first.features("pooled").shape == (20, EMBEDDING_SIZE)
     # a second call reads the cache: no network is built
-    monkeypatch.setattr(music_transfer, "load_musicnn", lambda *a, **k: pytest.fail("no cache"))
+    monkeypatch.setattr(embeddings, "load_musicnn", lambda *a, **k: pytest.fail("no cache"))
     again = musicnn_embeddings(two_clips, cache_root=tmp_path, progress=False)
     np.testing.assert_array_equal(again.values, first.values)
     patches = musicnn_patch_set(two_clips, cache_root=tmp_path, progress=False)
@@ -216,7 +218,7 @@ def test_finetune_run_is_stored_and_read_back(tmp_path, monkeypatch):
     assert row["n_train_chunks"] + row["n_valid_chunks"] + row["n_test_chunks"] == 30
     run_dir = tmp_path / "results" / row["run_dir"]
     assert (run_dir / "test_predictions.csv").is_file() and (run_dir / "best.pt").is_file()
-    monkeypatch.setattr(music_transfer, "train", lambda *a, **k: pytest.fail("retrained"))
+    monkeypatch.setattr(finetune, "train", lambda *a, **k: pytest.fail("retrained"))
     assert run_finetune(tracks, profile, tmp_path / "results", BUDGET, protocol="paper") == row
 
 
@@ -229,8 +231,8 @@ def test_shipped_genre_probe_is_documented():
 
 def test_altered_genre_probe_gives_one_line(tmp_path, monkeypatch):
     copy = tmp_path / "musicnn_genre_probe.npz"
-    copy.write_bytes(music_transfer.GENRE_PROBE_FILE.read_bytes()[:-5] + b"xxxxx")
-    monkeypatch.setattr(music_transfer, "GENRE_PROBE_FILE", copy)
+    copy.write_bytes(genre_probe.GENRE_PROBE_FILE.read_bytes()[:-5] + b"xxxxx")
+    monkeypatch.setattr(genre_probe, "GENRE_PROBE_FILE", copy)
     with pytest.raises(WeightsUnavailableError, match="sha256") as error:
         load_genre_probe(device="cpu")
     assert "\n" not in str(error.value)

@@ -42,7 +42,12 @@ from genrelib.models.musicnn import (
     load_musicnn,
     tag_names,
 )
-from genrelib.music_transfer import (
+from genrelib.plots import plot_confusion_matrix, plot_protocol_intervals  # noqa: F401
+from genrelib.plots.music_transfer import plot_taggram, plot_track_tags  # noqa: F401
+from genrelib.predict import list_songs, predict_songs, prediction_table, song_excerpt
+from genrelib.protocols import experiment_predictions, protocol_summary
+from genrelib.summary import record_headline
+from genrelib.transfer import (
     PROBE_LABELS,
     MusicnnEmbeddings,
     embed_patches,
@@ -52,11 +57,6 @@ from genrelib.music_transfer import (
     run_finetune,
     signal_patches,
 )
-from genrelib.plots import plot_confusion_matrix, plot_protocol_intervals  # noqa: F401
-from genrelib.plots.music_transfer import plot_taggram, plot_track_tags  # noqa: F401
-from genrelib.predict import list_songs, predict_songs, prediction_table, song_excerpt
-from genrelib.protocols import experiment_predictions, protocol_summary
-from genrelib.summary import record_headline
 
 CHAPTER = "06b_music_transfer"
 SUBDIR = "music_transfer"
@@ -174,7 +174,7 @@ def finetune_results(ch: ChapterContext, progress: bool = False) -> tuple[list, 
     Returns
     -------
     rows : list of dict
-        Result rows of :func:`genrelib.music_transfer.run_finetune`.
+        Result rows of :func:`genrelib.transfer.run_finetune`.
     predictions : pandas.DataFrame
         Track-level test predictions (:func:`genrelib.protocols.experiment_predictions`).
     """
