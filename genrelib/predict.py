@@ -376,6 +376,7 @@ def predict_song(
     device: str = "auto",
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,
+    precision: str = "auto",
 ) -> SongPrediction:
     """Predict the genre of a whole song of any length, format and sample rate.
 
@@ -401,6 +402,9 @@ def predict_song(
         rejects them all.
     progress : bool
         Show a progress bar over the chunks.
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        The model device's fast path (:func:`genrelib.training.device.fast_path`; ``"auto"``:
+        bf16 autocast and channels-last on a CPU with native bf16) or ``"fp32"``.
 
     Returns
     -------
@@ -428,12 +432,14 @@ def predict_song(
         y = y[: int(round(trim_seconds * chunk_config.sample_rate))]
     if is_musicnn_input(meta):  # musicnn patches of the whole song's log-mel spectrogram
         patches, padded = song_patches(y, short, MIN_PAD_FRACTION, path.name)
-        probabilities = patch_probabilities(model, patches, batch_size)
+        probabilities = patch_probabilities(model, patches, batch_size, precision)
         n_chunks = len(patches)
     else:
         chunks, padded = _song_chunks(y, chunk_config, short, path.name)
         mel_config = MelConfig(**meta["mel_config"])
-        probabilities = predict_chunks(chunks, model, mel_config, batch_size, progress, path.name)
+        probabilities = predict_chunks(
+            chunks, model, mel_config, batch_size, progress, path.name, precision
+        )
         n_chunks = len(chunks)
     covered = len(y) if padded else n_chunks * chunk_config.chunk_samples
     return SongPrediction(
@@ -457,6 +463,7 @@ def predict_songs(
     device: str = "auto",
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,
+    precision: str = "auto",
 ) -> list[SongPrediction | PredictionFailure]:
     """Predict many songs with one loaded model; a bad file is reported, never fatal.
 
@@ -468,7 +475,7 @@ def predict_songs(
         Audio files.
     checkpoint : str, Path, (nn.Module, dict) or None
         Loaded once for all songs; ``None``: the shipped musicnn genre probe.
-    trim_seconds, batch_size, device, short, progress
+    trim_seconds, batch_size, device, short, progress, precision
         As in :func:`predict_song` (``progress`` also shows a bar over the songs).
 
     Returns
@@ -489,7 +496,9 @@ def predict_songs(
     for path in songs:
         try:
             results.append(
-                predict_song(path, model, trim_seconds, batch_size, device, short, progress)
+                predict_song(
+                    path, model, trim_seconds, batch_size, device, short, progress, precision
+                )
             )
         except SONG_ERRORS as error:
             results.append(PredictionFailure(str(path), str(error), type(error).__name__))

@@ -134,6 +134,7 @@ from genrelib.predict import predict_songs  # noqa: E402
 from genrelib.protocols import PREDICTION_COLUMNS, protocol_summary  # noqa: E402
 from genrelib.transfer import (  # noqa: E402
     MusicnnEmbeddings,
+    embed_patches,
     embeddings,
     finetune,
     genre_probe,
@@ -141,9 +142,11 @@ from genrelib.transfer import (  # noqa: E402
     load_genre_probe,
     musicnn_embeddings,
     musicnn_patch_set,
+    patch_probabilities,
     patches_per_track,
     probe_predictions,
     run_finetune,
+    signal_patches,
 )
 
 
@@ -255,6 +258,24 @@ def test_predict_without_checkpoint_short_and_corrupt_songs(gtzan_mini, tmp_path
     assert results[2].padded and results[2].n_chunks == 1
     assert "corrupt.mp3" in results[1].error and "\n" not in results[1].error
     assert results[3].kind == "TrackTooShortError" and "tiny.wav" in results[3].error
+
+
+FAST_PATH_TOLERANCE = 0.05
+"""Largest difference of a genre probability between the fast path (bf16 autocast on a CPU
+with native bf16) and fp32; bench/bench_musicnn.py measured at most 0.02 on a 3-min song."""
+
+
+def test_fast_path_stays_close_to_fp32(gtzan_mini):
+    """The shipped probe and the embeddings on the device's fast path agree with fp32."""
+    y = load_audio(gtzan_mini / "genres" / "jazz" / "jazz.00002.wav", 16_000)[: 12 * 16_000]
+    patches = signal_patches(y)
+    model, _ = load_genre_probe(device="cpu")
+    exact = patch_probabilities(model, patches, precision="fp32")
+    fast = patch_probabilities(model, patches, precision="auto")
+    assert np.abs(exact - fast).max() <= FAST_PATH_TOLERANCE
+    assert exact.mean(0).argmax() == fast.mean(0).argmax()
+    tags = [embed_patches(model.backbone, patches, precision=p)[:, :50] for p in ("fp32", "auto")]
+    assert np.abs(tags[0] - tags[1]).max() <= FAST_PATH_TOLERANCE
 
 
 def test_cli_predict_needs_no_checkpoint(gtzan_mini, capsys):

@@ -20,6 +20,7 @@ from genrelib.models.musicnn import (
     MusicnnInput,
 )
 from genrelib.transfer.embeddings import (
+    musicnn_fast_path,
     signal_patches,
 )
 
@@ -67,26 +68,37 @@ def song_patches(
     return signal_patches(np.pad(np.asarray(y, dtype=np.float32), (0, size - len(y)))), True
 
 
-def patch_probabilities(model: nn.Module, patches: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """Softmax genre probabilities of musicnn patches, in batches.
+def patch_probabilities(
+    model: nn.Module, patches: np.ndarray, batch_size: int = 32, precision: str = "auto"
+) -> np.ndarray:
+    """Softmax genre probabilities of musicnn patches, in batches, on the device's fast path.
 
     Notebook: 08_external_songs.
 
     Parameters
     ----------
     model : nn.Module
-        :class:`GenreProbe` or a fine-tuned ``musicnn_gru`` (patches in, logits out).
+        :class:`GenreProbe` or a fine-tuned ``musicnn_gru`` (patches in, logits out), on
+        its device.
     patches : np.ndarray, shape (n_patches, 96, 187)
     batch_size : int
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        :func:`genrelib.training.device.fast_path` of the model's device: ``"auto"`` runs
+        the network under bf16 autocast on a CPU with native bf16 (the
+        probabilities then differ from fp32 by a few thousandths, see
+        ``bench/bench_musicnn.py``); ``"fp32"`` is the reference.
 
     Returns
     -------
     np.ndarray, float32, shape (n_patches, n_classes)
     """
-    device = next(model.parameters()).device
+    path = musicnn_fast_path(next(model.parameters()).device, precision)
+    model = path.prepare(model)
     out = []
     with torch.inference_mode():
         for start in range(0, len(patches), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch_size]))
-            out.append(torch.softmax(model(batch[:, None].to(device)).float(), 1).cpu())
+            with path.autocast():  # the model only: the log-mel patches stay float32
+                scores = model(path.inputs(batch[:, None])).float()
+            out.append(torch.softmax(scores, 1).cpu())
     return torch.cat(out).numpy().astype(np.float32)
