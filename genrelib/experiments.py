@@ -254,8 +254,16 @@ def _prediction_table(chunks: pd.DataFrame, probabilities: np.ndarray) -> pd.Dat
     return table
 
 
-def _metrics(evaluation: Evaluation, split: str) -> dict:
-    """Flat metrics of one set: chunk and track (mean) level, with bootstrap bounds."""
+def split_metrics(evaluation: Evaluation, split: str) -> dict:
+    """Flat metrics of one set: chunk and track (mean) level, with bootstrap bounds.
+
+    Notebook: 04_base_crnn to 10_reproducibility, 06b_music_transfer (result rows).
+
+    Returns
+    -------
+    dict
+        ``<split>_<chunk|track>_<accuracy|f1_micro|f1_macro>`` and ``_low``/``_high``.
+    """
     row = {}
     frame = evaluation.metrics.set_index(["level", "metric"])
     for level, prefix in (("chunk", "chunk"), ("track_mean", "track")):
@@ -438,7 +446,9 @@ def score_sets(
             progress=progress,
             precision=plan.config.resolved_precision,
         )
-        row.update(_metrics(evaluate_probabilities(subset.chunks, probabilities, seed=seed), name))
+        row.update(
+            split_metrics(evaluate_probabilities(subset.chunks, probabilities, seed=seed), name)
+        )
         if name == "test":
             table = _prediction_table(subset.chunks, probabilities)
             atomic_write(plan.run_dir / PREDICTIONS_FILE, table.to_csv(index=False))

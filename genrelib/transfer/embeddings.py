@@ -10,6 +10,7 @@ Notebook: 06b_music_transfer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -146,6 +147,41 @@ def musicnn_fast_path(device: str | torch.device, precision: str = "auto") -> Fa
     return replace(fast_path(device, precision), channels_last=False).activate()
 
 
+def forward_patches(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    patches: np.ndarray,
+    batch_size: int,
+    path: FastPath,
+) -> list[torch.Tensor]:
+    """``forward`` on batches of musicnn patches on ``path``: float32 outputs on the CPU.
+
+    Only ``forward`` runs under the path's autocast; the log-mel patches stay float32.
+
+    Notebook: 06b_music_transfer, 08_external_songs.
+
+    Parameters
+    ----------
+    forward : callable
+        Maps a batch ``(batch, 1, 96, 187)`` on the path's device to ``(batch, n_outputs)``.
+    patches : np.ndarray, shape (n_patches, 96, 187)
+    batch_size : int
+    path : FastPath
+        From :func:`musicnn_fast_path`.
+
+    Returns
+    -------
+    list of torch.Tensor
+        One float32 tensor of shape (batch, n_outputs) per batch.
+    """
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(patches), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch_size]))
+            with path.autocast():
+                out.append(forward(path.inputs(batch[:, None])).float().cpu())
+    return out
+
+
 def embed_patches(
     model: Musicnn,
     patches: np.ndarray,
@@ -182,14 +218,12 @@ def embed_patches(
     device = next(model.parameters()).device if device is None else torch.device(device)
     path = musicnn_fast_path(device, precision)
     model = path.prepare(model)
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(patches), batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch_size]))
-            with path.autocast():  # the model only: the log-mel patches stay float32
-                f = model.features(path.inputs(batch[:, None]))
-            parts = [f["tags"], f["mean_pool"], f["max_pool"], f["penultimate"]]
-            out.append(torch.cat(parts, dim=1).float().cpu())
+
+    def outputs(x: torch.Tensor) -> torch.Tensor:
+        f = model.features(x)
+        return torch.cat([f["tags"], f["mean_pool"], f["max_pool"], f["penultimate"]], dim=1)
+
+    out = forward_patches(outputs, patches, batch_size, path)
     if not out:
         return np.zeros((0, N_TAGS + EMBEDDING_SIZE + PENULTIMATE), dtype=np.float32)
     return torch.cat(out).numpy()

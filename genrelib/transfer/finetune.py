@@ -35,6 +35,7 @@ from genrelib.experiments import (
     data_fingerprint,
     read_result,
     split_chunks,
+    split_metrics,
 )
 from genrelib.models.musicnn import (
     PATCH_SECONDS,
@@ -90,20 +91,6 @@ def _finetune_key(
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
     return f"musicnn_gru-3s-{protocol}-seed{seed}-{digest}"
-
-
-def _set_metrics(chunks: pd.DataFrame, probabilities: np.ndarray, prefix: str, seed: int) -> dict:
-    evaluation = evaluate_probabilities(chunks, probabilities, seed=seed)
-    frame = evaluation.metrics.set_index(["level", "metric"])
-    row = {}
-    for level, name in (("chunk", "chunk"), ("track_mean", "track")):
-        for metric in ("accuracy", "f1_micro", "f1_macro"):
-            values = frame.loc[(level, metric)]
-            row[f"{prefix}_{name}_{metric}"] = float(values["estimate"])
-            if metric != "f1_micro":
-                row[f"{prefix}_{name}_{metric}_low"] = float(values["low"])
-                row[f"{prefix}_{name}_{metric}_high"] = float(values["high"])
-    return row
 
 
 def run_finetune(
@@ -204,7 +191,8 @@ def run_finetune(
         probabilities = predict_proba(
             model, subset, batch_size=32, device=result.device, progress=progress
         )
-        row.update(_set_metrics(subset.chunks, probabilities, name, seed))
+        evaluation = evaluate_probabilities(subset.chunks, probabilities, seed=seed)
+        row.update(split_metrics(evaluation, name))
         if name == "test":
             table = pd.DataFrame(
                 {
