@@ -11,7 +11,9 @@ Three measurements, printed as a table and written as JSON (``--out``):
    once per call, as its users call it; the first call is left out as warm-up;
 3. **3-minute song**: model time of the default ``genrelib predict`` model (pretrained
    MSD_musicnn and the shipped genre probe) on a 180-s song made of six GTZAN clips:
-   spectrogram and forward passes only, without decoding (median of ``--repeats``).
+   spectrogram and forward passes only, without decoding (median of ``--repeats``), in
+   fp32 and on the device's fast path (bf16 autocast where the CPU has it), alternated in
+   the same run, with the largest difference of their outputs.
 
 Usage (2 CPU cores)::
 
@@ -37,8 +39,13 @@ import torch
 from genrelib.audio import load_audio
 from genrelib.data import index_gtzan
 from genrelib.models.musicnn import SAMPLE_RATE, load_musicnn
-from genrelib.music_transfer import embed_patches, load_genre_probe, patch_probabilities
-from genrelib.music_transfer import signal_patches as patches_of
+from genrelib.transfer import (
+    embed_patches,
+    load_genre_probe,
+    musicnn_fast_path,
+    patch_probabilities,
+)
+from genrelib.transfer import signal_patches as patches_of
 
 TF_SCRIPT = textwrap.dedent(
     """
@@ -59,17 +66,17 @@ TF_SCRIPT = textwrap.dedent(
 )
 
 
-def ours(paths: list[str], batch_size: int) -> dict:
-    """End-to-end and model-only speed of our embeddings over ``paths``."""
+def ours(paths: list[str], batch_size: int, precision: str = "fp32") -> dict:
+    """End-to-end and model-only speed of our embeddings over ``paths`` (fp32: as the TF one)."""
     model = load_musicnn("MSD_musicnn")
-    embed_patches(model, patches_of(load_audio(paths[0], SAMPLE_RATE))[:2])  # warm-up
+    embed_patches(model, patches_of(load_audio(paths[0], SAMPLE_RATE))[:2], precision=precision)
     total = model_seconds = audio = 0.0
     for path in paths:
         start = time.perf_counter()
         y = load_audio(path, SAMPLE_RATE)
         patches = patches_of(y)
         middle = time.perf_counter()
-        embed_patches(model, patches, batch_size)
+        embed_patches(model, patches, batch_size, precision=precision)
         end = time.perf_counter()
         total += end - start
         model_seconds += end - middle
@@ -100,20 +107,47 @@ def original(paths: list[str], python: str | None) -> dict:
 
 
 def three_minute_song(paths: list[str], repeats: int) -> dict:
-    """Model time of the default predict model on a 180-s song (six clips back to back)."""
+    """Model time of the default predict model on a 180-s song (six clips back to back).
+
+    fp32 (the reference) and the fast path (``precision="auto"``: bf16 autocast and
+    on a CPU with native bf16; no channels-last) are timed in alternation, so both see the same
+    load, and their outputs compared: genre probabilities of every patch and of the song
+    (mean over patches), and musicnn's embeddings (tags, pooled, penultimate).
+    """
     clips = [paths[k % len(paths)] for k in range(6)]  # six 30-s clips, repeated if fewer
     y = np.concatenate([load_audio(path, SAMPLE_RATE)[: 30 * SAMPLE_RATE] for path in clips])
     model, _ = load_genre_probe(device="cpu")
-    patch_probabilities(model, patches_of(y[: 10 * SAMPLE_RATE]))  # warm-up
-    times = []
+    times: dict[str, list[float]] = {"fp32": [], "auto": []}
+    outputs: dict[str, np.ndarray] = {}
+    for precision in times:  # warm-up
+        patch_probabilities(model, patches_of(y[: 10 * SAMPLE_RATE]), precision=precision)
     for _ in range(repeats):
-        start = time.perf_counter()
-        patch_probabilities(model, patches_of(y), batch_size=64)
-        times.append(time.perf_counter() - start)
+        for precision in times:
+            start = time.perf_counter()
+            outputs[precision] = patch_probabilities(
+                model, patches_of(y), batch_size=64, precision=precision
+            )
+            times[precision].append(time.perf_counter() - start)
+    exact, fast = outputs["fp32"], outputs["auto"]
+    patches = patches_of(y)
+    embedded = {p: embed_patches(model.backbone, patches, 64, precision=p) for p in times}
+    scale = np.abs(embedded["fp32"]).max(axis=0)
+    fp32_s, fast_s = (statistics.median(times[p]) for p in times)
     return {
         "song_seconds": len(y) / SAMPLE_RATE,
-        "model_seconds_median": statistics.median(times),
-        "model_seconds_all": times,
+        "fast_path": musicnn_fast_path("cpu").describe(),
+        "model_seconds_median": fp32_s,
+        "model_seconds_all": times["fp32"],
+        "fast_model_seconds_median": fast_s,
+        "fast_model_seconds_all": times["auto"],
+        "speedup": fp32_s / fast_s,
+        "max_abs_probability_diff_patch": float(np.abs(exact - fast).max()),
+        "max_abs_probability_diff_song": float(np.abs(exact.mean(0) - fast.mean(0)).max()),
+        "patch_argmax_agreement": float(np.mean(exact.argmax(1) == fast.argmax(1))),
+        "song_argmax_agrees": bool(exact.mean(0).argmax() == fast.mean(0).argmax()),
+        "max_abs_embedding_diff_relative": float(
+            (np.abs(embedded["fp32"] - embedded["auto"]) / np.maximum(scale, 1e-6)).max()
+        ),
     }
 
 
@@ -151,7 +185,14 @@ def main() -> None:
         print(
             f"original: {t['x_real_time']:7.1f} x real time end to end (TensorFlow, float16 input)"
         )
-    print(f"3-min song, default predict model: {s['model_seconds_median']:.2f} s of model time")
+    print(
+        f"3-min song, default predict model: {s['model_seconds_median']:.2f} s of model time "
+        f"in fp32, {s['fast_model_seconds_median']:.2f} s on the fast path "
+        f"({s['fast_path']['precision']}, {s['speedup']:.2f}x); probabilities differ by at "
+        f"most {s['max_abs_probability_diff_patch']:.4f} per patch, "
+        f"{s['max_abs_probability_diff_song']:.4f} per song; patch argmax agree "
+        f"{s['patch_argmax_agreement']:.1%}"
+    )
     if args.out is not None:
         args.out.write_text(json.dumps(report, indent=1))
 

@@ -422,7 +422,7 @@ def _predict_run(args: argparse.Namespace) -> int:
     missing = [song for song in args.songs if not Path(song).is_file()]
     for song in missing:
         print(f"genrelib: error: {song}: song not found; check the path", file=sys.stderr)
-    if not Path(args.checkpoint).is_file():
+    if args.checkpoint is not None and not Path(args.checkpoint).is_file():
         raise GenrelibError(f"{args.checkpoint}: checkpoint not found; pass the best.pt of a run")
     songs = [song for song in args.songs if song not in missing]
     if not songs:

@@ -53,7 +53,7 @@ PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
 
-_SETUP_IGNORED = ("device", "amp", "precision", "num_workers", "max_epochs")
+SETUP_IGNORED = ("device", "amp", "precision", "num_workers", "max_epochs")
 """Training settings left out of the run key: the device ones do not change what a run means
 (a GPU result re-renders on a CPU); ``max_epochs`` may grow, and the run then continues."""
 
@@ -189,7 +189,7 @@ def data_fingerprint(tracks: pd.DataFrame) -> str:
 
 
 def _setup(config: TrainConfig, chunk_config: ChunkConfig, tracks: pd.DataFrame) -> dict:
-    train_fields = {k: v for k, v in config.to_dict().items() if k not in _SETUP_IGNORED}
+    train_fields = {k: v for k, v in config.to_dict().items() if k not in SETUP_IGNORED}
     return {
         "train_config": train_fields,
         "chunk_config": asdict(chunk_config),
@@ -254,8 +254,16 @@ def _prediction_table(chunks: pd.DataFrame, probabilities: np.ndarray) -> pd.Dat
     return table
 
 
-def _metrics(evaluation: Evaluation, split: str) -> dict:
-    """Flat metrics of one set: chunk and track (mean) level, with bootstrap bounds."""
+def split_metrics(evaluation: Evaluation, split: str) -> dict:
+    """Flat metrics of one set: chunk and track (mean) level, with bootstrap bounds.
+
+    Notebook: 04_base_crnn to 10_reproducibility, 06b_music_transfer (result rows).
+
+    Returns
+    -------
+    dict
+        ``<split>_<chunk|track>_<accuracy|f1_micro|f1_macro>`` and ``_low``/``_high``.
+    """
     row = {}
     frame = evaluation.metrics.set_index(["level", "metric"])
     for level, prefix in (("chunk", "chunk"), ("track_mean", "track")):
@@ -438,7 +446,9 @@ def score_sets(
             progress=progress,
             precision=plan.config.resolved_precision,
         )
-        row.update(_metrics(evaluate_probabilities(subset.chunks, probabilities, seed=seed), name))
+        row.update(
+            split_metrics(evaluate_probabilities(subset.chunks, probabilities, seed=seed), name)
+        )
         if name == "test":
             table = _prediction_table(subset.chunks, probabilities)
             atomic_write(plan.run_dir / PREDICTIONS_FILE, table.to_csv(index=False))

@@ -15,7 +15,7 @@ standardisation. Predicting a song of any length, format and sample rate is then
 
 Without a checkpoint, the model is the genre probe shipped with genrelib: pretrained
 MSD_musicnn and a logistic regression on its embeddings, trained on 100 real GTZAN clips
-(:func:`genrelib.music_transfer.load_genre_probe`). It, and a fine-tuned ``musicnn_gru``
+(:func:`genrelib.transfer.load_genre_probe`). It, and a fine-tuned ``musicnn_gru``
 checkpoint, take musicnn's own input (16 kHz, 96 mels, 2.99-s patches of the whole song's
 log-mel spectrogram) instead of steps 1-3's chunks; everything else is the same.
 
@@ -55,14 +55,14 @@ from genrelib.errors import (
     DatasetNotFoundError,
     TrackTooShortError,
 )
-from genrelib.music_transfer import (
+from genrelib.training import load_checkpoint, resolve_device
+from genrelib.training.device import fast_path
+from genrelib.transfer import (
     is_musicnn_input,
     load_genre_probe,
     patch_probabilities,
     song_patches,
 )
-from genrelib.training import load_checkpoint, resolve_device
-from genrelib.training.device import fast_path
 
 MIN_PAD_FRACTION = 0.5
 """Shortest song, as a fraction of one chunk, that ``short="pad"`` zero-pads to one chunk."""
@@ -256,7 +256,7 @@ def load_model(
     checkpoint_or_model : str, Path, (nn.Module, dict) or None
         A ``best.pt``/``last.pt`` path, or the pair :func:`genrelib.training.load_checkpoint`
         returns (so many songs share one loaded model); ``None``: the musicnn genre probe
-        shipped with genrelib (:func:`genrelib.music_transfer.load_genre_probe`).
+        shipped with genrelib (:func:`genrelib.transfer.load_genre_probe`).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``, ...
 
@@ -376,6 +376,7 @@ def predict_song(
     device: str = "auto",
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,
+    precision: str = "auto",
 ) -> SongPrediction:
     """Predict the genre of a whole song of any length, format and sample rate.
 
@@ -401,6 +402,9 @@ def predict_song(
         rejects them all.
     progress : bool
         Show a progress bar over the chunks.
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        The model device's fast path (:func:`genrelib.training.device.fast_path`; ``"auto"``:
+        bf16 autocast and channels-last on a CPU with native bf16) or ``"fp32"``.
 
     Returns
     -------
@@ -428,12 +432,14 @@ def predict_song(
         y = y[: int(round(trim_seconds * chunk_config.sample_rate))]
     if is_musicnn_input(meta):  # musicnn patches of the whole song's log-mel spectrogram
         patches, padded = song_patches(y, short, MIN_PAD_FRACTION, path.name)
-        probabilities = patch_probabilities(model, patches, batch_size)
+        probabilities = patch_probabilities(model, patches, batch_size, precision)
         n_chunks = len(patches)
     else:
         chunks, padded = _song_chunks(y, chunk_config, short, path.name)
         mel_config = MelConfig(**meta["mel_config"])
-        probabilities = predict_chunks(chunks, model, mel_config, batch_size, progress, path.name)
+        probabilities = predict_chunks(
+            chunks, model, mel_config, batch_size, progress, path.name, precision
+        )
         n_chunks = len(chunks)
     covered = len(y) if padded else n_chunks * chunk_config.chunk_samples
     return SongPrediction(
@@ -457,6 +463,7 @@ def predict_songs(
     device: str = "auto",
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,
+    precision: str = "auto",
 ) -> list[SongPrediction | PredictionFailure]:
     """Predict many songs with one loaded model; a bad file is reported, never fatal.
 
@@ -468,7 +475,7 @@ def predict_songs(
         Audio files.
     checkpoint : str, Path, (nn.Module, dict) or None
         Loaded once for all songs; ``None``: the shipped musicnn genre probe.
-    trim_seconds, batch_size, device, short, progress
+    trim_seconds, batch_size, device, short, progress, precision
         As in :func:`predict_song` (``progress`` also shows a bar over the songs).
 
     Returns
@@ -489,7 +496,9 @@ def predict_songs(
     for path in songs:
         try:
             results.append(
-                predict_song(path, model, trim_seconds, batch_size, device, short, progress)
+                predict_song(
+                    path, model, trim_seconds, batch_size, device, short, progress, precision
+                )
             )
         except SONG_ERRORS as error:
             results.append(PredictionFailure(str(path), str(error), type(error).__name__))

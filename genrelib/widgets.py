@@ -39,9 +39,9 @@ from genrelib.audio import chunk_song, load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, MelConfig
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.models.musicnn import PATCH_SECONDS
-from genrelib.music_transfer import is_musicnn_input, patch_probabilities, song_patches
 from genrelib.plots.explore import plot_clip, plot_genre_timeline
 from genrelib.predict import Model
+from genrelib.transfer import is_musicnn_input, patch_probabilities, song_patches
 
 MEL_CHOICES: tuple[tuple[str, str], ...] = (
     ("Table II (paper)", "paper"),
@@ -60,7 +60,7 @@ _TRACK_COLUMNS = ("path", "genre", "track_id", "artist")
 
 DEFAULT_MODEL = "genrelib:musicnn-genre-probe"
 """Stands for the best model available without training: the musicnn genre probe shipped
-with genrelib (:func:`genrelib.music_transfer.load_genre_probe`)."""
+with genrelib (:func:`genrelib.transfer.load_genre_probe`)."""
 
 
 @lru_cache(maxsize=4)

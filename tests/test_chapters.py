@@ -10,7 +10,7 @@ from deep_data import tiny_gtzan, tiny_profile, tiny_tracks
 
 from genrelib import config
 from genrelib.chapters import chapter_context
-from genrelib.chapters.c08_external_songs import chapter_checkpoint
+from genrelib.chapters.c08_external_songs import chapter_checkpoint, chapter_model
 from genrelib.chapters.c09_honest_evaluation import deep_inputs
 from genrelib.chapters.c10_reproducibility import comparison_setup, mean_score
 from genrelib.chapters.context import training_inputs
@@ -96,6 +96,13 @@ def test_chapter_checkpoint_reuses_chapter_04s_run_and_keeps_only_best(
     ch.run(ch.experiment("base_crnn", "track"), *training_inputs(ch.tracks, ch.profile))
     assert path.is_file(), "a run read back keeps what the chapter that trained it kept"
 
+    crnn = chapter_model(ch, None, "crnn", device="cpu")  # chapter 04's run, found again
+    assert crnn.source == str(path) and crnn.trained_on == "gtzan" and not crnn.synthetic
+    assert crnn.kind == "base_crnn" and f"`{row['name']}`" in crnn.description
+    passed = chapter_model(ch, path, "best", device="cpu")  # a checkpoint wins over the default
+    assert passed.trained_on == "unknown" and "passed as a parameter" in passed.description
+    assert (path.parent / "result.json").stat().st_mtime_ns == written, "found, not retrained"
+
     other = ch.tracks.drop(index=0)  # other data: chapter 04's run does not apply
     fresh, fresh_row = chapter_checkpoint(ch.profile, other, ch.results, progress=False)
     assert fresh.is_file() and fresh_row["key"] != row["key"]
@@ -176,3 +183,13 @@ def test_figures_use_whole_epochs_and_label_genres_without_test_clips() -> None:
     labels = [text.get_text() for text in fig.axes[0].texts]
     assert labels == [NO_TEST_CLIPS]
     plt.close(fig)
+
+
+def test_chapter_08_defaults_to_the_shipped_musicnn_probe(tmp_path: Path) -> None:
+    ch = chapter_context("smoke", results_dir=tmp_path)
+    chosen = chapter_model(ch, None, "best", device="cpu")
+    assert chosen.kind == "musicnn probe" and chosen.trained_on == "gtzan"
+    assert chosen.meta["class_names"] == list(config.GENRES) and "chapter 6b" in chosen.description
+    assert not (tmp_path / "runs").exists(), "the shipped probe trains nothing"
+    with pytest.raises(ConfigError, match="default_model"):
+        chapter_model(ch, None, "newest")

@@ -127,22 +127,27 @@ def test_musicnn_gru_is_in_the_registry_and_trains_the_head():
 import pandas as pd  # noqa: E402
 import soundfile  # noqa: E402
 
-from genrelib import music_transfer  # noqa: E402
 from genrelib.cli import main as cli_main  # noqa: E402
 from genrelib.config import GENRES, get_profile  # noqa: E402
 from genrelib.data import index_gtzan, synthetic_dataset  # noqa: E402
-from genrelib.music_transfer import (  # noqa: E402
+from genrelib.predict import predict_songs  # noqa: E402
+from genrelib.protocols import PREDICTION_COLUMNS, protocol_summary  # noqa: E402
+from genrelib.transfer import (  # noqa: E402
     MusicnnEmbeddings,
+    embed_patches,
+    embeddings,
+    finetune,
+    genre_probe,
     genre_probe_info,
     load_genre_probe,
     musicnn_embeddings,
     musicnn_patch_set,
+    patch_probabilities,
     patches_per_track,
     probe_predictions,
     run_finetune,
+    signal_patches,
 )
-from genrelib.predict import predict_songs  # noqa: E402
-from genrelib.protocols import PREDICTION_COLUMNS, protocol_summary  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +162,7 @@ def test_embeddings_are_cached_and_match_the_network(two_clips, tmp_path, monkey
     assert list(first.chunks["chunk_index"][:10]) == list(range(10))
     assert first.features("pooled").shape == (20, EMBEDDING_SIZE)
     # a second call reads the cache: no network is built
-    monkeypatch.setattr(music_transfer, "load_musicnn", lambda *a, **k: pytest.fail("no cache"))
+    monkeypatch.setattr(embeddings, "load_musicnn", lambda *a, **k: pytest.fail("no cache"))
     again = musicnn_embeddings(two_clips, cache_root=tmp_path, progress=False)
     np.testing.assert_array_equal(again.values, first.values)
     patches = musicnn_patch_set(two_clips, cache_root=tmp_path, progress=False)
@@ -200,18 +205,24 @@ def test_probe_predictions_feed_the_protocol_intervals():
     assert (summary["accuracy"] > 0.9).all()  # separable toy embeddings
 
 
+BUDGET = {"max_epochs": 1, "max_train_chunks": 32, "batch_size": 16, "patience": 1}
+"""A fine-tuning budget of one short epoch (chapter 06b's smoke budget)."""
+
+
 def test_finetune_run_is_stored_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path / "cache"))
     root = synthetic_dataset(1, 9.0, root=tmp_path / "data", progress=False)
     tracks = index_gtzan(root, with_duration=False)
     profile = get_profile("smoke").with_overrides(track_seconds=9.0)
-    row = run_finetune(tracks, profile, tmp_path / "results", protocol="paper", progress=False)
+    row = run_finetune(
+        tracks, profile, tmp_path / "results", BUDGET, protocol="paper", progress=False
+    )
     assert row["model"] == "musicnn_gru" and row["epochs_run"] == 1
     assert row["n_train_chunks"] + row["n_valid_chunks"] + row["n_test_chunks"] == 30
     run_dir = tmp_path / "results" / row["run_dir"]
     assert (run_dir / "test_predictions.csv").is_file() and (run_dir / "best.pt").is_file()
-    monkeypatch.setattr(music_transfer, "train", lambda *a, **k: pytest.fail("retrained"))
-    assert run_finetune(tracks, profile, tmp_path / "results", protocol="paper") == row
+    monkeypatch.setattr(finetune, "train", lambda *a, **k: pytest.fail("retrained"))
+    assert run_finetune(tracks, profile, tmp_path / "results", BUDGET, protocol="paper") == row
 
 
 def test_shipped_genre_probe_is_documented():
@@ -223,8 +234,8 @@ def test_shipped_genre_probe_is_documented():
 
 def test_altered_genre_probe_gives_one_line(tmp_path, monkeypatch):
     copy = tmp_path / "musicnn_genre_probe.npz"
-    copy.write_bytes(music_transfer.GENRE_PROBE_FILE.read_bytes()[:-5] + b"xxxxx")
-    monkeypatch.setattr(music_transfer, "GENRE_PROBE_FILE", copy)
+    copy.write_bytes(genre_probe.GENRE_PROBE_FILE.read_bytes()[:-5] + b"xxxxx")
+    monkeypatch.setattr(genre_probe, "GENRE_PROBE_FILE", copy)
     with pytest.raises(WeightsUnavailableError, match="sha256") as error:
         load_genre_probe(device="cpu")
     assert "\n" not in str(error.value)
@@ -247,6 +258,27 @@ def test_predict_without_checkpoint_short_and_corrupt_songs(gtzan_mini, tmp_path
     assert results[2].padded and results[2].n_chunks == 1
     assert "corrupt.mp3" in results[1].error and "\n" not in results[1].error
     assert results[3].kind == "TrackTooShortError" and "tiny.wav" in results[3].error
+
+
+FAST_PATH_TOLERANCE = 0.05
+"""Largest difference of a genre probability between the fast path (bf16 autocast on a CPU
+with native bf16) and fp32 on a GTZAN clip. bench/bench_musicnn.py measured at most 0.013
+per patch (0.0012 for the song) on a 3-min song of GTZAN clips; on the 8 external songs
+(first 120 s) it was 0.13 per patch and 0.045 per song, 4 of 163 patch argmaxes changed,
+no song's."""
+
+
+def test_fast_path_stays_close_to_fp32(gtzan_mini):
+    """The shipped probe and the embeddings on the device's fast path agree with fp32."""
+    y = load_audio(gtzan_mini / "genres" / "jazz" / "jazz.00002.wav", 16_000)[: 12 * 16_000]
+    patches = signal_patches(y)
+    model, _ = load_genre_probe(device="cpu")
+    exact = patch_probabilities(model, patches, precision="fp32")
+    fast = patch_probabilities(model, patches, precision="auto")
+    assert np.abs(exact - fast).max() <= FAST_PATH_TOLERANCE
+    assert exact.mean(0).argmax() == fast.mean(0).argmax()
+    tags = [embed_patches(model.backbone, patches, precision=p)[:, :50] for p in ("fp32", "auto")]
+    assert np.abs(tags[0] - tags[1]).max() <= FAST_PATH_TOLERANCE
 
 
 def test_cli_predict_needs_no_checkpoint(gtzan_mini, capsys):

@@ -7,7 +7,7 @@ patch of the GTZAN clips in ``data_dir`` (here the 100 real clips of gtzan_mini,
     python tools/build_genre_probe.py $GENRELIB_SHARED_DATA/gtzan_mini \
         genrelib/models/weights/musicnn_genre_probe.npz
 
-then paste the printed sha256 into ``genrelib.music_transfer.GENRE_PROBE_SHA256``.
+then paste the printed sha256 into ``genrelib.transfer.genre_probe.GENRE_PROBE_SHA256``.
 Deterministic: the same clips and versions give the same bytes.
 
 Notebook: 06b_music_transfer (the shipped probe), 08_external_songs.
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from genrelib.data import index_gtzan
-from genrelib.music_transfer import musicnn_embeddings, save_genre_probe, train_genre_probe
+from genrelib.transfer import musicnn_embeddings, save_genre_probe, train_genre_probe
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ module                     chapter
 ``c06_resnet_transfer``    06 ResNet-18 transfer (the two heads)
 ``c06b_music_transfer``    06b Transfer from a network trained on music (musicnn)
 ``c07_split_length``       07 Split length (the Table V grid)
-``c08_external_songs``     08 External songs (chapter 04's checkpoint)
+``c08_external_songs``     08 External songs (the shipped musicnn probe or chapter 04's CRNN)
 ``c09_honest_evaluation``  09 Honest evaluation (percent tables, the networks per protocol)
 ``c10_reproducibility``    10 Reproducibility (the comparison runs)
 =========================  ==================================================================

@@ -11,9 +11,13 @@ order, and plots. Everything a long run produces is a tidy file under
 * ``summary.csv``: accuracy and macro F1 with intervals of every system and protocol
   (:func:`save_summary`).
 
-Only this module knows what the ``smoke`` profile changes here: synthetic clips, 3 tracks
-per genre of 3 patches each, 2 seeds, the paper and track protocols, one epoch of
-fine-tuning on 32 patches.
+The notebook's setup line is ``ch = chapter_context(profile, data_dir, ..., training=True)``
+(:func:`genrelib.chapters.context.chapter_context`); what the ``smoke`` profile changes
+here (3 tracks per genre of 3 patches each, 2 probe seeds, the paper and track protocols,
+one epoch of fine-tuning on 32 patches) is decided there, in
+:meth:`~genrelib.chapters.context.ChapterContext.probe_seeds`,
+:meth:`~genrelib.chapters.context.ChapterContext.protocols` and
+:meth:`~genrelib.chapters.context.ChapterContext.finetune_budget`.
 
 Notebook: 06b_music_transfer.
 """
@@ -21,18 +25,16 @@ Notebook: 06b_music_transfer.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 
-from genrelib.book import results_dir as profile_results_dir
 from genrelib.chapters.c09_honest_evaluation import percent_table
-from genrelib.chapters.context import training_inputs
-from genrelib.config import GENRES, Profile, get_profile
-from genrelib.data import index_gtzan, resolve_data_dir
-from genrelib.data.splits import PROTOCOLS, assign_splits
+from genrelib.chapters.context import ChapterContext, chapter_context  # noqa: F401
+from genrelib.config import GENRES
+from genrelib.data.splits import assign_splits
 from genrelib.experiments import collect_results, data_fingerprint
 from genrelib.models.musicnn import (
     PATCH_SECONDS,
@@ -40,9 +42,14 @@ from genrelib.models.musicnn import (
     load_musicnn,
     tag_names,
 )
-from genrelib.music_transfer import (
-    FINETUNE_SETTINGS,
+from genrelib.plots import plot_confusion_matrix, plot_protocol_intervals  # noqa: F401
+from genrelib.plots.music_transfer import plot_taggram, plot_track_tags  # noqa: F401
+from genrelib.predict import list_songs, predict_songs, prediction_table, song_excerpt
+from genrelib.protocols import experiment_predictions, protocol_summary
+from genrelib.summary import record_headline
+from genrelib.transfer import (
     PROBE_LABELS,
+    MusicnnEmbeddings,
     embed_patches,
     genre_probe_info,
     musicnn_embeddings,
@@ -50,11 +57,6 @@ from genrelib.music_transfer import (
     run_finetune,
     signal_patches,
 )
-from genrelib.plots import plot_confusion_matrix, plot_protocol_intervals  # noqa: F401
-from genrelib.plots.music_transfer import plot_taggram, plot_track_tags  # noqa: F401
-from genrelib.predict import list_songs, predict_songs, prediction_table, song_excerpt
-from genrelib.protocols import experiment_predictions, protocol_summary
-from genrelib.summary import record_headline
 
 CHAPTER = "06b_music_transfer"
 SUBDIR = "music_transfer"
@@ -78,88 +80,22 @@ SINGLE_ARTIST_GENRES: tuple[str, ...] = ("blues", "classical", "reggae", "rock")
 """Genres whose GTZAN indices 00000-00009 all belong to one artist (GTZANindex)."""
 
 
-@dataclass
-class MusicTransferChapter:
-    """What the chapter runs on, built from the notebook's parameters.
+def transfer_dir(ch: ChapterContext) -> Path:
+    """The chapter's results folder, ``results/<profile>/music_transfer``.
 
     Notebook: 06b_music_transfer.
-
-    Attributes
-    ----------
-    profile : Profile
-        The run size (smoke: shortened tracks).
-    tracks : pandas.DataFrame
-        The track table used.
-    synthetic : bool
-        Whether the clips are the generated ones (smoke, no ``data_dir``).
-    source : str
-        One line saying what the data are.
-    results : Path
-        ``results/<profile>/music_transfer``.
-    profile_results : Path
-        ``results/<profile>`` (where the from-scratch runs of chapters 04-06 live).
-    protocols : list of str
-        Split protocols run.
-    seeds : list of int
-        Seeds of the probes (fine-tuning uses the first).
-    device : str
-        Torch device.
     """
-
-    profile: Profile
-    tracks: pd.DataFrame
-    synthetic: bool
-    source: str
-    results: Path
-    profile_results: Path
-    protocols: list[str]
-    seeds: list[int]
-    device: str = "cpu"
-
-    @property
-    def banner(self) -> str:
-        """Markdown line naming the profile, data and settings."""
-        return (
-            f"**Profile `{self.profile.name}`: {self.source}; {len(self.tracks)} tracks, "
-            f"musicnn patches of {PATCH_SECONDS:.2f} s at {SAMPLE_RATE} Hz, protocols "
-            f"{', '.join(self.protocols)}, {len(self.seeds)} probe seed(s).**"
-        )
+    return ch.results / SUBDIR
 
 
-def chapter_setup(
-    profile: str = "smoke",
-    data_dir: str | None = None,
-    results_dir: str | None = None,
-    n_seeds: int | None = None,
-    device: str = "cpu",
-) -> MusicTransferChapter:
-    """Profile, tracks and folders of the chapter, from its parameters.
+def banner(ch: ChapterContext, n_seeds: int | None = None) -> Markdown:
+    """The chapter's opening line: profile, data, tracks, patches, protocols, probe seeds.
 
     Notebook: 06b_music_transfer.
-
-    Parameters
-    ----------
-    profile : {"smoke", "cpu", "full"}
-        Run size.
-    data_dir : str or None
-        GTZAN folder; ``None``: synthetic clips in smoke, ``$GTZAN_DIR`` otherwise.
-    results_dir : str or None
-        Results root (``None``: ``results/<profile>`` in the project).
-    n_seeds : int or None
-        Seeds of the probes (``None``: 2 in smoke, 10 otherwise).
-    device : str
-        Torch device of the embeddings and the fine-tuning.
     """
-    base = get_profile(profile)
-    root = resolve_data_dir(base, data_dir)
-    synthetic = base.dataset == "synthetic" and data_dir is None
-    tracks, chosen = training_inputs(index_gtzan(root, with_duration=False), base)
-    source = "SYNTHETIC clips (generated, not music)" if synthetic else f"GTZAN clips in {root}"
-    protocols = ["paper", "track"] if chosen.name == "smoke" else list(PROTOCOLS)
-    seeds = list(range(n_seeds if n_seeds is not None else (2 if chosen.name == "smoke" else 10)))
-    results = profile_results_dir(profile, results_dir)
-    return MusicTransferChapter(
-        chosen, tracks, synthetic, source, results / SUBDIR, results, protocols, seeds, device
+    return ch.banner(
+        f"{len(ch.tracks)} tracks, musicnn patches of {PATCH_SECONDS:.2f} s at {SAMPLE_RATE} Hz, "
+        f"protocols {', '.join(ch.protocols())}, {len(ch.probe_seeds(n_seeds))} probe seed(s)."
     )
 
 
@@ -181,7 +117,7 @@ def song_taggram(path: str | Path, model: str = "MSD_musicnn") -> pd.DataFrame:
     return pd.DataFrame(tags, index=pd.Index(starts, name="start"), columns=list(tag_names(model)))
 
 
-def chapter_embeddings(ch: MusicTransferChapter, progress: bool = False):
+def chapter_embeddings(ch: ChapterContext, progress: bool = False) -> MusicnnEmbeddings:
     """MSD_musicnn embeddings of every patch of the chapter's tracks (cached).
 
     Notebook: 06b_music_transfer.
@@ -191,7 +127,12 @@ def chapter_embeddings(ch: MusicTransferChapter, progress: bool = False):
     )
 
 
-def probe_results(ch: MusicTransferChapter, embeddings, progress: bool = False) -> pd.DataFrame:
+def probe_results(
+    ch: ChapterContext,
+    embeddings: MusicnnEmbeddings,
+    n_seeds: int | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
     """Test predictions of both probes under every protocol and seed, stored or computed.
 
     The stored file is reused when it holds exactly these tracks (data fingerprint),
@@ -204,27 +145,28 @@ def probe_results(ch: MusicTransferChapter, embeddings, progress: bool = False) 
     pandas.DataFrame
         :data:`genrelib.protocols.PREDICTION_COLUMNS` plus ``data``.
     """
-    target = ch.results / PROBE_FILE
+    target = transfer_dir(ch) / PROBE_FILE
     fingerprint = data_fingerprint(ch.tracks)
+    protocols, seeds = ch.protocols(), ch.probe_seeds(n_seeds)
     if target.is_file():
         stored = pd.read_csv(target)
         same = (
             set(stored["data"]) == {fingerprint}
-            and set(stored["protocol"]) == set(ch.protocols)
-            and set(stored["seed"]) == set(ch.seeds)
-            and set(stored.loc[stored["protocol"] == "fault-filtered", "seed"]) <= {ch.seeds[0]}
+            and set(stored["protocol"]) == set(protocols)
+            and set(stored["seed"]) == set(seeds)
+            and set(stored.loc[stored["protocol"] == "fault-filtered", "seed"]) <= {seeds[0]}
         )
         if same:
             return stored
     table = probe_predictions(
-        embeddings, ch.protocols, ch.seeds, ("logistic_regression", "svm"), progress=progress
+        embeddings, protocols, seeds, ("logistic_regression", "svm"), progress=progress
     ).assign(data=fingerprint)
     target.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(target, index=False)
     return table
 
 
-def finetune_results(ch: MusicTransferChapter, progress: bool = False) -> tuple[list, pd.DataFrame]:
+def finetune_results(ch: ChapterContext, progress: bool = False) -> tuple[list, pd.DataFrame]:
     """Fine-tune (or read back) musicnn + GRU under every protocol, first seed.
 
     Notebook: 06b_music_transfer.
@@ -232,26 +174,27 @@ def finetune_results(ch: MusicTransferChapter, progress: bool = False) -> tuple[
     Returns
     -------
     rows : list of dict
-        Result rows of :func:`genrelib.music_transfer.run_finetune`.
+        Result rows of :func:`genrelib.transfer.run_finetune`.
     predictions : pandas.DataFrame
         Track-level test predictions (:func:`genrelib.protocols.experiment_predictions`).
     """
+    results, budget = transfer_dir(ch), ch.finetune_budget()
     rows = [
         run_finetune(
-            ch.tracks, ch.profile, ch.results, protocol, ch.seeds[0], device=ch.device,
+            ch.tracks, ch.profile, results, budget, protocol, ch.seed, device=ch.device,
             progress=progress,
         )
-        for protocol in ch.protocols
+        for protocol in ch.protocols()
     ]  # fmt: skip
-    return rows, experiment_predictions(rows, ch.results)
+    return rows, experiment_predictions(rows, results)
 
 
-def finetune_budget(ch: MusicTransferChapter) -> str:
+def finetune_budget(ch: ChapterContext) -> str:
     """One sentence stating the fine-tuning cap of this profile.
 
     Notebook: 06b_music_transfer.
     """
-    s = FINETUNE_SETTINGS[ch.profile.name]
+    s = ch.finetune_budget()
     per_epoch = "all" if s["max_train_chunks"] is None else f"a random {s['max_train_chunks']}"
     return (
         f"Fine-tuning is capped at {s['max_epochs']} epoch(s) of {per_epoch} training patches "
@@ -260,7 +203,7 @@ def finetune_budget(ch: MusicTransferChapter) -> str:
     )
 
 
-def scratch_predictions(ch: MusicTransferChapter) -> pd.DataFrame:
+def scratch_predictions(ch: ChapterContext) -> pd.DataFrame:
     """Track-level test predictions of the from-scratch runs of chapters 04-06 on these tracks.
 
     Only runs on the same tracks (data fingerprint) are kept; with the same protocol and
@@ -268,14 +211,14 @@ def scratch_predictions(ch: MusicTransferChapter) -> pd.DataFrame:
 
     Notebook: 06b_music_transfer.
     """
-    runs = collect_results(ch.profile_results)
+    runs = collect_results(ch.results)
     if runs.empty:
         return pd.DataFrame()
     runs = runs[runs["data_fingerprint"] == data_fingerprint(ch.tracks)]
-    runs = runs[runs["protocol"].isin(ch.protocols) & (runs["seed"] == ch.seeds[0])]
+    runs = runs[runs["protocol"].isin(ch.protocols()) & (runs["seed"] == ch.seed)]
     if runs.empty:
         return pd.DataFrame()
-    return experiment_predictions(runs.to_dict("records"), ch.profile_results)
+    return experiment_predictions(runs.to_dict("records"), ch.results)
 
 
 def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -304,7 +247,7 @@ def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFr
     return summary, percent_table(summary)
 
 
-def save_summary(ch: MusicTransferChapter, *summaries: pd.DataFrame) -> Path:
+def save_summary(ch: ChapterContext, *summaries: pd.DataFrame) -> Path:
     """Write the chapter's summaries (probes over all seeds, then the seed-0 comparison).
 
     Notebook: 06b_music_transfer.
@@ -315,15 +258,15 @@ def save_summary(ch: MusicTransferChapter, *summaries: pd.DataFrame) -> Path:
         ``results/<profile>/music_transfer/summary.csv``; a ``table`` column says which
         summary a row comes from (``probes, all seeds`` or ``seed <k>``).
     """
-    names = ["probes, all seeds"] + [f"seed {ch.seeds[0]}"] * (len(summaries) - 1)
+    names = ["probes, all seeds"] + [f"seed {ch.seed}"] * (len(summaries) - 1)
     frames = [s.assign(table=name) for s, name in zip(summaries, names, strict=True)]
-    target = ch.results / SUMMARY_FILE
+    target = transfer_dir(ch) / SUMMARY_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     pd.concat(frames, ignore_index=True).round(4).to_csv(target, index=False)
     return target
 
 
-def degenerate_protocols(ch: MusicTransferChapter) -> pd.DataFrame:
+def degenerate_protocols(ch: ChapterContext) -> pd.DataFrame:
     """Test tracks per genre under each track-level protocol (first seed).
 
     Shows where a protocol degenerates. ``paper`` is left out: it splits patches, not
@@ -339,15 +282,15 @@ def degenerate_protocols(ch: MusicTransferChapter) -> pd.DataFrame:
     """
     tracks = ch.tracks.reset_index(drop=True)
     rows = {}
-    for protocol in [p for p in ch.protocols if p != "paper"]:
-        split = assign_splits(tracks, protocol, seed=ch.seeds[0]).to_numpy()
+    for protocol in [p for p in ch.protocols() if p != "paper"]:
+        split = assign_splits(tracks, protocol, seed=ch.seed).to_numpy()
         test = tracks[split == "test"]
         counts = test["genre"].value_counts().reindex(list(GENRES), fill_value=0)
         rows[protocol] = {**counts.to_dict(), "artists": test["artist"].nunique()}
     return pd.DataFrame(rows).T
 
 
-def single_artist_genres(ch: MusicTransferChapter) -> list[str]:
+def single_artist_genres(ch: ChapterContext) -> list[str]:
     """Genres whose tracks here all share one artist (the artist split cannot test them).
 
     Notebook: 06b_music_transfer.
@@ -357,7 +300,7 @@ def single_artist_genres(ch: MusicTransferChapter) -> list[str]:
 
 
 def song_table(
-    ch: MusicTransferChapter, songs_dir: str | None, trim_seconds: float | None = 120
+    ch: ChapterContext, songs_dir: str | None, trim_seconds: float | None = 120
 ) -> tuple[list, pd.DataFrame]:
     """The shipped genre probe (``genrelib predict``'s default) on every song of ``songs_dir``.
 
@@ -376,8 +319,8 @@ def song_table(
         list_songs(songs_dir), None, trim_seconds=trim_seconds, device=ch.device, progress=False
     )
     table = prediction_table(results, EXPECTED_GENRES)
-    ch.results.mkdir(parents=True, exist_ok=True)
-    table.to_csv(ch.results / SONGS_FILE, index=False)
+    transfer_dir(ch).mkdir(parents=True, exist_ok=True)
+    table.to_csv(transfer_dir(ch) / SONGS_FILE, index=False)
     return results, table
 
 
@@ -390,7 +333,7 @@ def shipped_probe() -> dict:
     return {k: v for k, v in info.items() if k != "track_ids"}
 
 
-def record_headlines(ch: MusicTransferChapter, summary: pd.DataFrame) -> None:
+def record_headlines(ch: ChapterContext, summary: pd.DataFrame) -> None:
     """Record the chapter's track-protocol numbers in the intro's summary table.
 
     Notebook: 06b_music_transfer.
@@ -409,7 +352,7 @@ def record_headlines(ch: MusicTransferChapter, summary: pd.DataFrame) -> None:
             high=100 * row["accuracy_high"],
             data=data,
             protocol="track",
-            results=ch.profile_results,
+            results=ch.results,
         )
 
 

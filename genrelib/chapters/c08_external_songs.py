@@ -1,4 +1,7 @@
-"""Chapter 08, external songs: chapter 04's model on whole songs from outside GTZAN.
+"""Chapter 08, external songs: a genre model on whole songs from outside GTZAN.
+
+The model is chosen by :func:`chapter_model`: by default the musicnn genre probe shipped
+with genrelib (chapter 06b), or chapter 04's base CRNN, or a checkpoint passed in.
 
 Notebook: 08_external_songs.
 """
@@ -6,14 +9,22 @@ Notebook: 08_external_songs.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from torch import nn
 
-from genrelib.chapters.context import chapter_context, run_chapter_experiment, training_inputs
+from genrelib.chapters.context import (
+    ChapterContext,
+    chapter_context,
+    run_chapter_experiment,
+    training_inputs,
+)
 from genrelib.chapters.display import markdown_text, shown_path
 from genrelib.config import Profile
+from genrelib.errors import ConfigError
 from genrelib.experiments import Experiment, collect_results, data_fingerprint, run_path
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence
 from genrelib.predict import (
@@ -27,7 +38,9 @@ from genrelib.predict import (
 from genrelib.summary import record_headline
 
 __all__ = [
+    "ChapterModel",
     "chapter_checkpoint",
+    "chapter_model",
     "chapter_context",
     "list_songs",
     "load_model",
@@ -101,3 +114,142 @@ def chapter_checkpoint(
         experiment, tracks, profile, results_root, synthetic, ("best.pt",), progress=progress
     )
     return _from_here(run_path(results_root, row) / "best.pt"), row
+
+
+DEFAULT_MODELS: tuple[str, ...] = ("best", "crnn")
+"""Values of chapter 08's ``default_model``: the shipped musicnn probe, chapter 04's CRNN."""
+
+SYNTHETIC_WARNING = (
+    "**This model was trained on SYNTHETIC clips** (the smoke profile), not on music: "
+    "its predictions on real songs below are meaningless, and only show that the "
+    "pipeline runs. Run the chapter with `profile='cpu'` and a GTZAN folder for a "
+    "real model."
+)
+"""What chapter 08 says under a model trained on the synthetic clips."""
+
+
+@dataclass
+class ChapterModel:
+    """The model chapter 08 classifies songs with, and what to say about it.
+
+    Notebook: 08_external_songs.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        In eval mode (:func:`genrelib.predict.load_model`).
+    meta : dict
+        Its metadata: ``model_name``, ``class_names``, ``mel_config``, ``chunk_config``...
+    source : str
+        Where it comes from: a checkpoint path, or the shipped probe's name.
+    trained_on : str
+        ``"gtzan"``, ``"synthetic"`` or ``"unknown"`` (a checkpoint passed in).
+    kind : str
+        Short label for titles (``"musicnn probe"``, ``"SYNTHETIC-trained model"``...).
+    description : str
+        Markdown: what the model is, where it comes from, what it reads (and, when trained
+        on synthetic clips, :data:`SYNTHETIC_WARNING`).
+    """
+
+    model: nn.Module
+    meta: dict
+    source: str
+    trained_on: str
+    kind: str
+    description: str
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the model was trained on the synthetic clips (its calls mean nothing)."""
+        return self.trained_on == "synthetic"
+
+
+def chapter_model(
+    ch: ChapterContext,
+    checkpoint: str | Path | None = None,
+    default_model: str = "best",
+    seed: int | None = None,
+    device: str = "auto",
+    progress: bool = False,
+) -> ChapterModel:
+    """The model of chapter 08: a checkpoint passed in, else ``default_model``.
+
+    * ``checkpoint`` given: that checkpoint (what it was trained on is unknown);
+    * ``default_model="best"``: the musicnn genre probe shipped with genrelib (chapter 06b,
+      ``genrelib predict``'s default);
+    * ``default_model="crnn"``: chapter 04's base CRNN for the chapter's profile and data,
+      found in the results or trained (:func:`chapter_checkpoint`).
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    ch : ChapterContext
+        The chapter's context (profile, tracks, results; tracks read only for ``"crnn"``).
+    checkpoint : str, Path or None
+        The ``checkpoint`` parameter.
+    default_model : {"best", "crnn"}
+        The ``default_model`` parameter (used when ``checkpoint`` is ``None``).
+    seed : int or None
+        Seed of chapter 04's run (``None``: the chapter's).
+    device : str
+        Device the model is loaded on.
+    progress : bool
+        Progress bars if chapter 04's run has to be trained.
+
+    Returns
+    -------
+    ChapterModel
+
+    Raises
+    ------
+    ConfigError
+        For a ``default_model`` not in :data:`DEFAULT_MODELS`.
+    """
+    if checkpoint is None and default_model not in DEFAULT_MODELS:
+        raise ConfigError(
+            f"default_model must be one of {', '.join(DEFAULT_MODELS)}, got {default_model!r}"
+        )
+    if checkpoint is not None:
+        path, trained_on = Path(checkpoint), "unknown"
+        origin = f"the checkpoint passed as a parameter (`{path.name}`)"
+    elif default_model == "best":
+        model, meta = load_model(None, device=device)
+        info = meta["probe"]
+        origin = (
+            f"genrelib's default: a {info['what']}, trained on {info['trained_on']} "
+            f"({info['cv']}: {info['cv_track_accuracy']:.0%} track accuracy; see chapter 6b)"
+        )
+        source = "genrelib's shipped musicnn probe"
+        return ChapterModel(
+            model, meta, source, "gtzan", "musicnn probe", _description(meta, origin, source)
+        )
+    else:
+        seed = ch.seed if seed is None else seed
+        path, run = chapter_checkpoint(
+            ch.profile, ch.tracks, ch.results, seed=seed, progress=progress, synthetic=ch.synthetic
+        )
+        trained_on = run["data"]
+        origin = (
+            f"chapter 4's run `{run['name']}`: {run['n_train_tracks']} training tracks of "
+            f"{'SYNTHETIC clips' if trained_on == 'synthetic' else 'GTZAN'}, "
+            f"{run['epochs_run']} epoch(s), test track accuracy "
+            f"{run['test_track_accuracy']:.1%} (95 % CI {run['test_track_accuracy_low']:.1%} "
+            f"to {run['test_track_accuracy_high']:.1%})"
+        )
+    model, meta = load_model(path, device=device)
+    kind = "SYNTHETIC-trained model" if trained_on == "synthetic" else meta["model_name"]
+    description = _description(meta, origin, str(path))
+    if trained_on == "synthetic":
+        description += "\n\n" + SYNTHETIC_WARNING
+    return ChapterModel(model, meta, str(path), trained_on, kind, description)
+
+
+def _description(meta: dict, origin: str, source: str) -> str:
+    mel = meta["mel_config"]
+    return (
+        f"**Model:** {meta['model_name']} from {origin}. It reads "
+        f"{meta['chunk_config']['chunk_seconds']:.3g}-s chunks as {mel['n_mels']}-band "
+        f"log-mel spectrograms (`{mel['name']}` input, hop {mel['hop_length']} samples at "
+        f"{mel['sample_rate']} Hz). Model: `{source}`."
+    )

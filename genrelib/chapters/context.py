@@ -6,7 +6,8 @@ root, the track table, whether the data are synthetic (from the profile and the 
 source, never from artist names), the results folder and a banner. This module is also the
 only code that knows what the ``smoke`` profile changes in a chapter: fewer tracks and
 chunks for training, fewer clips for the 3-s feature rows, how many baseline seeds, and
-which checkpoints a finished smoke run keeps.
+which checkpoints a finished smoke run keeps, and in chapter 06b the probe seeds, the
+split protocols and the fine-tuning budget.
 
 Notebook: every chapter (its setup line ``ch = chapter_context(profile, data_dir, ...)``).
 """
@@ -26,6 +27,7 @@ from genrelib.book import results_dir as profile_results_dir
 from genrelib.chapters.display import shown_path
 from genrelib.config import Profile, get_profile
 from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
+from genrelib.data.splits import PROTOCOLS
 from genrelib.experiments import (
     Experiment,
     collect_results,
@@ -44,6 +46,23 @@ BASELINE_MIN_SEEDS: dict[str, int] = {"smoke": 3, "cpu": 10, "full": 10}
 """Fewest baseline seeds of chapter 03 per profile: baselines are cheap, so real data get 10."""
 CHECKPOINTS: tuple[str, ...] = ("best.pt", "last.pt")
 """Checkpoint files of a run (:func:`genrelib.training.train`)."""
+PROBE_SEEDS: dict[str, int] = {"smoke": 2, "cpu": 10, "full": 10}
+"""Seeds of chapter 06b's frozen-embedding probes per profile (probes are cheap)."""
+SMOKE_PROTOCOLS: tuple[str, ...] = ("paper", "track")
+"""Split protocols a multi-protocol chapter (06b) runs in smoke; other profiles run all."""
+FINETUNE_BUDGETS: dict[str, dict] = {
+    "smoke": {"max_epochs": 1, "max_train_chunks": 32, "batch_size": 16, "patience": 1},
+    "cpu": {"max_epochs": 3, "max_train_chunks": 128, "batch_size": 16, "patience": 3},
+    "full": {"max_epochs": 30, "max_train_chunks": None, "batch_size": 32, "patience": 5},
+}
+"""Fine-tuning budget of chapter 06b per profile (:class:`~genrelib.training.TrainConfig`
+fields). On the 2 CPU cores this ran on, shared with other jobs (load average 12-15), one
+training step of 16 patches took 5-11 s, so ``cpu`` caps an epoch at a random 128 of the
+training patches (a fresh draw each epoch: 8 steps) and runs 3 epochs: 24 steps in all, a
+few minutes per protocol. That is a small fraction of one pass over the 800 training
+patches of the 100 clips; a GPU run of ``full`` lifts the cap. The values are part of a
+fine-tuning run's key, so changing one retrains (the stored ``results/cpu`` runs were made
+with these)."""
 
 
 def training_profile(profile: Profile, chunk_seconds: float | None = None) -> Profile:
@@ -249,6 +268,32 @@ class ChapterContext:
             floor = BASELINE_MIN_SEEDS.get(self.profile.name, 10) if at_least is None else at_least
             n_seeds = max(self.profile.n_seeds, floor)
         return list(range(self.seed, self.seed + int(n_seeds)))
+
+    def probe_seeds(self, n_seeds: int | None = None) -> list[int]:
+        """Seeds of chapter 06b's probes: ``n_seeds`` of them, else :data:`PROBE_SEEDS`.
+
+        Notebook: 06b_music_transfer.
+        """
+        return self.seeds(PROBE_SEEDS.get(self.profile.name, 10) if n_seeds is None else n_seeds)
+
+    def protocols(self) -> list[str]:
+        """Split protocols of a multi-protocol chapter: all, but :data:`SMOKE_PROTOCOLS` in smoke.
+
+        Notebook: 06b_music_transfer.
+        """
+        return list(SMOKE_PROTOCOLS if self.smoke else PROTOCOLS)
+
+    def finetune_budget(self) -> dict:
+        """Chapter 06b's fine-tuning budget of this profile (:data:`FINETUNE_BUDGETS`).
+
+        Notebook: 06b_music_transfer.
+
+        Returns
+        -------
+        dict
+            ``max_epochs``, ``max_train_chunks`` (``None``: all), ``batch_size``, ``patience``.
+        """
+        return dict(FINETUNE_BUDGETS.get(self.profile.name, FINETUNE_BUDGETS["cpu"]))
 
     def feature_tracks(self) -> pd.DataFrame:
         """Clips of the 3-s feature rows: in smoke three per genre, each by another artist.

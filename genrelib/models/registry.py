@@ -20,7 +20,7 @@ DEEP_MODELS: tuple[str, ...] = config.DEEP_MODELS
 
 TRANSFER_MODELS: tuple[str, ...] = ("musicnn_gru",)
 """Models on musicnn's own input (96-band 16 kHz patches, chapter 06b), trained through
-``genrelib.music_transfer`` rather than ``genrelib.experiments``."""
+``genrelib.transfer`` rather than ``genrelib.experiments``."""
 
 _CLASSES: dict[str, type[nn.Module]] = {
     "base_crnn": BaseCRNN,

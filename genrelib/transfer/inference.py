@@ -1,0 +1,101 @@
+"""musicnn on whole songs: a song's patches and a model's genre probabilities per patch.
+
+What ``genrelib predict`` and the widgets call for a musicnn model (the shipped
+:class:`~genrelib.transfer.genre_probe.GenreProbe` or a fine-tuned ``musicnn_gru``).
+
+Notebook: 08_external_songs (and 06b_music_transfer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from genrelib.errors import TrackTooShortError
+from genrelib.models.musicnn import (
+    N_MELS,
+    PATCH_SECONDS,
+    SAMPLE_RATE,
+    MusicnnInput,
+)
+from genrelib.transfer.embeddings import (
+    forward_patches,
+    musicnn_fast_path,
+    signal_patches,
+)
+
+
+def is_musicnn_input(meta: dict) -> bool:
+    """Whether a model's meta says it takes musicnn patches (probe or fine-tuned musicnn_gru).
+
+    Notebook: 08_external_songs.
+    """
+    mel = meta.get("mel_config") or {}
+    return mel.get("name") == MusicnnInput().name and mel.get("n_mels") == N_MELS
+
+
+def song_patches(
+    y: np.ndarray, short: str = "pad", min_fraction: float = 0.5, source: str = "song"
+) -> tuple[np.ndarray, bool]:
+    """musicnn patches of a whole song at 16 kHz, under ``genrelib predict``'s short-song rule.
+
+    A song shorter than one patch is zero-padded to one patch when it holds at least
+    ``min_fraction`` of it (``short="pad"``), and rejected otherwise, or always with
+    ``short="error"``.
+
+    Notebook: 08_external_songs.
+
+    Returns
+    -------
+    patches : np.ndarray, float32, shape (n_patches, 96, 187)
+    padded : bool
+
+    Raises
+    ------
+    TrackTooShortError
+        If the song is too short under the rule.
+    """
+    size = MusicnnInput().patch_samples
+    if len(y) >= size:
+        return signal_patches(y), False
+    seconds = len(y) / SAMPLE_RATE
+    if short == "error" or len(y) < min_fraction * size:
+        least = "one" if short == "error" else f"{min_fraction:g} of a"
+        raise TrackTooShortError(
+            f"{source}: lasts {seconds:.2f} s, shorter than {least} {PATCH_SECONDS:.2f}-s "
+            "musicnn patch; use a longer song"
+        )
+    return signal_patches(np.pad(np.asarray(y, dtype=np.float32), (0, size - len(y)))), True
+
+
+def patch_probabilities(
+    model: nn.Module, patches: np.ndarray, batch_size: int = 32, precision: str = "auto"
+) -> np.ndarray:
+    """Softmax genre probabilities of musicnn patches, in batches, on the device's fast path.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    model : nn.Module
+        :class:`GenreProbe` or a fine-tuned ``musicnn_gru`` (patches in, logits out), on
+        its device.
+    patches : np.ndarray, shape (n_patches, 96, 187)
+    batch_size : int
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        :func:`genrelib.training.device.fast_path` of the model's device: ``"auto"`` runs
+        the network under bf16 autocast on a CPU with native bf16 (the
+        probabilities then differ from fp32: at most 0.013 per patch on GTZAN clips
+        (``bench/bench_musicnn.py``), 0.13 per patch and 0.045 per song on the 8 external
+        songs, where 4 of 163 patch argmaxes changed and no song's); ``"fp32"`` is the
+        reference.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_patches, n_classes)
+    """
+    path = musicnn_fast_path(next(model.parameters()).device, precision)
+    model = path.prepare(model)
+    out = forward_patches(lambda x: torch.softmax(model(x).float(), 1), patches, batch_size, path)
+    return torch.cat(out).numpy().astype(np.float32)
