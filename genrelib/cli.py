@@ -444,10 +444,11 @@ def _predict_run(args: argparse.Namespace) -> int:
         if not result.ok:
             print(f"genrelib: error: {result.error}", file=sys.stderr)
         elif not args.json:
+            trimmed = args.trim is not None and args.trim < result.duration
             print(
                 f"{result.name}: {result.duration:.1f} s long, {result.analysed_seconds:.1f} s "
-                f"analysed{' (--trim)' if args.trim is not None else ''} in {result.n_chunks} "
-                f"chunk(s) of {result.chunk_seconds:g} s"
+                f"analysed{f' (first {args.trim:g} s, --trim)' if trimmed else ''} in "
+                f"{result.n_chunks} chunk(s) of {result.chunk_seconds:.3g} s"
                 f"{' (zero-padded)' if result.padded else ''}, {result.seconds:.2f} s to predict"
             )
             for rank, (genre, probability) in enumerate(result.top3, start=1):

@@ -231,7 +231,10 @@ def test_cli_reports_the_seconds_a_trim_analyses(
     first = capsys.readouterr().out.splitlines()[0]
     song = predict_song(clip, checkpoint, trim_seconds=3, progress=False)
     assert 2 < song.analysed_seconds <= 3  # whole 0.75-s chunks of the first 3 s
-    assert f"30.0 s long, {song.analysed_seconds:.1f} s analysed (--trim) in 3 chunk(s)" in first
+    expected = f"30.0 s long, {song.analysed_seconds:.1f} s analysed (first 3 s, --trim) in 3 chunk"
+    assert expected in first
+    assert main([*argv, "--trim", "60"]) == 0  # longer than the clip: nothing was cut
+    assert "--trim" not in capsys.readouterr().out.splitlines()[0]
 
 
 def test_a_missing_song_is_reported_before_torch_is_imported(
