@@ -491,8 +491,18 @@ def _set_sizes(sets: Mapping[str, SpectrogramSet]) -> dict:
     return sizes
 
 
-def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) -> dict:
-    """How the training went (epochs, time, device) and the versions and setup that made it."""
+def training_record(result: TrainResult) -> dict:
+    """How a training went: epochs, stop, time, device, precision and the versions that ran it.
+
+    Notebook: 04_base_crnn, 06b_music_transfer (the fields every result row shares).
+
+    Returns
+    -------
+    dict
+        ``epochs_run``, ``best_epoch``, ``stopped_early``, ``train_seconds``,
+        ``seconds_per_epoch``, ``device``, ``precision``, ``genrelib_version``,
+        ``torch_version``, ``finished_at``.
+    """
     history = result.history
     return {
         "epochs_run": len(history),
@@ -505,6 +515,13 @@ def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) 
         "genrelib_version": genrelib.__version__,
         "torch_version": torch.__version__,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) -> dict:
+    """:func:`training_record` plus the setup and experiment that made the run."""
+    return {
+        **training_record(result),
         "setup": _setup(plan.config, plan.chunk_config, tracks),
         "experiment": plan.experiment.to_dict(),
     }

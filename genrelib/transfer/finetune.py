@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -21,9 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-import genrelib
 from genrelib.atomic import atomic_write
 from genrelib.config import GENRES, Profile
 from genrelib.evaluation import evaluate_probabilities, predict_proba
@@ -36,6 +33,7 @@ from genrelib.experiments import (
     read_result,
     split_chunks,
     split_metrics,
+    training_record,
 )
 from genrelib.models.musicnn import (
     PATCH_SECONDS,
@@ -205,19 +203,6 @@ def run_finetune(
             for k, genre in enumerate(GENRES):
                 table[f"p_{genre}"] = probabilities[:, k].round(6)
             atomic_write(run_dir / PREDICTIONS_FILE, table.to_csv(index=False))
-    history = result.history
-    row.update(
-        {
-            "epochs_run": len(history),
-            "best_epoch": result.best_epoch,
-            "stopped_early": bool(result.stopped_early),
-            "train_seconds": float(history["seconds"].sum()),
-            "seconds_per_epoch": float(history["seconds"].mean()),
-            "device": result.device,
-            "genrelib_version": genrelib.__version__,
-            "torch_version": torch.__version__,
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-    )
+    row.update(training_record(result))
     atomic_write(run_dir / RESULT_FILE, json.dumps(row, indent=1))
     return row
