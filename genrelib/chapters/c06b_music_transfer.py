@@ -30,9 +30,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
+from pandas.io.formats.style import Styler
 
+from genrelib.atomic import atomic_write
 from genrelib.chapters.c09_honest_evaluation import percent_table
 from genrelib.chapters.context import ChapterContext, chapter_context  # noqa: F401
+from genrelib.chapters.display import rounded
 from genrelib.config import GENRES
 from genrelib.data.splits import assign_splits
 from genrelib.experiments import collect_results, data_fingerprint
@@ -319,9 +322,34 @@ def song_table(
         list_songs(songs_dir), None, trim_seconds=trim_seconds, device=ch.device, progress=False
     )
     table = prediction_table(results, EXPECTED_GENRES)
-    transfer_dir(ch).mkdir(parents=True, exist_ok=True)
-    table.to_csv(transfer_dir(ch) / SONGS_FILE, index=False)
+    atomic_write(transfer_dir(ch) / SONGS_FILE, table.to_csv(index=False))
     return results, table
+
+
+SONG_COLUMNS: tuple[str, ...] = (
+    "song", "expected", "predicted", "probability", "second", "vote", "agrees"
+)
+"""Columns of the songs table as chapter 06b shows it."""
+
+
+def songs_view(table: pd.DataFrame) -> Styler:
+    """The songs table as the page shows it: whole names, the probability in whole percent.
+
+    Notebook: 06b_music_transfer.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`song_table`'s table, one row per song.
+
+    Returns
+    -------
+    Styler
+        Columns :data:`SONG_COLUMNS`, no row labels.
+    """
+    view = table[list(SONG_COLUMNS)].assign(probability=100 * table["probability"])
+    view = view.rename(columns={"probability": "probability (%)"})
+    return rounded(view, decimals=0, hide_index=True)
 
 
 def shipped_probe() -> dict:
