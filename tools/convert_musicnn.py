@@ -8,7 +8,9 @@ checkpoint, in sorted order, in an uncompressed zip with fixed timestamps, so th
 give the same bytes (their sha256 is printed, and must equal the one in
 ``genrelib.models.musicnn.WEIGHT_FILES``).
 
-TensorFlow is needed by this script only (not by genrelib)::
+TensorFlow is needed by this script only (not by genrelib). The script runs in that venv, which
+has no torch, so it keeps its own copies of ``genrelib.data.download.file_sha256`` and
+``genrelib.models.musicnn.write_reproducible_npz`` rather than importing genrelib::
 
     python3 -m venv /tmp/tfvenv
     /tmp/tfvenv/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 librosa

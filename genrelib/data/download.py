@@ -97,7 +97,11 @@ def _fetch(url: str, part: Path, timeout: float, progress: bool) -> None:
         )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file, read in blocks (archives, weights files).
+
+    Notebook: 01_dataset (downloads), 06b_music_transfer (musicnn weights, genre probe).
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(_CHUNK):
@@ -222,7 +226,7 @@ def download_gtzan(
             raise DownloadError(
                 f"could not download GTZAN ({'; '.join(errors) or 'no mirror given'}); {_MANUAL}"
             )
-    actual = _sha256(archive)
+    actual = file_sha256(archive)
     if sha256 is not None and actual != sha256.lower():
         archive.unlink()
         raise DownloadError(

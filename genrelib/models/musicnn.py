@@ -41,6 +41,8 @@ Notebook: 06b_music_transfer.
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genrelib.data.download import file_sha256
 from genrelib.errors import ConfigError, WeightsUnavailableError
 from genrelib.models.crnn import GruHead
 
@@ -496,12 +499,23 @@ def state_dict_from_tf(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]
     return state
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def write_reproducible_npz(arrays: dict[str, np.ndarray], target: str | Path) -> Path:
+    """Write ``arrays`` as an ``.npz`` with the same bytes on every run (stored, fixed dates).
+
+    Used for the converted musicnn weights (``tools/convert_musicnn.py``) and the shipped
+    genre probe, so that their sha256 checks hold when they are regenerated.
+
+    Notebook: 06b_music_transfer.
+    """
+    target = Path(target)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, arrays[name], version=(1, 0), allow_pickle=False)
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, buffer.getvalue())
+    return target
 
 
 def weights_file(name: str = "MSD_musicnn", weights_dir: str | Path | None = None) -> Path:
@@ -523,7 +537,7 @@ def weights_file(name: str = "MSD_musicnn", weights_dir: str | Path | None = Non
     fix = "reinstall genrelib, or regenerate it with tools/convert_musicnn.py from " + WHEEL
     if not path.is_file():
         raise WeightsUnavailableError(f"{path}: musicnn weights file missing; {fix}")
-    found = _sha256(path)
+    found = file_sha256(path)
     if found != expected:
         raise WeightsUnavailableError(
             f"{path}: sha256 {found[:12]}... differs from the shipped {expected[:12]}... "

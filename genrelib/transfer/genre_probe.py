@@ -10,10 +10,7 @@ Notebook: 06b_music_transfer, 08_external_songs.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from torch import nn
 
 import genrelib
 from genrelib.config import GENRES
+from genrelib.data.download import file_sha256
 from genrelib.errors import ConfigError, WeightsUnavailableError
 from genrelib.evaluation import track_predictions
 from genrelib.models.musicnn import (
@@ -32,6 +30,7 @@ from genrelib.models.musicnn import (
     Musicnn,
     MusicnnInput,
     load_musicnn,
+    write_reproducible_npz,
 )
 from genrelib.training import resolve_device
 from genrelib.transfer.embeddings import (
@@ -177,15 +176,7 @@ def save_genre_probe(arrays: dict[str, np.ndarray], info: dict, target: str | Pa
     """
     content = dict(arrays)
     content["info_json"] = np.frombuffer(json.dumps(info, sort_keys=True).encode(), np.uint8)
-    target = Path(target)
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name in sorted(content):
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, content[name], version=(1, 0), allow_pickle=False)
-            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            entry.external_attr = 0o644 << 16
-            archive.writestr(entry, buffer.getvalue())
-    return hashlib.sha256(target.read_bytes()).hexdigest()
+    return file_sha256(write_reproducible_npz(content, target))
 
 
 def genre_probe_info(path: str | Path | None = None) -> dict:
@@ -205,7 +196,7 @@ def _checked_probe(path: str | Path | None) -> Path:
     if not path.is_file():
         raise WeightsUnavailableError(f"{path}: genre probe file missing; {fix}")
     if path == GENRE_PROBE_FILE:
-        found = hashlib.sha256(path.read_bytes()).hexdigest()
+        found = file_sha256(path)
         if found != GENRE_PROBE_SHA256:
             raise WeightsUnavailableError(
                 f"{path}: sha256 {found[:12]}... differs from the shipped "
