@@ -27,15 +27,14 @@ import yaml
 from jupyter_client.manager import AsyncKernelManager
 from tqdm.auto import tqdm
 
-from genrelib.config import PROFILES
+from genrelib.config import NO_TRAINING_ENV, PROFILES
 from genrelib.errors import ConfigError, GenrelibError
+from genrelib.project import BUILD_ENV, project_dir
 
 BUILD_DIR = "_build"
 EXECUTED_DIR = "executed"
 SITE_SOURCE_DIR = "site_source"
 STAGED_FILES = ("_config.yml", "_toc.yml", "references.bib")
-BUILD_ENV = "GENRELIB_BUILD"
-"""Environment variable naming the current book build (read by :mod:`genrelib.summary`)."""
 
 
 class NotebookExecutionError(GenrelibError):
@@ -63,40 +62,6 @@ class BookKernelManager(AsyncKernelManager):
         if self.shutting_down:
             return
         await super()._async_interrupt_kernel()
-
-
-def project_dir(start: Path | None = None) -> Path:
-    """Return the book's root: the first folder at or above ``start`` holding ``_toc.yml``.
-
-    Falls back to ``start`` (default: the current folder) when none is found, so the
-    notebooks also work when copied elsewhere.
-
-    Notebook: every chapter (default results folder ``project_dir() / "results" / profile``).
-    """
-    start = Path.cwd() if start is None else Path(start)
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / "_toc.yml").is_file():
-            return folder
-    return start
-
-
-def results_dir(profile: str, results: str | Path | None = None) -> Path:
-    """Folder where a chapter reads and writes its tidy result files.
-
-    Parameters
-    ----------
-    profile : str
-        Profile name; results of different profiles never mix.
-    results : str or Path, optional
-        Explicit folder (a notebook's ``results_dir`` parameter); ``None`` gives
-        ``project_dir() / "results" / profile``.
-
-    Notebook: 04_base_crnn to 10_reproducibility.
-    """
-    folder = Path(results) if results is not None else project_dir() / "results" / profile
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def toc_files(root: Path) -> list[Path]:
@@ -222,26 +187,29 @@ def build_id(profile: str, parameters: dict, cwd: Path | None = None) -> str:
 
 
 @contextmanager
-def _kernel_environment(build: str | None = None) -> Iterator[None]:
+def _kernel_environment(build: str | None = None, training: bool = True) -> Iterator[None]:
     """Start the chapter kernels without an inherited ``MPLBACKEND``, restored afterwards.
 
     CI exports ``MPLBACKEND=Agg``; a kernel inheriting it replaces its inline backend,
     and the executed chapters would hold no figure. ``build`` is passed to the kernels
-    as ``$GENRELIB_BUILD`` (the build their headlines belong to).
+    as ``$GENRELIB_BUILD`` (the build their headlines belong to); ``training=False``
+    sets ``$GENRELIB_NO_TRAINING`` (the kernels only read stored runs back).
     """
-    saved = os.environ.pop("MPLBACKEND", None)
-    saved_build = os.environ.get(BUILD_ENV)
-    if build is not None:
-        os.environ[BUILD_ENV] = build
+    changes = {"MPLBACKEND": None, BUILD_ENV: build, NO_TRAINING_ENV: None if training else "1"}
+    saved = {name: os.environ.get(name) for name in changes}
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
-        if saved is not None:
-            os.environ["MPLBACKEND"] = saved
-        if saved_build is None:
-            os.environ.pop(BUILD_ENV, None)
-        else:
-            os.environ[BUILD_ENV] = saved_build
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_notebooks(
@@ -250,6 +218,7 @@ def run_notebooks(
     root: Path | None = None,
     only: list[str] | None = None,
     progress: bool = True,
+    training: bool = True,
 ) -> list[Path]:
     """Execute the chapters with papermill, in ``_toc.yml`` order.
 
@@ -273,6 +242,9 @@ def run_notebooks(
         Run only notebooks whose file name contains one of these strings.
     progress : bool
         Show a progress bar over chapters.
+    training : bool
+        False: the chapters only read stored runs back, and one that is missing fails the
+        chapter with :class:`~genrelib.errors.RunNotStoredError` (the published book).
 
     Returns
     -------
@@ -307,7 +279,7 @@ def run_notebooks(
         chosen = resolve_path_parameters(chosen, notebook.parent)
         started = time.perf_counter()
         try:
-            with _kernel_environment(build):
+            with _kernel_environment(build, training):
                 papermill.execute_notebook(
                     str(notebook),
                     str(target),

@@ -111,11 +111,26 @@ def _book_run(args: argparse.Namespace) -> int:
     parameters = dict(args.parameter or [])
     if args.data_dir is not None:
         parameters["data_dir"] = str(Path(args.data_dir).resolve())
-    run_notebooks(args.profile, parameters, only=args.only)
+    run_notebooks(args.profile, parameters, only=args.only, training=not args.no_train)
     if not args.no_build:
         index = build_book(strict=args.strict)
         print(f"book built: open {index}")
     return 0
+
+
+def _book_train(args: argparse.Namespace) -> int:
+    from genrelib.book_runs import book_runs, train_book_runs
+    from genrelib.chapters.context import chapter_context
+
+    runs, results = book_runs(
+        args.profile, args.data_dir, args.results_dir, args.seed or 0, args.only
+    )
+    synthetic = chapter_context(args.profile, args.data_dir).synthetic
+    table = train_book_runs(runs, results, synthetic, args.jobs, args.device, args.max_epochs)
+    print(table.to_string(index=False, float_format=lambda value: f"{value:.3f}"))
+    failed = table["error"].notna().sum() if "error" in table else 0
+    print(f"{len(table) - failed} of {len(table)} runs stored under {results}")
+    return 1 if failed else 0
 
 
 def _book_build(args: argparse.Namespace) -> int:
@@ -145,8 +160,26 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--only", nargs="+", help="run only chapters whose file name contains these")
     run.add_argument("--no-build", action="store_true", help="execute only, do not build HTML")
+    run.add_argument(
+        "--no-train",
+        action="store_true",
+        help="only read stored runs back; a missing run fails its chapter (the published book)",
+    )
     run.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
     run.set_defaults(handler=_book_run)
+
+    train = commands.add_parser(
+        "train",
+        parents=[_data_options("smoke"), _run_options()],
+        help="train every run the chapters read, several at once (then: book run --no-train)",
+    )
+    train.add_argument("--results-dir", help="results folder (default: results/<profile>)")
+    train.add_argument("--jobs", type=int, default=1, help="runs trained at once (processes)")
+    train.add_argument(
+        "--max-epochs", type=int, help="epoch budget of the runs (default: the profile's)"
+    )
+    train.add_argument("--only", nargs="+", help="only the runs of chapters containing these")
+    train.set_defaults(handler=_book_train)
 
     build = commands.add_parser("build", help="build the HTML book from the executed chapters")
     build.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
@@ -297,10 +330,10 @@ def _add_baselines_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _train_run(args: argparse.Namespace) -> int:
-    from genrelib.book import results_dir
     from genrelib.config import get_profile
     from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
     from genrelib.experiments import Experiment, run_experiment, run_path
+    from genrelib.project import results_dir
 
     profile = get_profile(args.profile)
     tracks = index_gtzan(resolve_data_dir(profile, args.data_dir), with_duration=False)

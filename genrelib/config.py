@@ -62,6 +62,10 @@ BASELINES: tuple[str, ...] = (
 )
 """Table IV baselines (``genrelib.baselines``)."""
 
+NO_TRAINING_ENV = "GENRELIB_NO_TRAINING"
+"""Environment variable that switches training off: chapters only read stored runs back
+(``genrelib book run --no-train``; :func:`genrelib.experiments.training_allowed`)."""
+
 DEFAULT_BASELINES: tuple[str, ...] = ("svm_tuned", "knn_5", "random_forest", "logistic_regression")
 """Baselines chapter 09 runs by default (the tuned SVM is the paper's best Table IV model)."""
 
@@ -327,7 +331,7 @@ PROFILES: dict[str, Profile] = {
         patience=10,
         batch_size=32,
         n_seeds=3,
-        grid_models=("base_crnn",),
+        grid_models=("base_crnn", "extended_crnn"),
     ),
     "full": Profile(
         name="full",

@@ -45,5 +45,9 @@ class CheckpointError(GenrelibError):
     """A checkpoint file is missing, corrupt or was made by an incompatible config."""
 
 
+class RunNotStoredError(GenrelibError):
+    """A run must be read back (training is switched off) but no finished run is stored."""
+
+
 class ConfigError(GenrelibError, ValueError):
     """A parameter value is invalid (scikit-learn style parameter validation)."""

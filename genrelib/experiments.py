@@ -26,6 +26,7 @@ Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -38,9 +39,16 @@ import torch
 import genrelib
 from genrelib.atomic import atomic_write
 from genrelib.audio import SpectrogramSet, build_spectrogram_set
-from genrelib.config import GENRES, ChunkConfig, MelConfig, Profile, _stable_key
+from genrelib.config import (
+    GENRES,
+    NO_TRAINING_ENV,
+    ChunkConfig,
+    MelConfig,
+    Profile,
+    _stable_key,
+)
 from genrelib.data import PROTOCOLS, assign_splits
-from genrelib.errors import ConfigError
+from genrelib.errors import ConfigError, RunNotStoredError
 from genrelib.evaluation import Evaluation, evaluate_probabilities, predict_proba
 from genrelib.models import DEEP_MODELS, check_model_options
 from genrelib.training import TrainConfig, TrainResult, distributed, load_checkpoint, train
@@ -325,22 +333,30 @@ def read_result(run_dir: str | Path) -> dict | None:
         raise ConfigError(f"{path} is not valid JSON; delete it to re-run the experiment") from None
 
 
-def _reusable(stored: dict | None, max_epochs: int, run_dir: Path) -> dict | None:
+def _reusable(stored: dict | None, max_epochs: int) -> dict | None:
     """The stored row if it answers a request for ``max_epochs``; None if training must go on.
 
-    A run that stopped early before ``max_epochs`` is the same run; one capped by a smaller
-    ``max_epochs`` continues from ``last.pt``; one that trained longer cannot be shortened.
+    A run given at least ``max_epochs`` (a GPU run with a larger budget, say) or one that
+    stopped early before ``max_epochs`` is read back as it is: its row says how many epochs
+    it ran and whether early stopping ended it. One capped by a smaller ``max_epochs``
+    continues from ``last.pt``.
     """
-    if stored is None or stored["max_epochs"] == max_epochs:
+    if stored is None or stored["max_epochs"] >= max_epochs:
         return stored
-    if stored["stopped_early"] and stored["epochs_run"] < max_epochs:
+    if stored["stopped_early"]:
         return stored
-    if stored["max_epochs"] < max_epochs:
-        return None
-    raise ConfigError(
-        f"{run_dir} holds a run of {stored['epochs_run']} epochs, more than max_epochs="
-        f"{max_epochs}; ask for at least {stored['max_epochs']} epochs or use another folder"
-    )
+    return None
+
+
+def training_allowed() -> bool:
+    """False when ``$GENRELIB_NO_TRAINING`` is set: only stored runs may be read back.
+
+    ``genrelib book run --no-train`` sets it, so that a published book re-renders from its
+    committed runs and fails clearly, instead of training, when one is missing.
+
+    Notebook: every training chapter (through :func:`run_experiment`).
+    """
+    return os.environ.get(NO_TRAINING_ENV, "") in ("", "0")
 
 
 @dataclass(frozen=True)
@@ -596,9 +612,15 @@ def run_experiment(
     if not isinstance(experiment, Experiment):
         raise ConfigError("run_experiment: experiment must be a genrelib.experiments.Experiment")
     plan = plan_run(experiment, tracks, profile, results_root, train_overrides)
-    done = _reusable(read_result(plan.run_dir), plan.config.max_epochs, plan.run_dir)
+    done = _reusable(read_result(plan.run_dir), plan.config.max_epochs)
     if done is not None:
         return done
+    if not training_allowed():
+        raise RunNotStoredError(
+            f"{plan.run_dir} holds no finished run of {experiment.model} ({experiment.protocol} "
+            f"split, {experiment.chunk_seconds:g}-s chunks, seed {experiment.seed}) and training "
+            f"is off (${NO_TRAINING_ENV}); train it with `genrelib book train` first"
+        )
     spectrograms = build_spectrogram_set(
         tracks, experiment.mel, plan.chunk_config, cache_root=cache_root, progress=progress
     )

@@ -121,13 +121,10 @@ def baseline_predictions(
         On an unknown protocol or model, no seed, or a protocol that leaves no test row.
     """
     seeds = [int(seed) for seed in seeds]
-    bad = [p for p in protocols if p not in PROTOCOLS] + [
-        m for m in models if m not in BASELINES
-    ]
+    bad = [p for p in protocols if p not in PROTOCOLS] + [m for m in models if m not in BASELINES]
     if bad:
         raise ConfigError(
-            f"unknown protocol(s) or baseline(s) {bad}; choose from {PROTOCOLS} and "
-            f"{BASELINES}"
+            f"unknown protocol(s) or baseline(s) {bad}; choose from {PROTOCOLS} and {BASELINES}"
         )
     if not seeds or not protocols or not models:
         raise ConfigError("baseline_predictions needs at least one protocol, seed and model")

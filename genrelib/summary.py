@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from genrelib.atomic import atomic_write
-from genrelib.book import BUILD_ENV, results_dir
 from genrelib.errors import ConfigError
+from genrelib.project import BUILD_ENV, results_dir
 
 HEADLINES_FILE = "headlines.csv"
 COLUMNS = (

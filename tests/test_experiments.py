@@ -13,8 +13,9 @@ from deep_data import tiny_profile, tiny_tracks
 import genrelib.experiments as experiments
 from genrelib.config import GENRES, MelConfig
 from genrelib.data import load_fault_filtered_split
-from genrelib.errors import ConfigError
+from genrelib.errors import ConfigError, RunNotStoredError
 from genrelib.experiments import (
+    NO_TRAINING_ENV,
     Experiment,
     collect_results,
     evaluate_checkpoint,
@@ -168,8 +169,9 @@ def test_more_epochs_continue_the_run_and_collect_results(
     assert longer["key"] == first["key"] and longer["epochs_run"] == 2
     history = load_history(tmp_path / longer["run_dir"])
     assert list(history["epoch"]) == [1, 2]
-    with pytest.raises(ConfigError, match="more than max_epochs=1"):
-        run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    # a run given a larger budget answers a smaller request as it is, without training
+    again = run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    assert again["epochs_run"] == 2 and again["max_epochs"] == 2
     # paper protocol: chunks of one track may land in different sets
     assert first["n_train_chunks"] + first["n_valid_chunks"] + first["n_test_chunks"] == 60
     other = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=2)
@@ -206,3 +208,16 @@ def test_fault_filtered_without_training_tracks_is_a_clear_error(
         ConfigError, match="fault-filtered.*leaves no chunk in the train.*synthetic"
     ):
         run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+
+
+def test_training_switched_off_reads_stored_runs_and_names_missing_ones(
+    tracks: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    experiment = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=0)
+    stored = run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    monkeypatch.setenv(NO_TRAINING_ENV, "1")
+    assert run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES) == stored
+    missing = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=1)
+    with pytest.raises(RunNotStoredError, match=r"seed 1\) and training is off.*book train"):
+        run_experiment(missing, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    assert len(list(tmp_path.glob("runs/*/result.json"))) == 1

@@ -327,7 +327,13 @@ def song_table(
 
 
 SONG_COLUMNS: tuple[str, ...] = (
-    "song", "expected", "predicted", "probability", "second", "vote", "agrees"
+    "song",
+    "expected",
+    "predicted",
+    "probability",
+    "second",
+    "vote",
+    "agrees",
 )
 """Columns of the songs table as chapter 06b shows it."""
 

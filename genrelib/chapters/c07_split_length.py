@@ -12,7 +12,6 @@ import pandas as pd
 from IPython.display import Markdown
 from tqdm.auto import tqdm
 
-from genrelib.book import project_dir
 from genrelib.chapters.context import (
     ChapterContext,
     chapter_context,
@@ -28,6 +27,7 @@ from genrelib.plots.split_length import (
     plot_examples_vs_length,
     plot_training_time_vs_length,
 )
+from genrelib.project import project_dir
 from genrelib.split_length import PAPER_BEST, grid_table, read_table_v, write_table_v
 from genrelib.summary import record_headline
 
@@ -35,6 +35,7 @@ __all__ = [
     "PAPER_BEST",
     "chapter_context",
     "grid_banner",
+    "grid_cells",
     "grid_settings",
     "grid_table",
     "grid_verdict",
@@ -48,6 +49,11 @@ __all__ = [
     "table_v_view",
     "write_table_v",
 ]
+
+
+GRID_KEEP: tuple[str, ...] = ("best.pt",)
+"""Checkpoints a grid cell keeps in smoke: the base CRNN cell of the profile's chunk length is
+chapter 04's run, whose ``best.pt`` chapter 08 reads."""
 
 
 def grid_settings(
@@ -94,6 +100,56 @@ def _check_grid(models: Sequence[str], chunk_lengths: Sequence[float], protocol:
         raise ConfigError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
 
 
+def grid_cells(
+    tracks: pd.DataFrame,
+    profile: Profile,
+    models: Sequence[str] | None = None,
+    chunk_lengths: Sequence[float] | None = None,
+    protocol: str = "track",
+    seed: int = 0,
+) -> list[tuple[Experiment, pd.DataFrame, Profile]]:
+    """The grid's runs: one experiment, with its tracks and profile, per model and length.
+
+    Each cell narrows the tracks and profile as every training chapter does
+    (:func:`genrelib.chapters.context.training_inputs`; in smoke: a few tracks per genre
+    and a few chunks per track).
+
+    Notebook: 07_split_length (and ``genrelib book train``).
+
+    Parameters
+    ----------
+    tracks : pd.DataFrame
+        Track table (:func:`genrelib.data.index_gtzan`).
+    profile : Profile
+        Run size (epochs, patience, chunk cap, mel config).
+    models : sequence of str or None
+        Models of the grid (``None``: ``profile.grid_models``).
+    chunk_lengths : sequence of float or None
+        Chunk lengths, in seconds (``None``: ``profile.chunk_grid``).
+    protocol : str
+        Split protocol, the same for every cell.
+    seed : int
+        Seed of the split and the training, the same for every cell.
+
+    Returns
+    -------
+    list of (Experiment, pd.DataFrame, Profile)
+        In grid order: models outer, chunk lengths inner.
+    """
+    models = list(profile.grid_models if models is None else models)
+    chunk_lengths = [
+        float(c) for c in (profile.chunk_grid if chunk_lengths is None else chunk_lengths)
+    ]
+    _check_grid(models, chunk_lengths, protocol)
+    cells = []
+    for model in models:
+        for seconds in chunk_lengths:
+            cell_tracks, cell_profile = training_inputs(tracks, profile, seconds)
+            experiment = Experiment.from_profile(cell_profile, model, protocol, seed, seconds)
+            cells.append((experiment, cell_tracks, cell_profile))
+    return cells
+
+
 def run_grid(
     tracks: pd.DataFrame,
     profile: Profile,
@@ -108,9 +164,7 @@ def run_grid(
 ) -> pd.DataFrame:
     """Train (or read back) every model on every chunk length; return the grid's result rows.
 
-    Each cell narrows the tracks and profile as every training chapter does
-    (:func:`genrelib.chapters.context.training_inputs`; in smoke: a few tracks per genre
-    and a few chunks per track), then calls :func:`genrelib.experiments.run_experiment`
+    The cells are :func:`grid_cells`; each calls :func:`genrelib.experiments.run_experiment`
     (through :func:`genrelib.chapters.context.run_chapter_experiment`: a smoke cell keeps
     only ``best.pt``, which chapter 08 reads of chapter 04's run). Finished cells are read
     back from their ``result.json`` without training.
@@ -146,23 +200,18 @@ def run_grid(
         One :func:`run_experiment` row per cell (nested ``setup``/``experiment`` left out),
         in grid order.
     """
-    models = list(profile.grid_models if models is None else models)
-    chunk_lengths = [
-        float(c) for c in (profile.chunk_grid if chunk_lengths is None else chunk_lengths)
-    ]
-    _check_grid(models, chunk_lengths, protocol)
-    cells = [(m, c) for m in models for c in chunk_lengths]
+    cells = grid_cells(tracks, profile, models, chunk_lengths, protocol, seed)
     rows = []
-    for model, seconds in tqdm(cells, desc="Table V grid", unit="run", disable=not progress):
-        cell_tracks, cell_profile = training_inputs(tracks, profile, seconds)
-        experiment = Experiment.from_profile(cell_profile, model, protocol, seed, seconds)
+    for experiment, cell_tracks, cell_profile in tqdm(
+        cells, desc="Table V grid", unit="run", disable=not progress
+    ):
         row = run_chapter_experiment(
             experiment,
             cell_tracks,
             cell_profile,
             results_root,
             synthetic,
-            ("best.pt",),  # the base CRNN cell of the profile's chunk length is chapter 04's run
+            GRID_KEEP,
             progress=progress,
             train_overrides={"device": device},
         )

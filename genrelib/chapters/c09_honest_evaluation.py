@@ -41,6 +41,9 @@ __all__ = [
     "baseline_predictions",
     "chapter_context",
     "compute_features",
+    "PROTOCOL_MIN_SEEDS",
+    "PROTOCOL_MODELS",
+    "deep_experiments",
     "deep_protocol_runs",
     "experiment_predictions",
     "percent_table",
@@ -83,6 +86,12 @@ def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol
         ]
     cells["test tracks"] = summary["n_test_tracks"].round(0).astype(int)
     return cells.replace({"model": MODEL_LABELS})
+
+
+PROTOCOL_MODELS: tuple[str, ...] = ("base_crnn",)
+"""Networks trained under every protocol by default (the notebook's ``deep_models``)."""
+PROTOCOL_MIN_SEEDS = 3
+"""Fewest seeds per protocol (the notebook's ``ch.seeds(n_seeds, at_least=...)``)."""
 
 
 def deep_inputs(
@@ -131,14 +140,36 @@ def deep_protocol_runs(
     profile, tracks, seeds
         What the runs used (:func:`deep_inputs`).
     """
-    profile, tracks, protocols, seeds = deep_inputs(ch, seeds)
+    profile, tracks, experiments, seeds = deep_experiments(ch, models, seeds)
     rows, skipped = [], []
-    for model in models:
-        for protocol in protocols:
-            for run_seed in seeds:
-                experiment = Experiment.from_profile(profile, model, protocol, run_seed)
-                try:
-                    rows.append(ch.run(experiment, tracks, profile, progress=False))
-                except ConfigError as error:
-                    skipped.append(f"`{protocol}` (seed {run_seed}): {error}")
+    for experiment in experiments:
+        try:
+            rows.append(ch.run(experiment, tracks, profile, progress=False))
+        except ConfigError as error:
+            skipped.append(f"`{experiment.protocol}` (seed {experiment.seed}): {error}")
     return rows, skipped, profile, tracks, seeds
+
+
+def deep_experiments(
+    ch: ChapterContext, models: Sequence[str], seeds: Sequence[int]
+) -> tuple[Profile, pd.DataFrame, list[Experiment], list[int]]:
+    """Every network, protocol and seed of :func:`deep_inputs`, as experiments.
+
+    Notebook: 09_honest_evaluation (and ``genrelib book train``).
+
+    Returns
+    -------
+    profile : Profile
+    tracks : pd.DataFrame
+    experiments : list of Experiment
+        Models outer, then protocols, then seeds.
+    seeds : list of int
+    """
+    profile, tracks, protocols, seeds = deep_inputs(ch, seeds)
+    experiments = [
+        Experiment.from_profile(profile, model, protocol, run_seed)
+        for model in models
+        for protocol in protocols
+        for run_seed in seeds
+    ]
+    return profile, tracks, experiments, seeds

@@ -9,7 +9,7 @@ Notebook: 10_reproducibility.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -39,7 +39,9 @@ __all__ = [
     "MelConfig",
     "build_model",
     "chapter_context",
+    "comparison_experiments",
     "comparison_setup",
+    "comparison_variants",
     "evaluate_checkpoint",
     "load_history",
     "mean_score",
@@ -113,6 +115,31 @@ def comparison_setup(ch: ChapterContext, n_seeds: int = 1) -> Comparison:
     return Comparison(profile, ch.tracks, (10, 30), seeds)
 
 
+def comparison_variants(comparison: Comparison) -> dict[str, dict]:
+    """Every comparison run of the chapter, as keywords of :func:`run_comparison`.
+
+    ``reference`` keeps its ``last.pt`` (section 3 evaluates it); the others change one
+    thing each: the hop, the loss, the GRU read-out or the ResNet-18 head.
+
+    Notebook: 10_reproducibility (and ``genrelib book train``).
+
+    Returns
+    -------
+    dict of str to dict
+        Variant name -> keywords (``model``, ``mel``, ``keep``, model options).
+    """
+    mel = comparison.profile.mel
+    return {
+        "reference": {"keep": ("last.pt",)},
+        "hop 67": {"mel": replace(mel, hop_length=67, name="hop 67")},
+        "hop 256": {"mel": replace(mel, hop_length=256, name="hop 256")},
+        "double softmax": {"double_softmax": True},
+        "first GRU layer": {"gru_readout": "first_layer"},
+        "ResNet-18 faithful": {"model": "resnet18", "faithful": True},
+        "ResNet-18 sequence": {"model": "resnet18", "faithful": False},
+    }
+
+
 def run_comparison(
     ch: ChapterContext,
     comparison: Comparison,
@@ -145,22 +172,30 @@ def run_comparison(
     list of dict
         One result row per seed.
     """
-    profile = comparison.profile
     return [
         ch.run(
-            Experiment(
-                model,
-                profile.chunk_seconds,
-                "track",
-                seed,
-                tuple(options.items()),
-                mel or profile.mel,
-            ),
+            experiment,
             comparison.tracks,
-            profile,
+            comparison.profile,
             keep,
             progress=False,
             train_overrides=comparison.overrides,
+        )
+        for experiment in comparison_experiments(comparison, model, mel, **options)
+    ]
+
+
+def comparison_experiments(
+    comparison: Comparison, model: str = "base_crnn", mel: MelConfig | None = None, **options
+) -> list[Experiment]:
+    """The experiments of one comparison, one per seed (track-disjoint split).
+
+    Notebook: 10_reproducibility (through :func:`run_comparison`; and ``genrelib book train``).
+    """
+    profile = comparison.profile
+    return [
+        Experiment(
+            model, profile.chunk_seconds, "track", seed, tuple(options.items()), mel or profile.mel
         )
         for seed in comparison.seeds
     ]

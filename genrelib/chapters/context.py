@@ -22,8 +22,6 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown
 
-from genrelib.book import project_dir
-from genrelib.book import results_dir as profile_results_dir
 from genrelib.chapters.display import shown_path
 from genrelib.config import Profile, get_profile
 from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
@@ -35,6 +33,8 @@ from genrelib.experiments import (
     read_result,
     run_experiment,
 )
+from genrelib.project import project_dir
+from genrelib.project import results_dir as profile_results_dir
 
 SMOKE = "smoke"
 """The profile of CI and of a first look: synthetic clips, tiny runs."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from genrelib.book import project_dir
+from genrelib.project import project_dir
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -95,7 +95,7 @@ def shown_path(path: str | Path, start: str | Path | None = None) -> str:
     path : str or Path
         Any path.
     start : str or Path, optional
-        Folder it is shown relative to (default: :func:`genrelib.book.project_dir`).
+        Folder it is shown relative to (default: :func:`genrelib.project.project_dir`).
 
     Returns
     -------

@@ -1,0 +1,84 @@
+"""``genrelib book train``: every run the chapters read, planned once, trained, read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from genrelib.book_runs import book_runs, train_book_runs
+from genrelib.cli import main
+from genrelib.config import NO_TRAINING_ENV
+from genrelib.errors import ConfigError
+from genrelib.experiments import plan_run
+
+
+def test_plan_lists_each_run_once_with_the_checkpoints_chapters_read(tmp_path: Path) -> None:
+    runs, results = book_runs("smoke", results_dir=tmp_path)
+    assert results == tmp_path
+    chapters = {run.chapter for run in runs}
+    assert chapters == {
+        "04_base_crnn",
+        "05_extended_crnn",
+        "06_resnet_transfer",
+        "07_split_length",
+        "09_honest_evaluation",
+        "10_reproducibility",
+    }
+    folders = [
+        plan_run(r.experiment, r.tracks, r.profile, results, r.train_overrides).run_dir
+        for r in runs
+    ]
+    assert len(set(folders)) == len(folders)
+    first = runs[0]
+    assert first.chapter == "04_base_crnn" and "best.pt" in first.keep
+    reference = [r for r in runs if r.chapter == "10_reproducibility" and "last.pt" in r.keep]
+    assert len(reference) == 1 and reference[0].train_overrides["patience"] == 3
+    heads = [r.experiment.options for r in runs if r.chapter == "06_resnet_transfer"]
+    assert sorted(dict(options)["faithful"] for options in heads) == [False, True]
+    only = book_runs("smoke", results_dir=tmp_path, chapters=["09"])[0]
+    assert only and {r.chapter for r in only} == {"09_honest_evaluation"}
+
+
+def test_trained_runs_are_read_back_and_missing_ones_named_without_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs, results = book_runs("smoke", results_dir=tmp_path, chapters=["04", "05"])
+    trained = train_book_runs(runs[:1], results, synthetic=True, device="cpu", progress=False)
+    assert "error" not in trained and trained.loc[0, "chapter"] == "04_base_crnn"
+    assert (results / trained.loc[0, "run_dir"] / "best.pt").is_file()
+    monkeypatch.setenv(NO_TRAINING_ENV, "1")
+    again = train_book_runs(runs, results, synthetic=True, device="cpu", progress=False)
+    stored = again.set_index("chapter")
+    assert (
+        stored.loc["04_base_crnn", "test_track_accuracy"] == trained.loc[0, "test_track_accuracy"]
+    )
+    assert "training is off" in stored.loc["05_extended_crnn", "error"]
+
+
+def test_bad_budget_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="jobs and max_epochs must be positive"):
+        train_book_runs([], tmp_path, synthetic=True, jobs=0)
+
+
+def test_book_train_command_reports_every_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        [
+            "book",
+            "train",
+            "--profile",
+            "smoke",
+            "--results-dir",
+            str(tmp_path),
+            "--only",
+            "04",
+            "--device",
+            "cpu",
+            "--max-epochs",
+            "1",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0 and "04_base_crnn" in out and f"1 of 1 runs stored under {tmp_path}" in out
