@@ -359,6 +359,20 @@ def training_allowed() -> bool:
     return os.environ.get(NO_TRAINING_ENV, "") in ("", "0")
 
 
+def check_training_allowed(run_dir: Path, description: str) -> None:
+    """Raise :class:`~genrelib.errors.RunNotStoredError` if ``run_dir`` must be trained but may not.
+
+    Notebook: every training chapter (through :func:`run_experiment` and
+    :func:`genrelib.transfer.run_finetune`).
+    """
+    if not training_allowed():
+        raise RunNotStoredError(
+            f"{run_dir} holds no finished run of {description} and training is off "
+            f"(${NO_TRAINING_ENV}); train it with `genrelib book train` or run the chapter "
+            "without --no-train"
+        )
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """Where and how one experiment runs: its settings and its folder (no data yet).
@@ -615,12 +629,11 @@ def run_experiment(
     done = _reusable(read_result(plan.run_dir), plan.config.max_epochs)
     if done is not None:
         return done
-    if not training_allowed():
-        raise RunNotStoredError(
-            f"{plan.run_dir} holds no finished run of {experiment.model} ({experiment.protocol} "
-            f"split, {experiment.chunk_seconds:g}-s chunks, seed {experiment.seed}) and training "
-            f"is off (${NO_TRAINING_ENV}); train it with `genrelib book train` first"
-        )
+    check_training_allowed(
+        plan.run_dir,
+        f"{experiment.model} ({experiment.protocol} split, {experiment.chunk_seconds:g}-s chunks, "
+        f"seed {experiment.seed})",
+    )
     spectrograms = build_spectrogram_set(
         tracks, experiment.mel, plan.chunk_config, cache_root=cache_root, progress=progress
     )

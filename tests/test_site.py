@@ -1,8 +1,11 @@
 """The rendered book in headless Chromium: every page loads, shows its figures and audio, no errors.
 
-The session fixture executes the chapters whose executed copy is missing or older than
-the notebook (smoke profile, same parameters as ``test_notebooks``), builds the book,
-serves ``_build/html`` on 127.0.0.1 and opens each page listed in ``_toc.yml``. Requests
+The session fixture builds the published book: it executes the chapters whose executed
+copy is missing, older than the notebook or of another profile, in the ``cpu`` profile on
+the shared real data (the 100 GTZAN clips, the 30-s feature table, the external songs) with
+training off, so that every result comes from the committed runs under ``results/cpu``.
+It then builds the book, serves ``_build/html`` on 127.0.0.1 and opens each page listed in
+``_toc.yml``; no page may show synthetic results. Requests
 to other hosts (the CDN scripts of MathJax or widgets) are refused, as on an offline
 machine. Full-page screenshots of the introduction and chapter 01 land in
 ``_build/screenshots/`` for CI to keep.
@@ -21,9 +24,9 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
-from test_notebooks import smoke_parameters
 
 from genrelib.book import BUILD_DIR, EXECUTED_DIR, build_book, run_notebooks, toc_files
 
@@ -61,6 +64,8 @@ LOCAL_PATH = re.compile(r"(?<![\w.~-])/(work|home|tmp|root|Users|mnt|private|var
 SIDE_EFFECT_CALL = re.compile(r"^(?:\w+\.)*(?:record|write|save|store|update)_?\w*\(", re.M)
 """The last statement of a cell that is called for what it does, not for what it returns."""
 OFFLINE_ERROR = "net::ERR_INTERNET_DISCONNECTED"
+SYNTHETIC_LABEL = "SYNTHETIC"
+"""How every chapter labels results of the synthetic clips (``ChapterContext.source``)."""
 
 PAGE_FACTS_JS = r"""
 article => {
@@ -197,17 +202,41 @@ def _chromium(bundled: str) -> str:
     return found
 
 
+PUBLISHED_PROFILE = "cpu"
+"""Profile of the published book (the real clips and the committed runs)."""
+
+
+def published_parameters(shared_data: Path) -> dict:
+    """The published book's parameters: README's ``genrelib book run --no-train`` command."""
+    return {
+        "data_dir": str(shared_data / "gtzan_mini" / "genres"),
+        "features_csv": str(shared_data / "features" / "features_30_sec.csv"),
+        "songs_dir": str(shared_data / "external_songs"),
+    }
+
+
 def _stale(notebook: Path) -> bool:
+    """The executed copy is missing, older than the notebook, or of another profile."""
     executed = ROOT / BUILD_DIR / EXECUTED_DIR / notebook
-    return not executed.is_file() or executed.stat().st_mtime < (ROOT / notebook).stat().st_mtime
+    if not executed.is_file() or executed.stat().st_mtime < (ROOT / notebook).stat().st_mtime:
+        return True
+    parameters = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
+    return parameters.get("parameters", {}).get("profile") != PUBLISHED_PROFILE
 
 
 @pytest.fixture(scope="session")
 def site(shared_data: Path) -> Path:
-    """``_build/html`` of a fresh build, every chapter executed first."""
+    """``_build/html`` of the published book, every stale chapter executed first."""
     stale = [page.name for page in PAGES if page.suffix == ".ipynb" and _stale(page)]
     if stale:
-        run_notebooks("smoke", smoke_parameters(shared_data), root=ROOT, only=stale, progress=False)
+        run_notebooks(
+            PUBLISHED_PROFILE,
+            published_parameters(shared_data),
+            root=ROOT,
+            only=stale,
+            progress=False,
+            training=False,
+        )
     return build_book(ROOT).parent
 
 
@@ -283,6 +312,8 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
 
     text = article.inner_text()
     assert TRACEBACK not in text, f"{source}: the page shows a Python traceback"
+    shown = " ".join(article.locator(".cell_output").all_inner_texts())
+    assert SYNTHETIC_LABEL not in shown, f"{source}: the published book shows synthetic results"
     assert article.locator(ERROR_OUTPUTS).count() == 0, f"{source}: error or stderr outputs"
     defects = page_defects(page)
     assert not defects, f"{source}: " + "; ".join(defects)

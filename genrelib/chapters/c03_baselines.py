@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from genrelib.audio import load_audio
 from genrelib.baselines import (
@@ -40,6 +41,7 @@ __all__ = [
     "GENRES",
     "MODEL_LABELS",
     "PAPER_TABLE_IV",
+    "agreement_view",
     "chapter_context",
     "compare_feature_tables",
     "compute_features",
@@ -107,6 +109,37 @@ def compare_feature_tables(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.Da
             }
         )
     return pd.DataFrame(rows)
+
+
+def agreement_view(agreement: pd.DataFrame) -> Styler:
+    """Rows of :func:`compare_feature_tables` as the page shows them.
+
+    Pearson r with 4 significant digits, relative errors in scientific notation (they run
+    from 1e-8 to 1e-3), the exact fraction in percent.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    agreement : pd.DataFrame
+        Rows of :func:`compare_feature_tables`, shape (n_features, 6).
+
+    Returns
+    -------
+    Styler
+    """
+    return (
+        agreement.style.format(
+            {
+                "pearson_r": "{:.4g}".format,
+                "median_rel_error": "{:.1e}".format,
+                "max_rel_error": "{:.1e}".format,
+                "exact_fraction": "{:.0%}".format,
+            },
+            na_rep="-",
+        )
+        .hide(axis="index")
+    )
 
 
 def tempo_padding_table(

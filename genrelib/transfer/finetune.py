@@ -29,6 +29,7 @@ from genrelib.experiments import (
     RESULT_FILE,
     SETUP_IGNORED,
     SPLITS,
+    check_training_allowed,
     data_fingerprint,
     read_result,
     split_chunks,
@@ -150,6 +151,7 @@ def run_finetune(
     stored = read_result(run_dir)
     if stored is not None:
         return stored
+    check_training_allowed(run_dir, f"musicnn fine-tuning ({protocol} split, seed {seed})")
     patches = musicnn_patch_set(tracks, profile.track_seconds, cache_root, progress)
     split = split_chunks(patches, protocol, seed).to_numpy()
     sets = {name: patches.subset(split == name) for name in SPLITS}
