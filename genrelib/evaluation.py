@@ -2,9 +2,12 @@
 
 A model classifies chunks; a track's genre is then read from its chunks in two ways:
 the mean of their probabilities (``track_mean``) or a majority vote of their predicted
-genres (``track_vote``, ties broken by the mean probability). Every metric comes with
-a percentile bootstrap interval that resamples *tracks* (all chunks of a drawn track
-come along), since chunks of one track are not independent.
+genres (``track_vote``, ties broken by the mean probability). Chunk-level metrics and
+F1 come with a percentile bootstrap interval that resamples *tracks* (all chunks of a
+drawn track come along), since chunks of one track are not independent. Track-level
+accuracy and recall are proportions of independent tracks, so they get the exact
+(Clopper-Pearson) binomial interval instead: on a test set of 10 tracks, a bootstrap of
+10 correct out of 10 collapses to [100, 100], while the exact interval is [69, 100].
 
 Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
 09_honest_evaluation.
@@ -12,12 +15,14 @@ Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import binomtest
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -411,6 +416,41 @@ class Evaluation:
         ]
 
 
+def exact_interval(n_correct: int, n_total: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a proportion of ``n_correct`` out of ``n_total``.
+
+    Notebook: 04_base_crnn, 07_split_length (track accuracy and recall).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        NaN for ``n_total == 0``.
+    """
+    if n_total == 0:
+        return math.nan, math.nan
+    ci = binomtest(int(n_correct), int(n_total)).proportion_ci(confidence, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def _exact_track_intervals(
+    metrics: pd.DataFrame, recall: pd.DataFrame, y_true, y_pred, confidence: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace the bootstrap intervals of track accuracy and per-genre recall by exact ones."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    metrics, recall = metrics.copy(), recall.copy()
+    low, high = exact_interval(int((y_true == y_pred).sum()), len(y_true), confidence)
+    for name in ("accuracy", "f1_micro"):  # equal with one label per track
+        metrics.loc[name, ["low", "high"]] = low, high
+    for index, genre in enumerate(recall.index):
+        member = y_true == index
+        if member.any():
+            correct = int((y_pred[member] == index).sum())
+            recall.loc[genre, ["low", "high"]] = exact_interval(
+                correct, int(member.sum()), confidence
+            )
+    return metrics, recall
+
+
 def evaluate_probabilities(
     chunks: pd.DataFrame,
     probabilities: np.ndarray,
@@ -452,6 +492,8 @@ def evaluate_probabilities(
         metrics, recall = bootstrap_ci(
             y_true, y_pred, groups, n_boot, confidence, seed, class_names
         )
+        if groups is None:  # one row per track: independent trials
+            metrics, recall = _exact_track_intervals(metrics, recall, y_true, y_pred, confidence)
         metric_frames.append(metrics.reset_index().assign(level=level))
         recall_frames.append(recall.reset_index().assign(level=level))
         confusion[level] = confusion_table(y_true, y_pred, class_names)

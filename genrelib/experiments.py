@@ -693,7 +693,8 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     pd.DataFrame
         Columns: run, data (with the profile and the test tracks), protocol, chunk (s),
         train/valid/test chunk F1 (micro, %), test macro F1 (%), test track accuracy (%)
-        with its 95 % interval, epochs (best epoch), s/epoch (device); numbers as text,
+        with its 95 % interval, epochs (best epoch; ``cap`` when the epoch budget, not early
+        stopping, ended the run), s/epoch (device); numbers as text,
         one decimal, so that the table stays narrow enough for a page.
     """
     if results.empty:
@@ -732,7 +733,8 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
             "epochs (best)": results["epochs_run"].astype(str)
             + " ("
             + results["best_epoch"].astype(str)
-            + ")",
+            + ")"
+            + results["stopped_early"].map({True: "", False: ", cap"}),
             "s/epoch (device)": results["seconds_per_epoch"].map("{:.1f}".format)
             + " ("
             + results["device"].astype(str)

@@ -23,6 +23,8 @@ from genrelib.evaluation import (  # noqa: E402
     classification_metrics,
     confusion_table,
     evaluate,
+    evaluate_probabilities,
+    exact_interval,
     per_class_recall,
     predict_proba,
     track_predictions,
@@ -83,6 +85,22 @@ def test_track_aggregation_by_mean_and_vote() -> None:
     assert list(tracks["pred_mean"]) == [1, 1]
     assert list(tracks["pred_vote"]) == [2, 1]  # the tie on a goes to the higher mean
     assert tracks["confidence"].to_numpy() == pytest.approx([0.6, 0.55])
+
+
+def test_track_intervals_are_exact_binomial_and_never_collapse() -> None:
+    """10 of 10 tracks right is [69.2, 100] (Clopper-Pearson), not the bootstrap's [100, 100]."""
+    assert exact_interval(10, 10) == pytest.approx((0.69150, 1.0), abs=1e-4)
+    assert exact_interval(5, 10) == pytest.approx((0.18709, 0.81291), abs=1e-4)
+    labels = np.repeat(np.arange(10), 3)  # 10 tracks of 3 chunks, one per genre
+    chunks = pd.DataFrame({"track_id": np.repeat(np.arange(10), 3), "label": labels})
+    probabilities = np.eye(10)[labels]  # every chunk right
+    evaluation = evaluate_probabilities(chunks, probabilities, n_boot=200)
+    metrics = evaluation.metrics.set_index(["level", "metric"])
+    track = metrics.loc[("track_mean", "accuracy")]
+    assert track["estimate"] == 1.0 and track["low"] == pytest.approx(0.6915, abs=1e-4)
+    assert metrics.loc[("chunk", "accuracy"), "low"] == 1.0  # chunk level: bootstrap over tracks
+    recall = evaluation.recall.set_index(["level", "genre"]).loc[("track_mean", "blues")]
+    assert recall["low"] == pytest.approx(0.025, abs=1e-3)  # 1 of 1 track: [2.5, 100]
 
 
 def test_vectorised_bootstrap_equals_a_plain_loop() -> None:

@@ -8,7 +8,10 @@ Notebook: 04_base_crnn (and 05_extended_crnn, 06_resnet_transfer).
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown
@@ -16,7 +19,7 @@ from torch import nn
 
 from genrelib.chapters.context import ChapterContext, chapter_context
 from genrelib.chapters.display import rounded
-from genrelib.config import get_profile
+from genrelib.config import Profile, get_profile
 from genrelib.evaluation import Evaluation
 from genrelib.experiments import (
     Experiment,
@@ -28,12 +31,14 @@ from genrelib.experiments import (
 )
 from genrelib.models import build_model, count_parameters, layer_table, parameter_comparison
 from genrelib.plots import plot_confusion_matrix, plot_recall_with_ci, plot_training_curves
+from genrelib.project import project_dir
 from genrelib.summary import record_headline
 
 __all__ = [
     "chapter_context",
     "collect_results",
     "count_parameters",
+    "epochs_text",
     "get_profile",
     "layer_summary",
     "load_history",
@@ -44,11 +49,14 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_recall_with_ci",
     "plot_training_curves",
+    "real_runs_view",
     "record_run_headlines",
     "result_text",
     "results_table",
     "rounded",
     "run_path",
+    "seed_runs",
+    "seed_text",
     "stored_test_evaluation",
     "training_banner",
 ]
@@ -176,10 +184,111 @@ def result_text(result: dict, evaluation: Evaluation, synthetic: bool) -> Markdo
         f"Test chunk accuracy {scored('test_chunk_accuracy')}, macro F1 "
         f"{100 * result['test_chunk_f1_macro']:.1f} %; track accuracy "
         f"{scored('test_track_accuracy')} over {result['n_test_tracks']} test tracks, after "
-        f"{result['epochs_run']} epochs (best: {result['best_epoch']}, "
-        f"{result['seconds_per_epoch']:.1f} s per epoch on `{result['device']}`). "
+        f"{epochs_text(result)}, {result['seconds_per_epoch']:.1f} s per epoch on "
+        f"`{result['device']}`. "
         f"Lowest chunk recall: {recalls}." + (caveat if synthetic else "")
     )
+
+
+def epochs_text(result: dict) -> str:
+    """How a run ended: stopped early (and when it was best) or at its epoch cap.
+
+    Notebook: 04_base_crnn, 05_extended_crnn (through :func:`result_text`).
+    """
+    if result["stopped_early"]:
+        return (
+            f"{result['epochs_run']} epochs, ended by early stopping (best epoch "
+            f"{result['best_epoch']})"
+        )
+    return (
+        f"{result['epochs_run']} epochs, ended by the cap of {result['max_epochs']} epochs, not "
+        f"by early stopping (best epoch {result['best_epoch']}: it might still improve)"
+    )
+
+
+def seed_runs(results: str | Path, experiment: Experiment, profile: Profile) -> pd.DataFrame:
+    """Stored runs of ``experiment`` under every seed, in seed order.
+
+    A run counts when it shares the model, chunk length, protocol, model options,
+    spectrogram and the profile's patience with ``experiment``; only the seed (hence the
+    track split and the initial weights) differs.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Returns
+    -------
+    pd.DataFrame
+        Rows of :func:`genrelib.experiments.collect_results` (maybe empty).
+    """
+    runs = collect_results(results)
+    if runs.empty:
+        return runs
+    same = (
+        (runs["model"] == experiment.model)
+        & (runs["chunk_seconds"] == experiment.chunk_seconds)
+        & (runs["protocol"] == experiment.protocol)
+        & (runs["model_options"] == json.dumps(experiment.options, sort_keys=True))
+        & (runs["mel"] == experiment.mel.name)
+        & (runs["hop_length"] == experiment.mel.hop_length)
+        & (runs["patience"] == profile.patience)
+    )
+    return runs[same].sort_values("seed", ignore_index=True)
+
+
+def seed_text(runs: pd.DataFrame) -> Markdown:
+    """Mean and range over the seeds of :func:`seed_runs`, with what the spread means.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+    """
+    if runs.empty:
+        return Markdown("No stored run of this setting yet.")
+    track = 100 * runs["test_track_accuracy"]
+    f1 = 100 * runs["test_chunk_f1_micro"]
+    seeds = ", ".join(str(seed) for seed in runs["seed"])
+    if len(runs) == 1:
+        return Markdown(
+            f"One seed stored ({seeds}): test track accuracy {track.iloc[0]:.1f} %, test chunk F1 "
+            f"{f1.iloc[0]:.1f} %. More seeds would show how much of it is luck of the split."
+        )
+    capped = int((~runs["stopped_early"].astype(bool)).sum())
+    return Markdown(
+        f"{len(runs)} seeds ({seeds}): test track accuracy {track.mean():.1f} % on average, "
+        f"from {track.min():.1f} to {track.max():.1f} %; test chunk F1 {f1.mean():.1f} % "
+        f"(from {f1.min():.1f} to {f1.max():.1f} %). Each seed draws its own split of the "
+        f"{int(runs['n_test_tracks'].iloc[0])} test tracks as well as its own initial weights, "
+        "so the spread is what one number from one run can be trusted to."
+        + (f" {capped} of the runs reached the epoch cap." if capped else "")
+    )
+
+
+def real_runs_view(ch: ChapterContext, experiments: Sequence[Experiment]) -> list:
+    """What the "Results on real clips" section shows: the stored ``cpu`` runs, or a pointer.
+
+    On real clips the results above are the runs themselves; on synthetic clips this lists
+    the stored ``cpu``-profile runs (every seed) of the same settings from
+    ``results/cpu`` of the project.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+    Returns
+    -------
+    list
+        Objects to display: Markdown and tables.
+    """
+    if not ch.synthetic:
+        return [Markdown("This page is built from real clips: the results above are those runs.")]
+    cpu = get_profile("cpu")
+    shown = []
+    for experiment in experiments:
+        real = Experiment.from_profile(
+            cpu, experiment.model, experiment.protocol, experiment.seed, None,
+            **experiment.options,
+        )
+        runs = seed_runs(project_dir() / "results" / "cpu", real, cpu)
+        shown += [Markdown(f"`{real.name}` on real clips, `cpu` profile:"), seed_text(runs)]
+        if not runs.empty:
+            shown.append(results_table(runs))
+    return shown
 
 
 def record_run_headlines(

@@ -209,15 +209,23 @@ def finetune_budget(ch: ChapterContext) -> str:
 def scratch_predictions(ch: ChapterContext) -> pd.DataFrame:
     """Track-level test predictions of the from-scratch runs of chapters 04-06 on these tracks.
 
-    Only runs on the same tracks (data fingerprint) are kept; with the same protocol and
-    seed their test tracks are the fine-tuned model's (the same 80/10/10 split).
+    Only runs on the same tracks (data fingerprint) and with the chapters' own settings
+    (the profile's chunk length, hop and patience: not chapter 07's other lengths nor chapter
+    10's variants) are kept; with the same protocol and seed their test tracks are the
+    fine-tuned model's (the same 80/10/10 split).
 
     Notebook: 06b_music_transfer.
     """
     runs = collect_results(ch.results)
     if runs.empty:
         return pd.DataFrame()
-    runs = runs[runs["data_fingerprint"] == data_fingerprint(ch.tracks)]
+    profile = ch.profile
+    runs = runs[
+        (runs["data_fingerprint"] == data_fingerprint(ch.tracks))
+        & (runs["chunk_seconds"] == profile.chunk_seconds)
+        & (runs["hop_length"] == profile.mel.hop_length)
+        & (runs["patience"] == profile.patience)
+    ]
     runs = runs[runs["protocol"].isin(ch.protocols()) & (runs["seed"] == ch.seed)]
     if runs.empty:
         return pd.DataFrame()
@@ -236,7 +244,11 @@ def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFr
     table : pandas.DataFrame
         ``estimate [low, high]`` % cells (chapter 09's :func:`percent_table`).
     """
-    labels = {**PROBE_LABELS, "base_crnn": "base CRNN (from scratch)"}
+    labels = {
+        **PROBE_LABELS,
+        "base_crnn": "base CRNN (from scratch)",
+        "extended_crnn": "extended CRNN (from scratch)",
+    }
 
     def label(name: str) -> str:  # experiment_predictions appends a run's options to its name
         head = name.split(" ", 1)[0]
