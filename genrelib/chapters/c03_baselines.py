@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from genrelib.audio import load_audio
@@ -62,6 +63,7 @@ __all__ = [
     "summarise",
     "table_iv",
     "tempo_padding_table",
+    "tempo_padding_view",
 ]
 
 
@@ -175,3 +177,36 @@ def tempo_padding_table(
             ],
         }
     )
+
+
+def tempo_padding_view(tempos: pd.DataFrame) -> list:
+    """How many clips each padding gives another tempo than the table, and which ones.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    tempos : pandas.DataFrame
+        :func:`tempo_padding_table`.
+
+    Returns
+    -------
+    list
+        A sentence (Markdown) and the clips whose zero-padded tempo differs (BPM, 1 decimal).
+    """
+    differs = {
+        name: ~np.isclose(tempos[column], tempos["table_bpm"])
+        for name, column in (
+            ("reflect padding (ours)", "reflect_bpm"),
+            ("zero padding", "zero_padded_bpm"),
+        )
+    }
+    sentence = "; ".join(
+        f"with {name}, {int(mask.sum())} of {len(tempos)} clips get another tempo than the table"
+        for name, mask in differs.items()
+    )
+    changed = tempos[differs["zero padding"]]
+    return [
+        Markdown(sentence[0].upper() + sentence[1:] + "."),
+        rounded(changed, 1, hide_index=True),
+    ]

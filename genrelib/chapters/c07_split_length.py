@@ -85,8 +85,9 @@ def grid_banner(
     )
     return ch.banner(
         f"Grid: {', '.join(models)} x chunks of {', '.join(f'{c:g}' for c in chunk_lengths)} "
-        f"s, protocol `{protocol}`, seed {ch.seed}; at most {profile.max_epochs} epochs "
-        f"(patience {profile.patience}){cap}."
+        f"s, protocol `{protocol}`, seed {ch.seed}. A cell trained here runs at most "
+        f"{profile.max_epochs} epochs (patience {profile.patience}){cap}; a stored cell keeps "
+        "the budget it was trained with (Table V's epochs column marks the cells that reached it)."
     )
 
 
@@ -248,7 +249,8 @@ def table_v_view(table: pd.DataFrame):
     Returns
     -------
     pandas.io.formats.style.Styler
-        One row per model and chunk length, no index.
+        One row per model and chunk length, no index; ``(cap)`` marks a run that the epoch
+        budget, not early stopping, ended.
     """
     shown = table.assign(
         **{
@@ -262,6 +264,12 @@ def table_v_view(table: pd.DataFrame):
                     table["test_track_accuracy_low"],
                     table["test_track_accuracy_high"],
                     strict=True,
+                )
+            ],
+            "epochs_run": [
+                f"{epochs}" if stopped else f"{epochs} (cap)"
+                for epochs, stopped in zip(
+                    table["epochs_run"], table["stopped_early"].astype(bool), strict=True
                 )
             ],
         }

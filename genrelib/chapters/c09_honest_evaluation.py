@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from IPython.display import Markdown
 
 from genrelib.baselines import MODEL_LABELS
 from genrelib.chapters.context import ChapterContext, chapter_context
@@ -36,13 +37,14 @@ __all__ = [
     "DEFAULT_BASELINES",
     "MODEL_LABELS",
     "PROTOCOLS",
+    "PROTOCOL_MIN_SEEDS",
+    "PROTOCOL_MODELS",
     "PUBLISHED_FAULT_FILTERED",
     "ConfigError",
     "baseline_predictions",
+    "budget_text",
     "chapter_context",
     "compute_features",
-    "PROTOCOL_MIN_SEEDS",
-    "PROTOCOL_MODELS",
     "deep_experiments",
     "deep_protocol_runs",
     "experiment_predictions",
@@ -55,6 +57,7 @@ __all__ = [
     "read_feature_table",
     "recall_by_protocol",
     "record_headline",
+    "takeaways",
 ]
 
 
@@ -173,3 +176,70 @@ def deep_experiments(
         for run_seed in seeds
     ]
     return profile, tracks, experiments, seeds
+
+
+def budget_text(rows: Sequence[dict]) -> str:
+    """The epoch budget of the networks' runs and how many early stopping ended.
+
+    Notebook: 09_honest_evaluation.
+    """
+    if not rows:
+        return "no run"
+    budgets = sorted({int(row["max_epochs"]) for row in rows})
+    stopped = sum(bool(row["stopped_early"]) for row in rows)
+    return (
+        f"at most {' or '.join(map(str, budgets))} epochs, early stopping ended {stopped} of "
+        f"{len(rows)} runs"
+    )
+
+
+def takeaways(gap30: pd.DataFrame, gap3: pd.DataFrame, synthetic: bool) -> Markdown:
+    """The chapter's conclusions, each computed from the protocol gaps on the page.
+
+    Notebook: 09_honest_evaluation.
+
+    Parameters
+    ----------
+    gap30, gap3 : pd.DataFrame
+        :func:`genrelib.protocols.protocol_gap` of the 30-s and the 3-s rows.
+    synthetic : bool
+        Whether the 3-s rows come from synthetic clips (then they say nothing about music).
+    """
+
+    def gaps(table: pd.DataFrame, protocol: str) -> pd.DataFrame:
+        return table[(table["protocol"] == protocol) & (table["metric"] == "accuracy")]
+
+    def size(rows: pd.DataFrame) -> str:
+        return (
+            f"{100 * rows['gap'].mean():.1f} points on average "
+            f"(from {100 * rows['gap'].min():.1f} to {100 * rows['gap'].max():.1f})"
+        )
+
+    lines = []
+    track30, artist30 = gaps(gap30, "track"), gaps(gap30, "artist")
+    if not track30.empty:
+        agree = int(((track30["gap_low"] <= 0) & (track30["gap_high"] >= 0)).sum())
+        lines.append(
+            f"With one row per clip (30-s table), the track split differs from the random one by "
+            f"{size(track30)}; for {agree} of {len(track30)} baselines the interval of the "
+            "difference includes zero: one row per clip leaves no sibling chunk to leak."
+        )
+    if not artist30.empty:
+        lines.append(f"Keeping artists apart costs {size(artist30)} on the 30-s table.")
+    track3 = gaps(gap3, "track")
+    if not track3.empty and synthetic:
+        lines.append(
+            "The 3-s rows come from synthetic clips here: they show that every protocol runs, "
+            "nothing about the leak of sibling chunks in music."
+        )
+    elif not track3.empty:
+        lines.append(
+            f"With 3-s rows, the track split costs {size(track3)}: the random split also "
+            "leaks the recording itself."
+        )
+    lines.append(
+        "Numbers meant to say how well a model recognises *genres* should come from an "
+        "artist-disjoint split, preferably the fixed fault-filtered one, so that they can be "
+        "compared with other work."
+    )
+    return Markdown("\n".join(f"* {line}" for line in lines))

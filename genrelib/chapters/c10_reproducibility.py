@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pandas as pd
+import torch
 
 from genrelib.chapters.context import ChapterContext, chapter_context, training_tracks
 from genrelib.chapters.display import rounded
 from genrelib.config import MelConfig, Profile
+from genrelib.evaluation import exact_interval
 from genrelib.experiments import (
     Experiment,
     evaluate_checkpoint,
@@ -49,12 +51,14 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_loss_comparison",
     "relabel_confusion",
+    "resnet_gru_inputs",
     "rounded",
     "run_comparison",
     "run_path",
     "spectrogram_shapes",
     "stopping_points",
     "stored_test_evaluation",
+    "versus_text",
 ]
 
 
@@ -207,3 +211,58 @@ def mean_score(rows: list[dict], key: str = "test_track_accuracy") -> float:
     Notebook: 10_reproducibility.
     """
     return 100 * sum(row[key] for row in rows) / len(rows)
+
+
+def versus_text(rows: list[dict], other: list[dict]) -> str:
+    """Whether two comparison runs differ beyond the test set's noise, in words.
+
+    Counts the correct test tracks of each side (pooled over seeds) and compares their
+    exact binomial 95 % intervals: with 10 test tracks one track is 10 points, so most
+    single-run differences here are within noise, and the page must say so.
+
+    Notebook: 10_reproducibility.
+    """
+    sides = []
+    for group in (rows, other):
+        total = sum(int(row["n_test_tracks"]) for row in group)
+        correct = sum(round(row["test_track_accuracy"] * row["n_test_tracks"]) for row in group)
+        sides.append((correct, total, *exact_interval(correct, total)))
+    (k1, n1, lo1, hi1), (k2, n2, lo2, hi2) = sides
+    overlap = lo1 <= hi2 and lo2 <= hi1
+    verdict = (
+        "they overlap, so these runs cannot tell the two apart"
+        if overlap
+        else "they do not overlap: the difference is larger than the test set's noise"
+    )
+    return (
+        f"{k1} of {n1} vs {k2} of {n2} test tracks right; exact 95 % intervals "
+        f"[{100 * lo1:.0f}, {100 * hi1:.0f}] and [{100 * lo2:.0f}, {100 * hi2:.0f}]: {verdict}"
+    )
+
+
+def resnet_gru_inputs(profile: Profile) -> dict[bool, tuple[int, ...]]:
+    """Shape of what the ResNet-18's GRU reads from one chunk, per head (``faithful``).
+
+    The faithful head keeps the global average pool (a sequence of one step); the sequence
+    head averages over frequency only.
+
+    Notebook: 10_reproducibility.
+
+    Returns
+    -------
+    dict of bool to tuple of int
+        ``{True: (1, steps, 512), False: (1, steps, 512)}``.
+    """
+    frames = profile.mel.n_frames(profile.chunk_config().chunk_samples)
+    shapes = {}
+    for faithful in (True, False):
+        model = build_model("resnet18", n_mels=profile.mel.n_mels, faithful=faithful).eval()
+        seen = {}
+        hook = model.head.gru.register_forward_hook(
+            lambda _module, inputs, _output, seen=seen: seen.update(shape=inputs[0].shape)
+        )
+        with torch.no_grad():
+            model(torch.zeros(1, 1, profile.mel.n_mels, frames))
+        hook.remove()
+        shapes[faithful] = tuple(seen["shape"])
+    return shapes
