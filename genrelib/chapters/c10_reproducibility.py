@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
+from pandas.io.formats.style import Styler
 
 from genrelib.chapters.context import ChapterContext, chapter_context, training_tracks
 from genrelib.chapters.display import rounded
@@ -44,6 +45,7 @@ __all__ = [
     "comparison_experiments",
     "comparison_setup",
     "comparison_variants",
+    "differences_table",
     "evaluate_checkpoint",
     "load_history",
     "mean_score",
@@ -266,3 +268,38 @@ def resnet_gru_inputs(profile: Profile) -> dict[bool, tuple[int, ...]]:
         hook.remove()
         shapes[faithful] = tuple(seen["shape"])
     return shapes
+
+
+SUMMARY_HEADERS = {
+    "difference": "difference",
+    "paper": "paper",
+    "authors_code": "authors' code",
+    "genrelib_default": "genrelib default",
+    "measured_effect": "measured here",
+    "data": "data",
+}
+"""Headers of the chapter's summary table (column -> what the page shows)."""
+
+UNTRAINED_DIFFERENCES = ("parameters", "table_v", "input")
+"""Differences the chapter describes or counts without training on the data."""
+
+
+def differences_table(measured: dict[str, str], data_note: str) -> Styler:
+    """Every difference with what the chapter measured, as the summary at its top shows it.
+
+    Notebook: 10_reproducibility.
+
+    Parameters
+    ----------
+    measured : dict of str to str
+        Measured effect per difference key (:data:`DIFFERENCES`'s ``key``).
+    data_note : str
+        The data the trained comparisons ran on, e.g. ``"cpu, 100 real clips"``.
+    """
+    summary = DIFFERENCES.assign(
+        measured_effect=DIFFERENCES["key"].map(measured),
+        data=[
+            "-" if key in UNTRAINED_DIFFERENCES else data_note for key in DIFFERENCES["key"]
+        ],
+    )[list(SUMMARY_HEADERS)].rename(columns=SUMMARY_HEADERS)
+    return summary.style.hide(axis="index")
