@@ -256,7 +256,7 @@ def seed_text(runs: pd.DataFrame) -> Markdown:
         f"from {track.min():.1f} to {track.max():.1f} %; test chunk F1 {f1.mean():.1f} % "
         f"(from {f1.min():.1f} to {f1.max():.1f} %). Each seed draws its own split of the "
         f"{int(runs['n_test_tracks'].iloc[0])} test tracks as well as its own initial weights, "
-        "so the spread is what one number from one run can be trusted to."
+        "so the spread shows how far the number of a single run can be trusted."
         + (f" {capped} of the runs reached the epoch cap." if capped else "")
     )
 
