@@ -84,4 +84,5 @@ def test_book_train_command_reports_every_run(
         ]
     )
     out = capsys.readouterr().out
-    assert status == 0 and "04_base_crnn" in out and f"1 of 1 runs stored under {tmp_path}" in out
+    assert status == 0 and f"3 of 3 runs stored under {tmp_path}" in out  # seeds 0, 1 and 2
+    assert all(f"base_crnn-3s-track-seed{seed}" in out for seed in range(3))
