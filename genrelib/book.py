@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from genrelib.config import NO_TRAINING_ENV, PROFILES
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.project import BUILD_ENV, project_dir
+from genrelib.summary import forget_headlines
 
 BUILD_DIR = "_build"
 EXECUTED_DIR = "executed"
@@ -268,6 +269,7 @@ def run_notebooks(
             raise ConfigError(f"no notebook in _toc.yml matches {only}")
     given = {"profile": profile, "interactive": False, **(parameters or {})}
     build = build_id(profile, given)
+    results = given.get("results_dir") or root / "results" / profile
     executed = []
     bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb", disable=not progress)
     for notebook in bar:
@@ -277,6 +279,7 @@ def run_notebooks(
         declared = _declared_parameters(notebook)
         chosen = {key: value for key, value in given.items() if key in declared}
         chosen = resolve_path_parameters(chosen, notebook.parent)
+        forget_headlines(notebook.stem, profile, build, results)
         started = time.perf_counter()
         try:
             with _kernel_environment(build, training):

@@ -119,11 +119,31 @@ def record_headline(
     }
     table = read_headlines(profile, results)
     same = (table["chapter"] == chapter) & (table["result"] == result)
-    keep = ~(same & (table["protocol"].fillna("") == protocol))
+    keep = ~(same & (table["protocol"] == protocol))
     table = pd.concat([table[keep], pd.DataFrame([row])], ignore_index=True)
     table = table.sort_values(["chapter"], kind="stable", ignore_index=True)
     atomic_write(target, table.to_csv(index=False))
     return table
+
+
+def forget_headlines(
+    chapter: str, profile: str, build: str, results: str | Path | None = None
+) -> None:
+    """Drop the rows ``chapter`` recorded in ``build``, before it runs again in that build.
+
+    A chapter whose results changed may record other rows than last time (a renamed
+    result, a row it no longer records); its old rows would otherwise stay in the intro's
+    table beside the new ones.
+
+    Notebook: used by ``genrelib book run`` before it executes each chapter.
+    """
+    target = results_dir(profile, results) / HEADLINES_FILE
+    if not target.is_file():
+        return
+    table = read_headlines(profile, results)
+    stale = (table["chapter"] == chapter) & (table["build"] == build)
+    if stale.any():
+        atomic_write(target, table[~stale].to_csv(index=False))
 
 
 def read_headlines(profile: str, results: str | Path | None = None) -> pd.DataFrame:
@@ -134,11 +154,12 @@ def read_headlines(profile: str, results: str | Path | None = None) -> pd.DataFr
     target = results_dir(profile, results) / HEADLINES_FILE
     if not target.is_file():
         return pd.DataFrame(columns=list(COLUMNS))
-    table = pd.read_csv(target, keep_default_na=True, dtype={"build": str, "recorded": str})
+    text = ("chapter", "result", "unit", "data", "protocol", "build", "recorded")
+    table = pd.read_csv(target, dtype=dict.fromkeys(text, str))
     for column in ("build", "recorded"):  # files written before builds were recorded
         if column not in table:
             table[column] = ""
-    table[["build", "recorded"]] = table[["build", "recorded"]].fillna("")
+    table[list(text)] = table[list(text)].fillna("")
     return table[list(COLUMNS)]
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from genrelib.errors import ConfigError
-from genrelib.summary import headline_table, read_headlines, record_headline
+from genrelib.project import BUILD_ENV
+from genrelib.summary import forget_headlines, headline_table, read_headlines, record_headline
 
 
 def test_headlines_are_replaced_per_chapter_result_and_protocol(tmp_path: Path) -> None:
@@ -35,6 +36,20 @@ def test_headlines_are_replaced_per_chapter_result_and_protocol(tmp_path: Path) 
     assert "72.5% [70.0, 75.0]" in set(shown["ours [95% CI]"])
     assert "-" in set(shown["paper"])  # the fault-filtered cell has no paper value
     assert not list(tmp_path.glob(".headlines.csv.*"))  # no temporary file left behind
+
+
+def test_a_chapter_run_again_forgets_its_rows_of_that_build_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(BUILD_ENV, "cpu-a")
+    record_headline("04_base_crnn", "old name", 70.0, "cpu", results=tmp_path)
+    record_headline("05_extended_crnn", "kept", 80.0, "cpu", results=tmp_path)
+    monkeypatch.setenv(BUILD_ENV, "cpu-b")
+    record_headline("04_base_crnn", "other build", 60.0, "cpu", results=tmp_path)
+    forget_headlines("04_base_crnn", "cpu", "cpu-a", tmp_path)
+    table = read_headlines("cpu", tmp_path)
+    assert sorted(table["result"]) == ["kept", "other build"]
+    forget_headlines("04_base_crnn", "cpu", "cpu-a", tmp_path / "missing")  # nothing to forget
 
 
 def test_empty_and_invalid_headlines(tmp_path: Path) -> None:

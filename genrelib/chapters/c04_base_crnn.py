@@ -297,8 +297,12 @@ def record_run_headlines(
     label: str,
     result: dict,
     paper_chunk_f1: float = math.nan,
+    seeds: pd.DataFrame | None = None,
 ) -> None:
     """Record a run's test chunk F1 and test track accuracy in the book's headline table.
+
+    With ``seeds`` (:func:`seed_runs`, two or more), a third row gives the mean test track
+    accuracy over the seeds, with their range in the data column (no interval).
 
     Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
 
@@ -314,21 +318,35 @@ def record_run_headlines(
         The run's result row.
     paper_chunk_f1 : float
         The paper's number for the chunk F1 cell (NaN when it has none).
+    seeds : pd.DataFrame or None
+        The stored runs of the same setting under every seed.
     """
     data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
+    setting = f"{label}, {result['chunk_seconds']:g}-s chunks"
     for name, key, paper in (
         ("test chunk F1", "test_chunk_accuracy", paper_chunk_f1),
         ("test track accuracy", "test_track_accuracy", math.nan),
     ):
         record_headline(
             chapter,
-            f"{label}, {result['chunk_seconds']:g}-s chunks, {name}",
+            f"{setting}, seed {result['seed']}, {name}",
             100 * result[key],
             ch.profile.name,
             low=100 * result[f"{key}_low"],
             high=100 * result[f"{key}_high"],
             paper=paper,
             data=data,
+            protocol=result["protocol"],
+            results=ch.results,
+        )
+    if seeds is not None and len(seeds) >= 2:
+        track = 100 * seeds["test_track_accuracy"]
+        record_headline(
+            chapter,
+            f"{setting}, test track accuracy, mean of {len(seeds)} seeds",
+            float(track.mean()),
+            ch.profile.name,
+            data=f"{data}; seeds {track.min():.0f} to {track.max():.0f} %",
             protocol=result["protocol"],
             results=ch.results,
         )
