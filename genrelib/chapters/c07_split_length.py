@@ -174,20 +174,10 @@ def run_grid(
 
     Parameters
     ----------
-    tracks : pd.DataFrame
-        Track table (:func:`genrelib.data.index_gtzan`).
-    profile : Profile
-        Run size (epochs, patience, chunk cap, mel config).
+    tracks, profile, models, chunk_lengths, protocol, seed
+        As :func:`grid_cells` (``protocol="paper"`` splits chunks as the paper did).
     results_root : str or Path
         The profile's results folder (runs go to ``runs/``).
-    models : sequence of str or None
-        Models of the grid (``None``: ``profile.grid_models``).
-    chunk_lengths : sequence of float or None
-        Chunk lengths, in seconds (``None``: ``profile.chunk_grid``).
-    protocol : str
-        Split protocol, the same for every cell (``"track"``; ``"paper"`` as the paper).
-    seed : int
-        Seed of the split and the training, the same for every cell.
     device : str
         Training device (not part of a run's key: a GPU run re-renders on a CPU).
     progress : bool
