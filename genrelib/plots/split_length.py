@@ -132,6 +132,7 @@ def plot_training_time_vs_length(table: pd.DataFrame, title: str = "") -> plt.Ax
     """
     _check(table, ("model", "chunk_seconds", "train_seconds", "seconds_per_epoch"))
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    slowest = table.groupby("chunk_seconds")["train_seconds"].max()
     for k, (model, rows) in enumerate(table.groupby("model", sort=False)):
         rows = rows.sort_values("chunk_seconds")
         marker = _MARKERS[k % len(_MARKERS)]
@@ -146,13 +147,15 @@ def plot_training_time_vs_length(table: pd.DataFrame, title: str = "") -> plt.Ax
             color=line.get_color(),
             label=f"{_label(model)}, one epoch",
         )
-        for row in rows.itertuples():
+        for row in rows.itertuples():  # the slower model's label above, the others below
+            above = row.train_seconds >= slowest[row.chunk_seconds]
             ax.annotate(
                 f"{row.epochs_run} ep.",
                 (row.chunk_seconds, row.train_seconds),
-                xytext=(4, 4),
+                xytext=(4, 4 if above else -10),
                 textcoords="offset points",
                 fontsize=7,
+                color=line.get_color(),
             )
     _length_axis(ax, table["chunk_seconds"].to_numpy(dtype=float))
     devices = ", ".join(sorted(table["device"].astype(str).unique())) if "device" in table else ""
