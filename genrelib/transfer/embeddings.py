@@ -34,7 +34,7 @@ from genrelib.models.musicnn import (
     Musicnn,
     MusicnnInput,
     load_musicnn,
-    log_mel_torch,
+    musicnn_log_mel,
     musicnn_patches,
 )
 from genrelib.training import resolve_device
@@ -121,8 +121,7 @@ def signal_patches(y: np.ndarray, device: str | torch.device = "cpu") -> np.ndar
     -------
     np.ndarray, float32, shape (n_patches, 96, 187)
     """
-    log_mel = log_mel_torch(torch.from_numpy(np.asarray(y, dtype=np.float32)).to(device))
-    return musicnn_patches(log_mel.cpu().numpy())
+    return musicnn_patches(musicnn_log_mel(y, device))
 
 
 def musicnn_fast_path(device: str | torch.device, precision: str = "auto") -> FastPath:
