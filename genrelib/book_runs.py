@@ -42,7 +42,7 @@ from genrelib.chapters.c10_reproducibility import (
 from genrelib.chapters.context import ChapterContext, chapter_context, run_chapter_experiment
 from genrelib.config import Profile
 from genrelib.errors import ConfigError, GenrelibError
-from genrelib.experiments import Experiment, plan_run, read_result
+from genrelib.experiments import Experiment, plan_run, read_result, training_allowed
 
 CHAPTER_PROTOCOL = "track"
 """Split protocol of chapters 04-07 by default (their ``protocol`` parameter)."""
@@ -255,6 +255,10 @@ def train_book_runs(
 ) -> pd.DataFrame:
     """Train every run that is not stored yet, ``jobs`` at a time; read back the others.
 
+    Stored runs are read back here; only the missing ones go to the worker processes,
+    after their spectrograms are computed once (not when training is switched off: they
+    then fail in the workers with a line naming each).
+
     Notebook: none (``genrelib book train``).
 
     Parameters
@@ -291,17 +295,20 @@ def train_book_runs(
         raise ConfigError(f"jobs and max_epochs must be positive, got {jobs} and {max_epochs}")
     results = Path(results)
     overrides = {"device": device, **({"max_epochs": max_epochs} if max_epochs else {})}
-    pending = [run for run in runs if read_result(_run_dir(run, results)) is None]
-    _prepare_spectrograms(pending, progress)
+    rows, pending = [], []
+    for run in runs:
+        if read_result(_run_dir(run, results)) is None:
+            pending.append(run)
+        else:
+            rows.append(_train(run, results, overrides, synthetic))
+    pending.sort(key=_cost_rank)
+    if pending and training_allowed():
+        _prepare_spectrograms(pending, progress)
     if jobs > 1:
         overrides["num_workers"] = 0  # the processes already share the cores
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    rows = []
     with ProcessPoolExecutor(jobs, get_context("spawn"), _worker_setup, (threads,)) as pool:
-        futures = {
-            pool.submit(_train, run, results, overrides, synthetic): run
-            for run in sorted(runs, key=_cost_rank)
-        }
+        futures = {pool.submit(_train, run, results, overrides, synthetic): run for run in pending}
         for future in tqdm(
             as_completed(futures),
             total=len(futures),
