@@ -216,12 +216,13 @@ def published_parameters(shared_data: Path) -> dict:
 
 
 def _stale(notebook: Path) -> bool:
-    """The executed copy is missing, older than the notebook, or of another profile."""
+    """The executed copy is missing, older than the notebook, failed, or of another profile."""
     executed = ROOT / BUILD_DIR / EXECUTED_DIR / notebook
     if not executed.is_file() or executed.stat().st_mtime < (ROOT / notebook).stat().st_mtime:
         return True
-    parameters = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
-    return parameters.get("parameters", {}).get("profile") != PUBLISHED_PROFILE
+    run = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
+    profile = run.get("parameters", {}).get("profile")
+    return bool(run.get("exception")) or profile != PUBLISHED_PROFILE
 
 
 @pytest.fixture(scope="session")
