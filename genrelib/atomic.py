@@ -3,7 +3,9 @@
 A file is written to a temporary name beside its target (``.<name>.<random>.tmp``, same
 folder, so the same file system) and moved into place with ``os.replace``. A reader never
 sees half a file, an interrupted write leaves the previous file untouched, and the
-temporary file is removed whatever goes wrong.
+temporary file is removed whatever goes wrong. The file gets the usual mode of a new file
+(``0o666`` less the umask), not the owner-only mode of a temporary file, so results and
+caches on a shared machine stay readable to the team.
 
 Notebook: every chapter that writes results (04_base_crnn to 10_reproducibility), through
 the modules that write them (checkpoints, caches, tables, results).
@@ -19,6 +21,13 @@ from typing import BinaryIO
 
 Content = str | bytes | Callable[[BinaryIO], object]
 """What :func:`atomic_write` writes: text (UTF-8), bytes, or a function given the open file."""
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | os.PathLike, content: Content) -> Path:
@@ -52,6 +61,7 @@ def atomic_write(path: str | os.PathLike, content: Content) -> Path:
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     try:
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(descriptor, "wb") as handle:
             if callable(content):
                 content(handle)

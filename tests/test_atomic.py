@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +44,17 @@ def test_table_v_write_failure_leaves_no_temporary(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="no space"):
         write_table_v(Unwritable(), tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_atomic_write_gives_the_usual_mode_of_a_new_file(tmp_path: Path, umask: int) -> None:
+    """Not mkstemp's 0600: a team sharing a results folder or cache can read the files."""
+    previous = os.umask(umask)
+    try:
+        target = atomic_write(tmp_path / "shared.txt", "x")
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE(target.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)

@@ -337,3 +337,27 @@ def _empty(parent: Path) -> Path:
     folder = parent / "empty"
     folder.mkdir()
     return folder
+
+
+def test_predict_and_the_crnn_models_run_without_torchvision(
+    checkpoint: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """A broken torchvision (CPU torch beside a CUDA torchvision) breaks only the ResNet model."""
+    song = shared_data / "external_songs" / EXTERNAL_SONG
+    code = (
+        "import json, sys; sys.modules['torchvision'] = None\n"
+        "from genrelib.cli import main\n"
+        "from genrelib.errors import ConfigError\n"
+        "from genrelib.models import build_model\n"
+        f"assert main(['predict', {str(song)!r}, '--json']) == 0\n"
+        f"assert main(['predict', {str(song)!r}, '--checkpoint', {str(checkpoint)!r}]) == 0\n"
+        "build_model('base_crnn')\n"
+        "try:\n"
+        "    build_model('resnet18')\n"
+        "except ConfigError as error:\n"
+        "    print('RESNET:', error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RESNET: the ResNet-18 model needs torchvision" in done.stdout
+    assert "same index" in done.stdout

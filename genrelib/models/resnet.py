@@ -22,7 +22,6 @@ import urllib.error
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
 
 from genrelib.errors import ConfigError, WeightsUnavailableError
@@ -33,6 +32,25 @@ RESNET18_FILENAME = "resnet18-f37072fd.pth"
 FROZEN_CHILDREN: tuple[str, ...] = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2")
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+
+def _torchvision_resnet18() -> nn.Module:
+    """An untrained torchvision ResNet-18, imported here so that no other model needs torchvision.
+
+    Raises
+    ------
+    ConfigError
+        If torchvision cannot be imported (missing, or built for another torch).
+    """
+    try:
+        import torchvision
+    except Exception as error:  # a torchvision built for another torch fails in many ways
+        raise ConfigError(
+            f"the ResNet-18 model needs torchvision, which cannot be imported "
+            f"({str(error).splitlines()[0] if str(error) else type(error).__name__}); install "
+            f"torch and torchvision from the same index (see the README's set-up)"
+        ) from None
+    return torchvision.models.resnet18(weights=None)
 
 
 def weights_cache_file() -> Path:
@@ -153,7 +171,7 @@ class ResNetTransfer(nn.Module):
         self.faithful = bool(faithful)
         self.imagenet_norm = bool(imagenet_norm)
         self.double_softmax = bool(double_softmax)
-        backbone = torchvision.models.resnet18(weights=None)
+        backbone = _torchvision_resnet18()
         if pretrained:
             backbone.load_state_dict(load_resnet18_weights(weights_path))
         self.backbone = nn.Sequential(*list(backbone.children())[:-2])  # drop avgpool and fc
