@@ -18,20 +18,29 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from genrelib import __version__
-from genrelib.config import PROFILES
+from genrelib.config import DOWNLOAD_SUBSETS, PROFILES
 from genrelib.errors import GenrelibError
 
 
 def _data_options(default_profile: str = "cpu") -> argparse.ArgumentParser:
-    """Parent parser of ``--profile`` and ``--data-dir`` (the run size and the data it reads)."""
+    """Parent parser of ``--profile`` and ``--data-dir`` (the run size and the data it reads).
+
+    ``default_profile="auto"`` also offers ``auto``: ``cpu`` once the book's data are
+    downloaded, else ``smoke``.
+    """
     options = argparse.ArgumentParser(add_help=False)
+    auto = ["auto"] if default_profile == "auto" else []
     options.add_argument(
         "--profile",
-        choices=sorted(PROFILES),
+        choices=[*auto, *sorted(PROFILES)],
         default=default_profile,
-        help="run size: smoke (synthetic data, minutes), cpu (real clips), full (GPU)",
+        help="run size: smoke (synthetic data, minutes), cpu (real clips), full (GPU)"
+        + ("; auto: cpu once `genrelib data download --book` ran, else smoke" if auto else ""),
     )
-    options.add_argument("--data-dir", help="GTZAN folder (default: $GTZAN_DIR; smoke: synthetic)")
+    options.add_argument(
+        "--data-dir",
+        help="GTZAN folder (default: $GTZAN_DIR, else the downloaded clips; smoke: synthetic)",
+    )
     return options
 
 
@@ -107,11 +116,15 @@ def _parse_parameter(text: str) -> tuple[str, object]:
 
 def _book_run(args: argparse.Namespace) -> int:
     from genrelib.book import build_book, run_notebooks
+    from genrelib.data import resolve_profile_name
 
     parameters = dict(args.parameter or [])
     if args.data_dir is not None:
         parameters["data_dir"] = str(Path(args.data_dir).resolve())
-    run_notebooks(args.profile, parameters, only=args.only, training=not args.no_train)
+    profile = resolve_profile_name(args.profile)
+    if profile != args.profile:
+        print(f"profile {args.profile}: {profile}")
+    run_notebooks(profile, parameters, only=args.only, training=not args.no_train)
     if not args.no_build:
         index = build_book(strict=args.strict)
         print(f"book built: open {index}")
@@ -147,7 +160,7 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
 
     run = commands.add_parser(
         "run",
-        parents=[_data_options("smoke")],
+        parents=[_data_options("auto")],
         help="execute every chapter with papermill (in _toc.yml order), then build the book",
     )
     run.add_argument(
@@ -224,10 +237,28 @@ def _data_verify(args: argparse.Namespace) -> int:
 
 
 def _data_download(args: argparse.Namespace) -> int:
-    from genrelib.data import download_gtzan
+    from genrelib.data import DATA_ENV, data_home, download_book, download_gtzan, download_mini
 
-    root = download_gtzan(args.dest, mirrors=args.mirrors, sha256=args.sha256, timeout=args.timeout)
-    print(f"GTZAN is in {root}; use --data-dir {root} or set GTZAN_DIR={root}")
+    mirrors = args.mirrors or ()
+    if args.subset == "full":
+        root = download_gtzan(
+            args.dest, mirrors=args.mirrors, sha256=args.sha256, timeout=args.timeout
+        )
+        print(f"GTZAN is in {root}; use --data-dir {root} or set GTZAN_DIR={root}")
+        return 0
+    home = Path(args.dest).expanduser().resolve() if args.dest else data_home().resolve()
+    fetch = download_book if args.book else download_mini
+    records = fetch(home, mirrors=mirrors, timeout=args.timeout)
+    for record in records:
+        print(
+            f"{record['file']}: {record['bytes'] / 1e6:.1f} MB, {record['hash']}, "
+            f"from {record['source']}"
+        )
+    what = "the published book's data" if args.book else "the 100 gtzan_mini clips"
+    done = "downloaded and checked" if records else "already downloaded and checked"
+    print(f"{what}: {done}, in {home}")
+    if home != data_home().resolve():
+        print(f"set {DATA_ENV}={home} so that every command finds them")
     return 0
 
 
@@ -250,13 +281,37 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=_data_verify)
 
     download = commands.add_parser(
-        "download", help="download genres.tar.gz (~1.2 GB, resumable) and extract it safely"
+        "download",
+        help="download the book's data (--book) or GTZAN (--subset), checked and resumable",
+        description=(
+            "Download into the data home ($GENRELIB_DATA, else the per-user data folder), where "
+            "`genrelib book run`, the other commands and the chapters find it. Every file is "
+            "checked against a recorded hash; an interrupted download resumes when run again."
+        ),
     )
-    download.add_argument("--dest", required=True, help="folder receiving the archive")
+    what = download.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--book",
+        action="store_true",
+        help="everything the published book reads: the 100 gtzan_mini clips (127 MB), the "
+        "Kaggle 30-s feature table and 8 songs (librosa's examples)",
+    )
+    what.add_argument(
+        "--subset",
+        choices=DOWNLOAD_SUBSETS,
+        help="mini: the 100 gtzan_mini clips; full: genres.tar.gz (~1.2 GB), extracted",
+    )
     download.add_argument(
-        "--mirrors", nargs="+", help="archive URLs to try instead of the built-in mirrors"
+        "--dest",
+        help="data home to fill (default: $GENRELIB_DATA or the per-user data folder); with "
+        "--subset full, the folder receiving the archive (default: <data home>/gtzan)",
     )
-    download.add_argument("--sha256", help="expected SHA-256 of the archive (hex)")
+    download.add_argument(
+        "--mirrors",
+        nargs="+",
+        help="URLs tried first: folders serving the files by name, or full file URLs",
+    )
+    download.add_argument("--sha256", help="--subset full: expected SHA-256 of the archive (hex)")
     download.add_argument("--timeout", type=float, default=30.0, help="seconds per server")
     download.set_defaults(handler=_data_download)
 

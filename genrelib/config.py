@@ -48,6 +48,10 @@ SPLIT_PROTOCOLS: tuple[str, ...] = ("paper", "track", "artist", "fault-filtered"
 """Split protocols: the paper's random split over chunks, then track-level, artist-disjoint
 and the fault-filtered lists (``genrelib.data.splits``)."""
 
+DOWNLOAD_SUBSETS: tuple[str, ...] = ("mini", "full")
+"""What ``genrelib data download --subset`` fetches: the 100 ``gtzan_mini`` clips or all of
+GTZAN (``genrelib.data.download``)."""
+
 DEEP_MODELS: tuple[str, ...] = ("base_crnn", "extended_crnn", "resnet18")
 """Deep models of the paper (``genrelib.models``)."""
 

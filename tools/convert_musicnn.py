@@ -9,7 +9,7 @@ give the same bytes (their sha256 is printed, and must equal the one in
 ``genrelib.models.musicnn.WEIGHT_FILES``).
 
 TensorFlow is needed by this script only (not by genrelib). The script runs in that venv, which
-has no torch, so it keeps its own copies of ``genrelib.data.download.file_sha256`` and
+has no torch, so it keeps its own copies of ``genrelib.data.fetch.file_sha256`` and
 ``genrelib.models.musicnn.write_reproducible_npz`` rather than importing genrelib::
 
     python3 -m venv /tmp/tfvenv

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from genrelib.data.home import data_home
 from genrelib.project import project_dir
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
@@ -86,7 +87,7 @@ def markdown_text(text: str) -> str:
 
 
 def shown_path(path: str | Path, start: str | Path | None = None) -> str:
-    """``path`` as a page may show it: relative to the project folder, never absolute.
+    """``path`` as a page may show it: relative to the project (or data home), never absolute.
 
     Notebook: 08_external_songs (the checkpoint), every chapter naming its data folder.
 
@@ -101,10 +102,14 @@ def shown_path(path: str | Path, start: str | Path | None = None) -> str:
     -------
     str
         A relative POSIX path (``results/smoke/runs/.../best.pt``, ``../shared/data``);
-        the bare file name when no relative path exists (another drive).
+        inside the data home, the path from it (``gtzan_mini/genres``); the bare file name
+        when no relative path exists (another drive).
     """
-    start = project_dir() if start is None else Path(start)
     absolute = Path(path).expanduser().resolve()
+    home = data_home().resolve()
+    if start is None and absolute.is_relative_to(home):
+        return absolute.relative_to(home).as_posix()  # the downloads: gtzan_mini/genres, ...
+    start = project_dir() if start is None else Path(start)
     try:
         return Path(os.path.relpath(absolute, start.resolve())).as_posix()
     except ValueError:

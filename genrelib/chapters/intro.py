@@ -9,9 +9,16 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from genrelib.data.resolve import resolve_profile_name
 from genrelib.summary import build_headlines, headline_table, read_headlines
 
-__all__ = ["build_headlines", "headline_table", "headline_view", "read_headlines"]
+__all__ = [
+    "build_headlines",
+    "headline_table",
+    "headline_view",
+    "read_headlines",
+    "resolve_profile_name",
+]
 
 NOWRAP_COLUMNS = ("ours [95% CI]", "paper")
 """Columns of numbers that must stay on one line (an interval broken over lines is unreadable)."""

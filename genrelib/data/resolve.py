@@ -1,4 +1,10 @@
-"""Decide which dataset folder a run reads.
+"""Decide which profile a run has and which dataset folder it reads.
+
+Without a folder, a run reads what ``genrelib data download`` put in the data home
+(:mod:`genrelib.data.home`): the 100 ``gtzan_mini`` clips for the ``cpu`` profile, the
+full GTZAN for ``full``. The ``smoke`` profile reads the generated synthetic clips, and
+the ``auto`` profile (the chapters' default) is ``cpu`` once the book's data are
+downloaded and ``smoke`` before.
 
 Notebook: every chapter (first code cell after the parameters).
 """
@@ -10,11 +16,25 @@ from pathlib import Path
 
 from genrelib.config import Profile
 from genrelib.data.gtzan import find_genre_root
+from genrelib.data.home import DOWNLOAD_BOOK, book_data
 from genrelib.data.synthetic import synthetic_dataset
 from genrelib.errors import DatasetNotFoundError
 
 GTZAN_ENV = "GTZAN_DIR"
 """Environment variable naming a local GTZAN folder."""
+
+AUTO_PROFILE = "auto"
+"""Profile name meaning: ``cpu`` when the book's clips are downloaded, else ``smoke``."""
+
+
+def resolve_profile_name(name: str) -> str:
+    """``name``, or for ``"auto"`` the profile the data home allows (``cpu`` or ``smoke``).
+
+    Notebook: every chapter (its ``profile`` parameter defaults to ``"auto"``).
+    """
+    if name != AUTO_PROFILE:
+        return name
+    return "cpu" if book_data().clips is not None else "smoke"
 
 
 def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None) -> Path:
@@ -22,7 +42,8 @@ def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None
 
     In order: ``data_dir`` when given (any profile: a smoke run on real clips is a
     quick real check); the synthetic dataset (generated once, then cached) when
-    ``profile.dataset == "synthetic"``; else ``$GTZAN_DIR``.
+    ``profile.dataset == "synthetic"``; ``$GTZAN_DIR``; the data home's download (the
+    ``gtzan_mini`` clips for ``cpu``, the full GTZAN for ``full``).
 
     Notebook: every chapter (``data_root = resolve_data_dir(P, data_dir)``).
 
@@ -41,17 +62,26 @@ def resolve_data_dir(profile: Profile, data_dir: str | os.PathLike | None = None
     Raises
     ------
     DatasetNotFoundError
-        If a GTZAN profile gets neither ``data_dir`` nor ``$GTZAN_DIR``, or the folder
-        is not a GTZAN copy.
+        If a GTZAN profile finds no folder (the message gives the download command), or
+        the folder is not a GTZAN copy.
     """
     if is_synthetic_source(profile, data_dir):
         return synthetic_dataset(profile.synthetic_per_genre, profile.synthetic_seconds)
     chosen = data_dir if data_dir is not None else os.environ.get(GTZAN_ENV) or None
     if chosen is None:
-        raise DatasetNotFoundError(
-            f"profile {profile.name!r} needs GTZAN: pass --data-dir (data_dir=...), set "
-            f"{GTZAN_ENV}, or run `genrelib data download --dest DIR`"
-        )
+        home = book_data()
+        downloaded = home.full if profile.name == "full" else home.clips
+        if downloaded is None:
+            command = (
+                "genrelib data download --subset full"
+                if profile.name == "full"
+                else (DOWNLOAD_BOOK)
+            )
+            raise DatasetNotFoundError(
+                f"profile {profile.name!r} needs GTZAN and {home.home} holds none: run "
+                f"`{command}`, pass --data-dir (data_dir=...) or set {GTZAN_ENV}"
+            )
+        chosen = downloaded
     root = Path(chosen).expanduser()
     find_genre_root(root)
     return root

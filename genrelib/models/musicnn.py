@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genrelib.data.download import file_sha256
+from genrelib.data.fetch import file_sha256
 from genrelib.errors import ConfigError, WeightsUnavailableError
 from genrelib.models.crnn import GruHead
 

@@ -21,7 +21,7 @@ from torch import nn
 
 import genrelib
 from genrelib.config import GENRES
-from genrelib.data.download import file_sha256
+from genrelib.data.fetch import file_sha256
 from genrelib.errors import ConfigError, WeightsUnavailableError
 from genrelib.evaluation import track_predictions
 from genrelib.models.musicnn import (
