@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from genrelib.config import NO_TRAINING_ENV, PROFILES
 from genrelib.errors import ConfigError, GenrelibError
-from genrelib.project import BUILD_ENV, project_dir
+from genrelib.project import BUILD_ENV, project_dir, results_root
 from genrelib.summary import forget_headlines
 
 BUILD_DIR = "_build"
@@ -269,7 +269,7 @@ def run_notebooks(
             raise ConfigError(f"no notebook in _toc.yml matches {only}")
     given = {"profile": profile, "interactive": False, **(parameters or {})}
     build = build_id(profile, given)
-    results = given.get("results_dir") or root / "results" / profile
+    results = given.get("results_dir") or results_root(root) / profile
     executed = []
     bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb", disable=not progress)
     for notebook in bar:

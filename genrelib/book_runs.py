@@ -42,7 +42,7 @@ from genrelib.chapters.c10_reproducibility import (
 from genrelib.chapters.context import ChapterContext, chapter_context, run_chapter_experiment
 from genrelib.config import Profile
 from genrelib.errors import ConfigError, GenrelibError
-from genrelib.experiments import Experiment, plan_run, read_result, training_allowed
+from genrelib.experiments import Experiment, plan_run, read_result, retrains, training_allowed
 
 CHAPTER_PROTOCOL = "track"
 """Split protocol of chapters 04-07 by default (their ``protocol`` parameter)."""
@@ -155,7 +155,8 @@ def book_runs(
     data_dir : str, Path or None
         GTZAN folder (as ``genrelib book run --data-dir``).
     results_dir : str, Path or None
-        Results folder (``None``: ``results/<profile>`` of the project).
+        Results folder (``None``: ``<results root>/<profile>``, the root being
+        ``$GENRELIB_RESULTS`` or the project's ``results/``: :func:`genrelib.project.results_root`).
     seed : int
         The chapters' ``seed`` parameter.
     chapters : sequence of str or None
@@ -255,7 +256,8 @@ def train_book_runs(
 ) -> pd.DataFrame:
     """Train every run that is not stored yet, ``jobs`` at a time; read back the others.
 
-    Stored runs are read back here; only the missing ones go to the worker processes,
+    Stored runs are read back here; only the missing ones (and, in smoke, those made by
+    other code: :func:`genrelib.experiments.retrains`) go to the worker processes,
     after their spectrograms are computed once (not when training is switched off: they
     then fail in the workers with a line naming each).
 
@@ -297,7 +299,8 @@ def train_book_runs(
     overrides = {"device": device, **({"max_epochs": max_epochs} if max_epochs else {})}
     rows, pending = [], []
     for run in runs:
-        if read_result(_run_dir(run, results)) is None:
+        stored = read_result(_run_dir(run, results))
+        if stored is None or retrains(stored, run.profile):  # smoke: made by other code
             pending.append(run)
         else:
             rows.append(_train(run, results, overrides, synthetic))

@@ -19,17 +19,28 @@ ran without stopping early: it then continues): a GPU run of the ``full`` profil
 copied into ``results/full/`` and the book re-rendered from it. An interrupted run
 resumes from ``last.pt``. :func:`collect_results` gathers every row into one table.
 
+The run key names what was asked for, not the code that answered: each new
+``result.json`` also records :func:`code_fingerprint`, a short hash of the source files
+that decide a run (:data:`CODE_SOURCES`). A stored run read back with another (or no)
+fingerprint is retrained in the ``smoke`` profile when training is allowed (it is cheap,
+and CI must test the code it runs); otherwise it is read back as it is, its row saying
+``code_current: False``, and a line is logged (logger ``genrelib.experiments``, level
+INFO: silent unless logging is configured, so the published pages stay clean).
+
 Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
 09_honest_evaluation.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +71,23 @@ RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
+
+CODE_SOURCES: tuple[str, ...] = (
+    "audio",
+    "models",
+    "training",
+    "experiments.py",
+    "evaluation.py",
+    "data/splits.py",
+    "config.py",
+)
+"""Parts of the package (relative to its folder) whose code decides what a run computes:
+the ``.py`` files of these folders and these files make :func:`code_fingerprint`."""
+
+SMOKE_PROFILE = "smoke"
+"""The profile whose stored runs are retrained when the code changed (cheap; what CI runs)."""
+
+logger = logging.getLogger(__name__)
 
 SETUP_IGNORED = ("device", "amp", "precision", "num_workers", "max_epochs")
 """Training settings left out of the run key: the device ones do not change what a run means
@@ -214,6 +242,106 @@ def run_key(
     Notebook: 04_base_crnn.
     """
     return f"{experiment.key()}-{_stable_key(_setup(config, chunk_config, tracks))[:6]}"
+
+
+def code_files(package: str | Path | None = None) -> list[Path]:
+    """The source files :func:`code_fingerprint` hashes, sorted by their path in the package.
+
+    Parameters
+    ----------
+    package : str, Path or None
+        The package folder (default: the installed ``genrelib``'s).
+
+    Raises
+    ------
+    ConfigError
+        If a part of :data:`CODE_SOURCES` is missing (a broken install).
+    """
+    root = Path(genrelib.__file__).resolve().parent if package is None else Path(package)
+    files = []
+    for part in CODE_SOURCES:
+        path = root / part
+        if path.is_dir():
+            files += [f for f in path.rglob("*.py") if "__pycache__" not in f.parts]
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ConfigError(f"{path} is missing: cannot fingerprint the code of a run")
+    return sorted(files, key=lambda f: f.relative_to(root).as_posix())
+
+
+def _hash_code(package: Path) -> str:
+    digest = hashlib.sha256()
+    for path in code_files(package):
+        name = path.relative_to(package).as_posix()
+        text = path.read_bytes().replace(b"\r\n", b"\n")  # a Windows checkout hashes the same
+        digest.update(f"{name}\0{len(text)}\0".encode())
+        digest.update(text)
+    return digest.hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def _installed_code_fingerprint() -> str:
+    return _hash_code(Path(genrelib.__file__).resolve().parent)
+
+
+def code_fingerprint(package: str | Path | None = None) -> str:
+    """Short sha256 of the code a run's result depends on (:data:`CODE_SOURCES`).
+
+    Every file's path in the package and its bytes (line endings made ``\\n``) are
+    hashed in path order, so the fingerprint is the same on every machine with the
+    same sources. The installed package's is computed once per process: the code a
+    process runs is the code it imported.
+
+    Notebook: 04_base_crnn (recorded in every result row by :func:`run_experiment`).
+
+    Parameters
+    ----------
+    package : str, Path or None
+        A package folder to fingerprint (default: the installed ``genrelib``).
+    """
+    if package is None:
+        return _installed_code_fingerprint()
+    return _hash_code(Path(package).resolve())
+
+
+def code_status(row: Mapping) -> dict:
+    """``code_fingerprint`` (as stored, ``None`` if not recorded) and ``code_current``.
+
+    ``code_current`` is whether the stored run was made by the code installed now.
+
+    Notebook: 04_base_crnn (through :func:`run_experiment` and :func:`collect_results`).
+    """
+    stored = row.get("code_fingerprint")
+    return {"code_fingerprint": stored, "code_current": stored == code_fingerprint()}
+
+
+def retrains(stored: Mapping | None, profile: Profile) -> bool:
+    """Whether a stored result row is trained again because other code made it.
+
+    True when the row's ``code_fingerprint`` is not :func:`code_fingerprint` (or missing),
+    the profile is ``smoke`` and training is allowed (:func:`training_allowed`).
+
+    Notebook: 04_base_crnn (through :func:`run_experiment`); ``genrelib book train``.
+    """
+    if stored is None or code_status(stored)["code_current"]:
+        return False
+    return profile.name == SMOKE_PROFILE and training_allowed()
+
+
+def _clear_run(run_dir: Path) -> None:
+    """Remove a finished run's files so that it is trained from scratch (checkpoints first)."""
+    names = ("best.pt", "last.pt", HISTORY_FILE, "history.json", PREDICTIONS_FILE, RESULT_FILE)
+    for name in names:
+        (run_dir / name).unlink(missing_ok=True)
+
+
+def _stale_message(row: Mapping, run_dir: Path, action: str) -> str:
+    stored = row.get("code_fingerprint") or "none recorded"
+    return (
+        f"stored run {run_dir.name} was made by other code (fingerprint {stored}, "
+        f"now {code_fingerprint()}): {action}"
+    )
 
 
 def split_chunks(spectrograms: SpectrogramSet, protocol: str, seed: int) -> pd.Series:
@@ -542,16 +670,17 @@ def training_record(result: TrainResult) -> dict:
         "seconds_per_epoch": float(history["seconds"].mean()),
         "device": result.device,
         "precision": result.precision,
-        "genrelib_version": genrelib.__version__,
+        "genrelib_version": getattr(genrelib, "__version__", None),
         "torch_version": torch.__version__,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
 
 def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) -> dict:
-    """:func:`training_record` plus the setup and experiment that made the run."""
+    """:func:`training_record` plus the setup, experiment and code that made the run."""
     return {
         **training_record(result),
+        "code_fingerprint": code_fingerprint(),
         "setup": _setup(plan.config, plan.chunk_config, tracks),
         "experiment": plan.experiment.to_dict(),
     }
@@ -574,7 +703,11 @@ def run_experiment(
     :func:`split_sets`, training with early stopping (:func:`genrelib.training.train`,
     resumable), :func:`score_sets` (the best checkpoint on the train, valid and test sets),
     then the files described in the module docstring. If ``result.json`` already exists in
-    the run folder nothing is computed.
+    the run folder nothing is computed, unless it was made by other code (its
+    ``code_fingerprint``, :func:`code_fingerprint`) in the ``smoke`` profile with training
+    allowed: the run is then trained again from scratch. In other profiles, or with
+    training off, such a run is read back with ``code_current: False`` and a line logged
+    at INFO (logger ``genrelib.experiments``).
 
     Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
     09_honest_evaluation.
@@ -616,7 +749,9 @@ def run_experiment(
         ``_low``/``_high`` 95 % bootstrap bounds over tracks for accuracy and macro F1,
         ``n_train_eval_chunks`` (training chunks scored: at most ``max_train_chunks``),
         ``epochs_run``, ``best_epoch``, ``stopped_early``, ``train_seconds``,
-        ``seconds_per_epoch``, ``device``, ``precision``, ``genrelib_version``, ``finished_at``.
+        ``seconds_per_epoch``, ``device``, ``precision``, ``genrelib_version``, ``finished_at``,
+        ``code_fingerprint`` (of the code that made the run; ``None`` if not recorded) and
+        ``code_current`` (whether that is the code installed now).
 
     Raises
     ------
@@ -626,9 +761,16 @@ def run_experiment(
     if not isinstance(experiment, Experiment):
         raise ConfigError("run_experiment: experiment must be a genrelib.experiments.Experiment")
     plan = plan_run(experiment, tracks, profile, results_root, train_overrides)
-    done = _reusable(read_result(plan.run_dir), plan.config.max_epochs)
+    stored = read_result(plan.run_dir)
+    done = _reusable(stored, plan.config.max_epochs)
+    if retrains(stored, profile):
+        logger.info(_stale_message(stored, plan.run_dir, "training it again"))
+        _clear_run(plan.run_dir)
+        done = None
+    elif done is not None and not code_status(done)["code_current"]:
+        logger.info(_stale_message(done, plan.run_dir, "reading it back as it is"))
     if done is not None:
-        return done
+        return {**done, **code_status(done)}
     check_training_allowed(
         plan.run_dir,
         f"{experiment.model} ({experiment.protocol} split, {experiment.chunk_seconds:g}-s chunks, "
@@ -650,7 +792,8 @@ def run_experiment(
     )
     if not distributed.is_main_process():  # torchrun: rank 0 evaluates and writes result.json
         distributed.barrier()
-        return read_result(plan.run_dir)
+        row = read_result(plan.run_dir)
+        return {**row, **code_status(row)}
     row = {
         **_describe_run(plan, profile, tracks, len(spectrograms.skipped), synthetic),
         **_set_sizes(sets),
@@ -659,7 +802,7 @@ def run_experiment(
     }
     atomic_write(plan.run_dir / RESULT_FILE, json.dumps(row, indent=1))
     distributed.barrier()
-    return row
+    return {**row, **code_status(row)}
 
 
 def collect_results(results_root: str | Path) -> pd.DataFrame:
@@ -672,12 +815,14 @@ def collect_results(results_root: str | Path) -> pd.DataFrame:
     -------
     pd.DataFrame
         The rows of :func:`run_experiment` (nested ``setup`` and ``experiment`` left out;
-        ``run_dir`` relative to ``results_root`` as stored); empty when there is none.
+        ``run_dir`` relative to ``results_root`` as stored; ``code_fingerprint`` and
+        ``code_current`` as :func:`code_status`); empty when there is none.
     """
     rows = []
     for path in sorted(Path(results_root).glob(f"{RUNS_DIR}/*/{RESULT_FILE}")):
         row = read_result(path.parent)
         row = {k: v for k, v in row.items() if k not in ("setup", "experiment")}
+        row.update(code_status(row))
         row["run_dir"] = run_dir_name(path.parent, results_root)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -3,15 +3,29 @@
 Kept apart from :mod:`genrelib.book` (papermill, Sphinx) so that code which only reads
 or writes results imports nothing of the book machinery.
 
+Results root: every result (runs, headlines, tables) lives under one folder,
+``<results root>/<profile>/``. It is ``$GENRELIB_RESULTS`` when that is set (a relative
+value is read from the project folder, so the chapter kernels, which run in ``book/``,
+find the same folder), else the project's ``results/`` (:func:`committed_results_dir`),
+which holds the committed runs the published book is rendered from. The tests set it to
+a fresh temporary folder (``tests/conftest.py``), so a test session never writes into
+``results/`` nor reads back what an earlier session left there; a test that must read
+the committed runs sets it back to :func:`committed_results_dir`. Chapter kernels and
+command-line calls started by the book inherit it with the environment.
+
 Notebook: every chapter (through :mod:`genrelib.chapters.context`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 BUILD_ENV = "GENRELIB_BUILD"
 """Environment variable naming the current book build (read by :mod:`genrelib.summary`)."""
+
+RESULTS_ENV = "GENRELIB_RESULTS"
+"""Environment variable naming the results root (default: the project's ``results/``)."""
 
 
 def project_dir(start: Path | None = None) -> Path:
@@ -20,7 +34,7 @@ def project_dir(start: Path | None = None) -> Path:
     Falls back to ``start`` (default: the current folder) when none is found, so the
     notebooks also work when copied elsewhere.
 
-    Notebook: every chapter (default results folder ``project_dir() / "results" / profile``).
+    Notebook: every chapter (default results folder ``results_root() / profile``).
     """
     start = Path.cwd() if start is None else Path(start)
     start = start.resolve()
@@ -28,6 +42,36 @@ def project_dir(start: Path | None = None) -> Path:
         if (folder / "_toc.yml").is_file():
             return folder
     return start
+
+
+def committed_results_dir(root: Path | None = None) -> Path:
+    """The project's own ``results/`` folder (``root`` or :func:`project_dir`), ignoring the env.
+
+    It holds the committed runs (``results/cpu/runs``) the published book reads. A test of
+    the published book points the results root back at it, e.g.
+    ``monkeypatch.setenv(RESULTS_ENV, str(committed_results_dir()))``.
+
+    Notebook: none (the published book, through :func:`results_root`).
+    """
+    return (project_dir() if root is None else Path(root).resolve()) / "results"
+
+
+def results_root(root: Path | None = None) -> Path:
+    """Folder of every profile's results: ``$GENRELIB_RESULTS``, else the project's ``results/``.
+
+    Parameters
+    ----------
+    root : Path, optional
+        Project folder (default: :func:`project_dir`); a relative ``$GENRELIB_RESULTS``
+        is read from it.
+
+    Notebook: every chapter (through :func:`results_dir`).
+    """
+    root = project_dir() if root is None else Path(root).resolve()
+    value = os.environ.get(RESULTS_ENV)
+    if not value:
+        return committed_results_dir(root)
+    return (root / Path(value).expanduser()).resolve()
 
 
 def results_dir(profile: str, results: str | Path | None = None) -> Path:
@@ -39,10 +83,10 @@ def results_dir(profile: str, results: str | Path | None = None) -> Path:
         Profile name; results of different profiles never mix.
     results : str or Path, optional
         Explicit folder (a notebook's ``results_dir`` parameter); ``None`` gives
-        ``project_dir() / "results" / profile``.
+        ``results_root() / profile`` (``$GENRELIB_RESULTS/<profile>`` when it is set).
 
     Notebook: 04_base_crnn to 10_reproducibility.
     """
-    folder = Path(results) if results is not None else project_dir() / "results" / profile
+    folder = Path(results) if results is not None else results_root() / profile
     folder.mkdir(parents=True, exist_ok=True)
     return folder

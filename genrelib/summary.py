@@ -2,10 +2,11 @@
 
 A chapter calls :func:`record_headline` for each result a reader should see first (our
 number, its confidence interval, the paper's number when the paper has one, the data and
-the protocol). Rows live in ``results/<profile>/headlines.csv``, one per (chapter, result,
-protocol), replaced when the chapter runs again; the intro, executed last, reads them with
-:func:`read_headlines`. So the table always shows what this run computed, never a pasted
-figure.
+the protocol). Rows live in ``<results root>/<profile>/headlines.csv`` (the results root
+is ``$GENRELIB_RESULTS`` or the project's ``results/``: :func:`genrelib.project.results_root`),
+one per (chapter, result, protocol), replaced when the chapter runs again; the intro,
+executed last, reads them with :func:`read_headlines`. So the table always shows what
+this run computed, never a pasted figure.
 
 Each row also carries the build it belongs to (:data:`BUILD_ENV`, set by
 ``genrelib book run`` from the profile and parameters of the run), so rows left by a run
@@ -92,7 +93,8 @@ def record_headline(
     protocol : str
         Split protocol (``paper``, ``track``, ``artist``, ``fault-filtered``).
     results : str or Path, optional
-        Results folder (default ``results/<profile>`` of the project).
+        Results folder (default ``<results root>/<profile>``,
+        :func:`~genrelib.project.results_dir`).
 
     Returns
     -------

@@ -1,4 +1,9 @@
-"""Shared fixtures: the real data of the read-only shared folder, found through an env variable."""
+"""Shared fixtures: the real data of the read-only shared folder, found through an env variable.
+
+Session-wide, caches and results go to temporary folders: a test session never writes into
+the user's cache nor into the repository's ``results/`` (and so never reads back the runs an
+earlier session left there).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from genrelib.project import RESULTS_ENV
 
 SHARED_ENV = "GENRELIB_SHARED_DATA"
 
@@ -36,3 +43,15 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep caches of the test session out of the user's home folder."""
     if "GENRELIB_CACHE" not in os.environ:
         os.environ["GENRELIB_CACHE"] = str(tmp_path_factory.mktemp("genrelib_cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_results(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Write every result of the session (runs, headlines) into a fresh temporary folder.
+
+    ``$GENRELIB_RESULTS`` is inherited by the chapter kernels papermill starts and by
+    command-line calls. A test of the committed runs points it back at the repository's
+    ``results/`` (:func:`genrelib.project.committed_results_dir`).
+    """
+    if RESULTS_ENV not in os.environ:
+        os.environ[RESULTS_ENV] = str(tmp_path_factory.mktemp("results"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,8 @@ from genrelib.errors import ConfigError, RunNotStoredError
 from genrelib.experiments import (
     NO_TRAINING_ENV,
     Experiment,
+    code_files,
+    code_fingerprint,
     collect_results,
     evaluate_checkpoint,
     load_history,
@@ -221,3 +225,118 @@ def test_training_switched_off_reads_stored_runs_and_names_missing_ones(
     with pytest.raises(RunNotStoredError, match=r"seed 1\) and training is off.*book train"):
         run_experiment(missing, tracks, PROFILE, tmp_path, False, OVERRIDES)
     assert len(list(tmp_path.glob("runs/*/result.json"))) == 1
+
+
+def _stored_by_other_code(finished, tmp_path: Path, fingerprint: str | None) -> tuple[Path, dict]:
+    """A copy of the finished run whose result.json names other code (None: none recorded)."""
+    root, _, row = finished
+    copy = tmp_path / "results"
+    shutil.copytree(root, copy)
+    path = copy / row["run_dir"] / "result.json"
+    stored = json.loads(path.read_text())
+    stored.pop("code_fingerprint")
+    if fingerprint is not None:
+        stored["code_fingerprint"] = fingerprint
+    path.write_text(json.dumps(stored, indent=1))
+    return copy, stored
+
+
+def test_a_fresh_run_records_the_code_that_made_it(finished) -> None:
+    root, _, row = finished
+    assert row["code_fingerprint"] == code_fingerprint() and row["code_current"] is True
+    stored = json.loads((root / row["run_dir"] / "result.json").read_text())
+    assert stored["code_fingerprint"] == code_fingerprint()
+    assert "code_current" not in stored  # said when read back, against the code of that day
+    assert stored["genrelib_version"] == experiments.genrelib.__version__
+    table = collect_results(root)
+    assert table["code_current"].all() and (table["code_fingerprint"] == code_fingerprint()).all()
+
+
+def test_smoke_retrains_a_run_made_by_other_code(
+    finished, tracks: pd.DataFrame, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys
+) -> None:
+    _, experiment, row = finished
+    root, _ = _stored_by_other_code(finished, tmp_path, "0123456789ab")
+    assert collect_results(root)["code_current"].tolist() == [False]
+    epochs = []
+    with caplog.at_level(logging.INFO, logger="genrelib.experiments"):
+        again = run_experiment(
+            experiment,
+            tracks,
+            PROFILE,
+            root,
+            progress=False,
+            train_overrides=OVERRIDES,
+            on_epoch_end=epochs.append,
+        )
+    assert len(epochs) == 1  # an epoch trained, not the old last.pt resumed at its end
+    assert again["run_dir"] == row["run_dir"] and again["code_current"] is True
+    assert again["epochs_run"] == 1
+    assert json.loads((root / row["run_dir"] / "result.json").read_text())["code_fingerprint"] == (
+        code_fingerprint()
+    )
+    assert len(load_history(root / row["run_dir"])) == 1  # trained from scratch, not resumed
+    (record,) = [r for r in caplog.records if r.name == "genrelib.experiments"]
+    assert record.levelno == logging.INFO and "0123456789ab" in record.getMessage()
+    assert "training it again" in record.getMessage()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("where", ["cpu profile", "training off"])
+def test_a_run_made_by_other_code_is_read_back_and_reported_otherwise(
+    where: str,
+    finished,
+    tracks: pd.DataFrame,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys,
+) -> None:
+    """Outside smoke (a committed GPU run) or with training off: reused, never retrained."""
+    _, experiment, row = finished
+    root, stored = _stored_by_other_code(finished, tmp_path, None)  # as the committed runs
+    profile = PROFILE.with_overrides(name="cpu") if where == "cpu profile" else PROFILE
+    if where == "training off":
+        monkeypatch.setenv(NO_TRAINING_ENV, "1")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a run made by other code is only retrained in smoke")
+
+    monkeypatch.setattr(experiments, "train", forbidden)
+    monkeypatch.setattr(experiments, "build_spectrogram_set", forbidden)
+    with caplog.at_level(logging.INFO, logger="genrelib.experiments"):
+        again = run_experiment(
+            experiment, tracks, profile, root, progress=False, train_overrides=OVERRIDES
+        )
+    assert again == {**stored, "code_fingerprint": None, "code_current": False}
+    (record,) = [r for r in caplog.records if r.name == "genrelib.experiments"]
+    assert record.levelno == logging.INFO and row["key"] in record.getMessage()
+    assert "none recorded" in record.getMessage() and "as it is" in record.getMessage()
+    assert capsys.readouterr().err == ""  # INFO: the published pages print no warning
+
+
+def test_the_code_fingerprint_follows_every_source_file(tmp_path: Path) -> None:
+    package = Path(experiments.__file__).resolve().parent
+    files = code_files()
+    names = {path.relative_to(package).as_posix() for path in files}
+    assert {"experiments.py", "evaluation.py", "config.py", "data/splits.py"} <= names
+    assert {"training/loop.py", "models/crnn.py", "audio/mel.py"} <= names
+    assert "book.py" not in names and "data/gtzan.py" not in names
+    copy = tmp_path / "genrelib"
+    for path in files:
+        target = copy / path.relative_to(package)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    (copy / "book.py").write_text("# not a part of any run\n")
+    assert code_fingerprint(copy) == code_fingerprint()  # the same sources anywhere
+    loop = copy / "training" / "loop.py"
+    original = loop.read_bytes()
+    loop.write_bytes(original.replace(b"\n", b"\r\n"))  # a Windows checkout
+    assert code_fingerprint(copy) == code_fingerprint()
+    changed = bytearray(original)
+    changed[len(changed) // 2] ^= 1  # one bit of one byte
+    loop.write_bytes(bytes(changed))
+    assert code_fingerprint(copy) != code_fingerprint()
+    loop.write_bytes(original)
+    (copy / "models" / "extra.py").write_text("X = 1\n")  # a new module of a fingerprinted part
+    assert code_fingerprint(copy) != code_fingerprint()

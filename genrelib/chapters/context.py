@@ -33,8 +33,8 @@ from genrelib.experiments import (
     read_result,
     run_experiment,
 )
-from genrelib.project import project_dir
 from genrelib.project import results_dir as profile_results_dir
+from genrelib.project import results_root
 
 SMOKE = "smoke"
 """The profile of CI and of a first look: synthetic clips, tiny runs."""
@@ -356,7 +356,7 @@ class ChapterContext:
         pd.DataFrame
             Rows of :func:`genrelib.experiments.collect_results` for ``model`` (maybe empty).
         """
-        runs = collect_results(project_dir() / "results" / profile)
+        runs = collect_results(results_root() / profile)
         return runs[runs["model"] == model] if not runs.empty else runs
 
 
