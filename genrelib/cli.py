@@ -209,8 +209,9 @@ def _data_root(args: argparse.Namespace) -> Path:
 def _data_info(args: argparse.Namespace) -> int:
     from genrelib.data import index_gtzan
 
-    table = index_gtzan(_data_root(args))
-    print(f"GTZAN folder: {args.data_dir or '$GTZAN_DIR'} ({len(table)} clips)")
+    root = _data_root(args)
+    table = index_gtzan(root)
+    print(f"GTZAN folder: {root} ({len(table)} clips)")
     print(table.groupby("genre", sort=False).size().to_string(header=False))
     hours, rest = divmod(int(table["duration"].sum()), 3600)
     print(
@@ -265,7 +266,7 @@ def _data_download(args: argparse.Namespace) -> int:
 def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
     data = subparsers.add_parser("data", help="inspect, verify or download GTZAN")
     commands = data.add_subparsers(dest="data_command", required=True)
-    folder_help = "GTZAN folder (default: $GTZAN_DIR)"
+    folder_help = "GTZAN folder (default: $GTZAN_DIR, else the downloaded clips)"
 
     info = commands.add_parser("info", help="clips per genre, total duration, known artists")
     info.add_argument("--data-dir", help=folder_help)

@@ -55,3 +55,14 @@ def _isolated_results(tmp_path_factory: pytest.TempPathFactory) -> None:
     """
     if RESULTS_ENV not in os.environ:
         os.environ[RESULTS_ENV] = str(tmp_path_factory.mktemp("results"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _empty_data_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Start from an empty data home: the user's downloads never leak into a test.
+
+    Tests that need the book's data fill a data home by downloading from a local server
+    (``tests/book_server.py``) and point ``$GENRELIB_DATA`` at it.
+    """
+    os.environ["GENRELIB_DATA"] = str(tmp_path_factory.mktemp("data_home"))
+    os.environ.pop("GTZAN_DIR", None)

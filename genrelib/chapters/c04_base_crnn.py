@@ -31,7 +31,7 @@ from genrelib.experiments import (
 )
 from genrelib.models import build_model, count_parameters, layer_table, parameter_comparison
 from genrelib.plots import plot_confusion_matrix, plot_recall_with_ci, plot_training_curves
-from genrelib.project import project_dir
+from genrelib.project import results_root
 from genrelib.summary import record_headline
 
 __all__ = [
@@ -284,7 +284,7 @@ def real_runs_view(ch: ChapterContext, experiments: Sequence[Experiment]) -> lis
             cpu, experiment.model, experiment.protocol, experiment.seed, None,
             **experiment.options,
         )
-        runs = seed_runs(project_dir() / "results" / "cpu", real, cpu)
+        runs = seed_runs(results_root() / "cpu", real, cpu)
         shown += [Markdown(f"`{real.name}` on real clips, `cpu` profile:"), seed_text(runs)]
         if not runs.empty:
             shown.append(results_table(runs))

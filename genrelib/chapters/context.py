@@ -24,13 +24,21 @@ from IPython.display import Markdown
 
 from genrelib.chapters.display import shown_path
 from genrelib.config import Profile, get_profile
-from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
+from genrelib.data import (
+    DOWNLOAD_BOOK,
+    book_data,
+    index_gtzan,
+    is_synthetic_source,
+    resolve_data_dir,
+    resolve_profile_name,
+)
 from genrelib.data.splits import PROTOCOLS
 from genrelib.experiments import (
     Experiment,
     collect_results,
     plan_run,
     read_result,
+    retrains,
     run_experiment,
 )
 from genrelib.project import results_dir as profile_results_dir
@@ -163,7 +171,8 @@ def run_chapter_experiment(
         The run's result row.
     """
     plan = plan_run(experiment, tracks, profile, results_root, options.get("train_overrides"))
-    trained = read_result(plan.run_dir) is None
+    stored = read_result(plan.run_dir)
+    trained = stored is None or retrains(stored, profile)
     row = run_experiment(experiment, tracks, profile, results_root, synthetic=synthetic, **options)
     if trained and profile.name == SMOKE:
         for name in set(CHECKPOINTS) - set(keep):
@@ -252,9 +261,44 @@ class ChapterContext:
     def banner(self, details: str = "") -> Markdown:
         """The chapter's opening line: profile, data and ``details``.
 
+        On synthetic clips it says how to get the real ones (``genrelib data download
+        --book``), or, when they are downloaded, which profile reads them.
+
         Notebook: every chapter (output of the setup cell).
         """
-        return Markdown(f"**Profile `{self.profile.name}`: {self.source}.** {details}".strip())
+        line = f"**Profile `{self.profile.name}`: {self.source}.** {details}".strip()
+        if self.synthetic:
+            if book_data().clips is None:
+                line += (
+                    f"\n\nThe real clips are not downloaded: run `{DOWNLOAD_BOOK}` (142 MB), "
+                    f"then run this chapter again to see it on real music."
+                )
+            else:
+                line += '\n\nThe real clips are downloaded: set `profile = "cpu"` to use them.'
+        return Markdown(line)
+
+    def feature_table(self, features_csv: str | Path | None = None) -> Path | None:
+        """The 30-s feature table a chapter reads: ``features_csv``, else the downloaded one.
+
+        The downloaded Kaggle table describes real GTZAN clips, so it is used by default only
+        when the chapter's clips are real; ``None`` means: compute the features from audio.
+
+        Notebook: 03_baselines, 09_honest_evaluation.
+        """
+        if features_csv is not None:
+            return Path(features_csv).expanduser()
+        return None if self.synthetic else book_data().features_csv
+
+    def songs_folder(self, songs_dir: str | Path | None = None) -> Path | None:
+        """The folder of external songs a chapter reads: ``songs_dir``, else the downloaded one.
+
+        ``None`` when neither exists (chapter 08 then makes a synthetic song).
+
+        Notebook: 06b_music_transfer, 08_external_songs.
+        """
+        if songs_dir is not None:
+            return Path(songs_dir).expanduser()
+        return book_data().songs_dir
 
     def seeds(self, n_seeds: int | None = None, at_least: int | None = None) -> list[int]:
         """Seeds ``seed, seed + 1, ...`` of a multi-seed chapter.
@@ -377,11 +421,13 @@ def chapter_context(
 
     Parameters
     ----------
-    profile : {"smoke", "cpu", "full"}
-        The ``profile`` parameter.
+    profile : {"auto", "smoke", "cpu", "full"}
+        The ``profile`` parameter (``auto``: ``cpu`` once the book's data are downloaded,
+        else ``smoke``; :func:`genrelib.data.resolve_profile_name`).
     data_dir : str, Path or None
         The ``data_dir`` parameter: a GTZAN folder; ``None`` gives the synthetic dataset in
-        smoke and ``$GTZAN_DIR`` otherwise (:func:`genrelib.data.resolve_data_dir`).
+        smoke, else ``$GTZAN_DIR`` or the downloaded clips
+        (:func:`genrelib.data.resolve_data_dir`).
     results_dir : str, Path or None
         The ``results_dir`` parameter (``None``: ``results/<profile>`` of the project).
     seed : int
@@ -404,11 +450,11 @@ def chapter_context(
     ConfigError
         For an unknown profile.
     """
-    chosen = get_profile(profile)
+    chosen = get_profile(resolve_profile_name(profile))
     return ChapterContext(
         profile=training_profile(chosen, chunk_seconds) if training else chosen,
         data_dir=data_dir,
-        results=profile_results_dir(profile, results_dir),
+        results=profile_results_dir(chosen.name, results_dir),
         synthetic=is_synthetic_source(chosen, data_dir),
         seed=int(seed),
         device=device,
