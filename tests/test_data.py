@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import socket
 import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from book_server import serve
 
 from genrelib.config import GENRES, SAMPLE_RATE, get_profile
 from genrelib.data import (
@@ -192,33 +191,6 @@ def test_verify_accepts_a_table_and_min_seconds(damaged_dataset: Path) -> None:
 # --------------------------------------------------------------------------- download
 
 
-class _RangeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one payload at /genres.tar.gz, honouring ``Range: bytes=N-``; counts bytes sent."""
-
-    payload = b""
-    sent = 0
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
-        if self.path != "/genres.tar.gz":
-            self.send_error(404)
-            return
-        start = 0
-        header = self.headers.get("Range")
-        if header and header.startswith("bytes="):
-            start = int(header[len("bytes=") :].split("-")[0])
-        body = type(self).payload[start:]
-        self.send_response(206 if start else 200)
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(self.payload) - 1}/*")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        type(self).sent += len(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def _tarball(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
@@ -242,19 +214,14 @@ def gtzan_tarball() -> bytes:
 
 @pytest.fixture
 def server():
-    """A loopback HTTP server on an ephemeral port; yields (base_url, handler class)."""
-    handler = type("Handler", (_RangeHandler,), {"payload": b"", "sent": 0})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    httpd.shutdown()
-    httpd.server_close()
+    """A loopback HTTP server (tests/book_server.py); yields (base_url, handler class)."""
+    with serve({}) as (url, handler):
+        yield url.rstrip("/"), handler
 
 
 def test_download_extract_and_checksum(server, gtzan_tarball: bytes, tmp_path: Path) -> None:
     base, handler = server
-    handler.payload = gtzan_tarball
+    handler.files["genres.tar.gz"] = gtzan_tarball
     digest = hashlib.sha256(gtzan_tarball).hexdigest()
     mirrors = [f"{base}/missing.tar.gz", f"{base}/genres.tar.gz"]
     root = download_gtzan(tmp_path, mirrors=mirrors, sha256=digest, progress=False)
@@ -262,16 +229,16 @@ def test_download_extract_and_checksum(server, gtzan_tarball: bytes, tmp_path: P
     assert len(index_gtzan(root)) == 10
     assert not (tmp_path / "genres.tar.gz.part").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".extract")]
-    sent = handler.sent
+    sent = handler.sent["genres.tar.gz"]
     assert download_gtzan(tmp_path, mirrors=mirrors, progress=False) == root
-    assert handler.sent == sent  # a complete copy is not downloaded again
+    assert handler.sent["genres.tar.gz"] == sent  # a complete copy is not downloaded again
 
 
 def test_download_checksum_mismatch_removes_file(
     server, gtzan_tarball: bytes, tmp_path: Path
 ) -> None:
     base, handler = server
-    handler.payload = gtzan_tarball
+    handler.files["genres.tar.gz"] = gtzan_tarball
     with pytest.raises(DownloadError, match="genres.tar.gz.*sha256 differs.*0{64}.*by hand"):
         download_gtzan(tmp_path, [f"{base}/genres.tar.gz"], sha256="0" * 64, progress=False)
     assert not (tmp_path / "genres.tar.gz").exists()
@@ -280,19 +247,20 @@ def test_download_checksum_mismatch_removes_file(
 
 def test_download_resumes_a_partial_file(server, gtzan_tarball: bytes, tmp_path: Path) -> None:
     base, handler = server
-    handler.payload = gtzan_tarball
+    handler.files["genres.tar.gz"] = gtzan_tarball
     half = len(gtzan_tarball) // 2
     (tmp_path / "genres.tar.gz.part").write_bytes(gtzan_tarball[:half])
     digest = hashlib.sha256(gtzan_tarball).hexdigest()
     download_gtzan(tmp_path, [f"{base}/genres.tar.gz"], sha256=digest, progress=False)
-    assert handler.sent == len(gtzan_tarball) - half
+    assert handler.sent["genres.tar.gz"] == len(gtzan_tarball) - half
     assert (tmp_path / "genres.tar.gz").read_bytes() == gtzan_tarball
 
 
 @pytest.mark.parametrize("name", ["../evil.txt", "/tmp/evil.txt", "genres/../../evil.txt"])
 def test_download_rejects_unsafe_members(server, tmp_path: Path, name: str) -> None:
     base, handler = server
-    handler.payload = _tarball({"genres/blues/blues.00000.wav": _wav_bytes("blues"), name: b"x"})
+    members = {"genres/blues/blues.00000.wav": _wav_bytes("blues"), name: b"x"}
+    handler.files["genres.tar.gz"] = _tarball(members)
     dest = tmp_path / "dest"
     with pytest.raises(UnsafeArchiveError, match="evil.txt"):
         download_gtzan(dest, [f"{base}/genres.tar.gz"], progress=False)
@@ -307,7 +275,7 @@ def test_download_rejects_links_pointing_outside(server, tmp_path: Path) -> None
         link = tarfile.TarInfo("genres/blues/link")
         link.type, link.linkname = tarfile.SYMTYPE, "../../../outside"
         tar.addfile(link)
-    handler.payload = buffer.getvalue()
+    handler.files["genres.tar.gz"] = buffer.getvalue()
     with pytest.raises(UnsafeArchiveError, match="genres/blues/link"):
         download_gtzan(tmp_path, [f"{base}/genres.tar.gz"], progress=False)
     assert not (tmp_path / "genres").exists()

@@ -1,9 +1,10 @@
 """The rendered book in headless Chromium: every page loads, shows its figures and audio, no errors.
 
-The session fixture builds the published book: it executes the chapters whose executed
-copy is missing, older than the notebook or of another profile, in the ``cpu`` profile on
-the shared real data (the 100 GTZAN clips, the 30-s feature table, the external songs) with
-training off, so that every result comes from the committed runs under ``results/cpu``.
+The session fixture builds the published book as a user does on a fresh clone: it fills a
+data home with ``download_book`` (from a local server serving the shared real data: the 100
+GTZAN clips, the 30-s feature table, the external songs), then executes every chapter in the
+``cpu`` profile with no paths and training off, so that every result comes from the
+committed runs under ``results/cpu``.
 It then builds the book, serves ``_build/html`` on 127.0.0.1 and opens each page listed in
 ``_toc.yml``; no page may show synthetic results. Requests
 to other hosts (the CDN scripts of MathJax or widgets) are refused, as on an offline
@@ -24,11 +25,14 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import nbformat
 import pytest
+from book_server import book_files, serve
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from genrelib.book import BUILD_DIR, EXECUTED_DIR, build_book, run_notebooks, toc_files
+from genrelib.book import BUILD_DIR, build_book, toc_files
+from genrelib.cli import main
+from genrelib.data import DATA_ENV, book_data, download_book
+from genrelib.project import RESULTS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [path.relative_to(ROOT) for path in toc_files(ROOT)]
@@ -206,39 +210,42 @@ PUBLISHED_PROFILE = "cpu"
 """Profile of the published book (the real clips and the committed runs)."""
 
 
-def published_parameters(shared_data: Path) -> dict:
-    """The published book's parameters: README's ``genrelib book run --no-train`` command."""
-    return {
-        "data_dir": str(shared_data / "gtzan_mini" / "genres"),
-        "features_csv": str(shared_data / "features" / "features_30_sec.csv"),
-        "songs_dir": str(shared_data / "external_songs"),
-    }
+@pytest.fixture(scope="session")
+def book_data_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data home filled as a user fills it (``genrelib data download --book``).
 
-
-def _stale(notebook: Path) -> bool:
-    """The executed copy is missing, older than the notebook, failed, or of another profile."""
-    executed = ROOT / BUILD_DIR / EXECUTED_DIR / notebook
-    if not executed.is_file() or executed.stat().st_mtime < (ROOT / notebook).stat().st_mtime:
-        return True
-    run = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
-    profile = run.get("parameters", {}).get("profile")
-    return bool(run.get("exception")) or profile != PUBLISHED_PROFILE
+    The files come from a local server standing in for GitHub, the Kaggle-table copy and
+    librosa's data server (tests/book_server.py), built from the shared data.
+    """
+    home = tmp_path_factory.mktemp("book_data_home")
+    with serve(book_files(shared_data)) as (url, _):
+        download_book(home, mirrors=[url], progress=False)
+    assert book_data(home).complete
+    return home
 
 
 @pytest.fixture(scope="session")
-def site(shared_data: Path) -> Path:
-    """``_build/html`` of the published book, every stale chapter executed first."""
-    stale = [page.name for page in PAGES if page.suffix == ".ipynb" and _stale(page)]
-    if stale:
-        run_notebooks(
-            PUBLISHED_PROFILE,
-            published_parameters(shared_data),
-            root=ROOT,
-            only=stale,
-            progress=False,
-            training=False,
-        )
-    return build_book(ROOT).parent
+def site(book_data_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``_build/html`` of the published book: README's ``genrelib book run --profile cpu
+    --no-train`` with no paths, every chapter executed anew in this session.
+
+    The chapters find the clips, the table and the songs in the data home; the runs are
+    read back from a copy of the committed ``results/`` (so nothing is written into it).
+    """
+    results = tmp_path_factory.mktemp("published_results")
+    shutil.copytree(ROOT / "results" / PUBLISHED_PROFILE, results / PUBLISHED_PROFILE)
+    saved = {name: os.environ.get(name) for name in (DATA_ENV, RESULTS_ENV)}
+    os.environ[DATA_ENV], os.environ[RESULTS_ENV] = str(book_data_home), str(results)
+    try:
+        command = ["book", "run", "--profile", PUBLISHED_PROFILE, "--no-train", "--no-build"]
+        assert main(command) == 0
+        yield build_book(ROOT).parent
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
