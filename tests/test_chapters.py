@@ -197,3 +197,14 @@ def test_chapter_08_defaults_to_the_shipped_musicnn_probe(tmp_path: Path) -> Non
     assert not (tmp_path / "runs").exists(), "the shipped probe trains nothing"
     with pytest.raises(ConfigError, match="default_model"):
         chapter_model(ch, None, "newest")
+
+
+def test_downloads_and_results_are_shown_from_their_own_folders(tmp_path, monkeypatch) -> None:
+    """A data home or results folder outside the project never shows as ``../../tmp/...``."""
+    from genrelib.chapters.display import shown_path
+
+    monkeypatch.setenv("GENRELIB_DATA", str(tmp_path / "home"))
+    monkeypatch.setenv("GENRELIB_RESULTS", str(tmp_path / "elsewhere"))
+    clips = tmp_path / "home" / "gtzan_mini" / "genres"
+    assert shown_path(clips) == "gtzan_mini/genres"
+    assert shown_path(tmp_path / "elsewhere" / "cpu" / "table_v.csv") == "results/cpu/table_v.csv"

@@ -234,18 +234,12 @@ def site(book_data_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """
     results = tmp_path_factory.mktemp("published_results")
     shutil.copytree(ROOT / "results" / PUBLISHED_PROFILE, results / PUBLISHED_PROFILE)
-    saved = {name: os.environ.get(name) for name in (DATA_ENV, RESULTS_ENV)}
-    os.environ[DATA_ENV], os.environ[RESULTS_ENV] = str(book_data_home), str(results)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the chapter kernels inherit os.environ
+        patch.setenv(DATA_ENV, str(book_data_home))
+        patch.setenv(RESULTS_ENV, str(results))
         command = ["book", "run", "--profile", PUBLISHED_PROFILE, "--no-train", "--no-build"]
         assert main(command) == 0
         yield build_book(ROOT).parent
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from genrelib.data.home import data_home
-from genrelib.project import project_dir
+from genrelib.project import project_dir, results_root
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -102,13 +102,17 @@ def shown_path(path: str | Path, start: str | Path | None = None) -> str:
     -------
     str
         A relative POSIX path (``results/smoke/runs/.../best.pt``, ``../shared/data``);
-        inside the data home, the path from it (``gtzan_mini/genres``); the bare file name
-        when no relative path exists (another drive).
+        inside the data home, the path from it (``gtzan_mini/genres``); inside the results
+        folder (``$GENRELIB_RESULTS``), ``results/`` and the path from it; the bare file
+        name when no relative path exists (another drive).
     """
     absolute = Path(path).expanduser().resolve()
-    home = data_home().resolve()
-    if start is None and absolute.is_relative_to(home):
-        return absolute.relative_to(home).as_posix()  # the downloads: gtzan_mini/genres, ...
+    if start is None:
+        home, results = data_home().resolve(), results_root().resolve()
+        if absolute.is_relative_to(home):
+            return absolute.relative_to(home).as_posix()  # the downloads: gtzan_mini/genres
+        if absolute.is_relative_to(results):  # wherever $GENRELIB_RESULTS puts them
+            return (Path("results") / absolute.relative_to(results)).as_posix()
     start = project_dir() if start is None else Path(start)
     try:
         return Path(os.path.relpath(absolute, start.resolve())).as_posix()
