@@ -10,6 +10,7 @@ Notebook: used by ``genrelib book run|build`` (the README's main job).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -268,6 +269,16 @@ def run_notebooks(
         if not notebooks:
             raise ConfigError(f"no notebook in _toc.yml matches {only}")
     given = {"profile": profile, "interactive": False, **(parameters or {})}
+    declared_by = {notebook: _declared_parameters(notebook) for notebook in notebooks}
+    known = set().union(*declared_by.values())
+    unknown = sorted(set(parameters or {}) - known)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        raise ConfigError(
+            f"unknown parameter {unknown[0]}"
+            + (f" (did you mean {close[0]}?)" if close else "")
+            + f": no chapter run here declares it; they declare {', '.join(sorted(known))}"
+        )
     build = build_id(profile, given)
     results = given.get("results_dir") or results_root(root) / profile
     executed = []
@@ -276,8 +287,7 @@ def run_notebooks(
         bar.set_postfix_str(notebook.name)
         target = root / BUILD_DIR / EXECUTED_DIR / notebook.relative_to(root)
         target.parent.mkdir(parents=True, exist_ok=True)
-        declared = _declared_parameters(notebook)
-        chosen = {key: value for key, value in given.items() if key in declared}
+        chosen = {key: value for key, value in given.items() if key in declared_by[notebook]}
         chosen = resolve_path_parameters(chosen, notebook.parent)
         forget_headlines(notebook.stem, profile, build, results)
         started = time.perf_counter()

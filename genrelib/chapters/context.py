@@ -23,6 +23,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from genrelib.chapters.display import shown_path
+from genrelib.chapters.parameters import check_parameters, install_error_display, notebook_namespace
 from genrelib.config import Profile, get_profile
 from genrelib.data import (
     DOWNLOAD_BOOK,
@@ -448,8 +449,13 @@ def chapter_context(
     Raises
     ------
     ConfigError
-        For an unknown profile.
+        For an unknown profile, or (in a notebook) an unknown parameter or a value of the
+        wrong type (:func:`genrelib.chapters.parameters.check_parameters`).
     """
+    install_error_display()
+    namespace = notebook_namespace()
+    if namespace is not None:
+        check_parameters(namespace)
     chosen = get_profile(resolve_profile_name(profile))
     return ChapterContext(
         profile=training_profile(chosen, chunk_seconds) if training else chosen,

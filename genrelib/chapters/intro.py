@@ -9,11 +9,13 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from genrelib.chapters.parameters import check_parameters
 from genrelib.data.resolve import resolve_profile_name
 from genrelib.summary import build_headlines, headline_table, read_headlines
 
 __all__ = [
     "build_headlines",
+    "check_parameters",
     "headline_table",
     "headline_view",
     "read_headlines",
