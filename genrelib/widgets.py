@@ -6,11 +6,13 @@
 * :func:`try_your_song`: upload a song (or give its path), get the top three genres
   and the probability timeline of a trained model.
 
-A notebook cannot tell reliably whether a person or papermill runs it, so chapters
-pass their ``interactive`` parameter (papermill sets it to ``False``): interactive
-calls return ipywidgets; the others return a :class:`StaticView` of the same figures
-and audio players, which the static book renders without a kernel. Every figure is
-built by the same function in both modes, so the tests need no browser.
+Chapters pass their ``interactive`` parameter: ``True`` returns ipywidgets, ``False`` a
+:class:`StaticView` of the same figures and audio players, which a saved notebook and the
+static book show without a kernel. Its default ``None`` asks :func:`live_frontend`: a
+Jupyter server (JupyterLab, Notebook) names the session of every kernel it starts in
+``$JPY_SESSION_NAME``, papermill does not, so a plain papermill run saves the static views
+instead of a widget's text. Every figure is built by the same function in both modes, so
+the tests need no browser.
 
 Notebook: 01_dataset, 08_external_songs.
 """
@@ -18,6 +20,7 @@ Notebook: 01_dataset, 08_external_songs.
 from __future__ import annotations
 
 import io
+import os
 import re
 import tempfile
 from collections.abc import Sequence
@@ -439,9 +442,21 @@ def _markdown_to_html(text: str) -> str:
     return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
 
 
+SESSION_ENV = "JPY_SESSION_NAME"
+"""Set by a Jupyter server in every kernel it starts (the notebook's path), not by papermill."""
+
+
+def live_frontend() -> bool:
+    """Whether a Jupyter server started this kernel, so that a person sees its widgets.
+
+    Notebook: 01_dataset, 08_external_songs (``interactive=None``).
+    """
+    return bool(os.environ.get(SESSION_ENV))
+
+
 def explore_dataset(
     tracks: pd.DataFrame,
-    interactive: bool = True,
+    interactive: bool | None = None,
     checkpoint: str | Path | None = None,
     clips: Sequence[str] | None = None,
     label: str = "",
@@ -454,10 +469,11 @@ def explore_dataset(
     ----------
     tracks : pandas.DataFrame
         Table of :func:`genrelib.data.index_gtzan`.
-    interactive : bool
+    interactive : bool or None
         ``True`` (JupyterLab): a :class:`DatasetExplorer`. ``False`` (papermill, the
         book): a :class:`StaticView` of ``clips``, each with a
-        :data:`STATIC_EXCERPT_SECONDS` player and both mel spectrograms.
+        :data:`STATIC_EXCERPT_SECONDS` player and both mel spectrograms. ``None``:
+        :func:`live_frontend`.
     checkpoint : str or Path, optional
         Trained model; adds the chunk probabilities heat map.
     clips : sequence of str, optional
@@ -466,7 +482,7 @@ def explore_dataset(
     label : str
         Shown in figure titles, e.g. ``"synthetic"``.
     """
-    if interactive:
+    if live_frontend() if interactive is None else interactive:
         return DatasetExplorer(tracks, checkpoint=checkpoint, label=label)
     tracks = _check_tracks(tracks).set_index("track_id", drop=False)
     if clips is None:
@@ -626,7 +642,7 @@ class SongPredictor:
 
 def try_your_song(
     checkpoint: str | Path | None = DEFAULT_MODEL,
-    interactive: bool = True,
+    interactive: bool | None = None,
     songs: Sequence[str | Path] = (),
 ) -> SongPredictor | StaticView:
     """ "Try your own song", or its static equivalent for the rendered book.
@@ -638,13 +654,14 @@ def try_your_song(
     checkpoint : str, Path or None
         Trained model (``best.pt``); ``None`` or :data:`DEFAULT_MODEL` (the default): the
         shipped musicnn genre probe, the best model available without training.
-    interactive : bool
+    interactive : bool or None
         ``True`` (JupyterLab): a :class:`SongPredictor`. ``False`` (papermill, the
         book): a :class:`StaticView` of ``songs`` (player, top-3, timeline each).
+        ``None``: :func:`live_frontend`.
     songs : sequence of paths
         Songs for the static view.
     """
-    if interactive:
+    if live_frontend() if interactive is None else interactive:
         return SongPredictor(checkpoint)
     if not songs:
         raise ConfigError("try_your_song(interactive=False) needs songs=[...] to show")

@@ -197,3 +197,13 @@ def test_bad_parameters_raise_clear_errors(tracks: pd.DataFrame, tmp_path: Path)
         DatasetExplorer(tracks, checkpoint=tmp_path / "best.pt")
     with pytest.raises(ConfigError, match="needs songs"):
         try_your_song(tmp_path / "best.pt", interactive=False)
+
+
+def test_by_default_widgets_appear_only_where_a_jupyter_server_runs_the_kernel(
+    tracks: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain papermill saves the static views, not a widget's text (``VBox(children=...``)."""
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert isinstance(explore_dataset(tracks), StaticView)
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/book/01_dataset.ipynb")
+    assert isinstance(explore_dataset(tracks), DatasetExplorer)
