@@ -30,13 +30,13 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from tqdm.auto import tqdm
 
 from genrelib.config import BASELINES, GENRES
 from genrelib.data.metadata import load_artist_index
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.features import FEATURE_COLUMNS, track_ids
+from genrelib.progress import tqdm
 
 MODEL_LABELS: dict[str, str] = {
     "svm": "SVM (C=1)",

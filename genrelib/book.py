@@ -26,10 +26,10 @@ import nbformat
 import papermill
 import yaml
 from jupyter_client.manager import AsyncKernelManager
-from tqdm.auto import tqdm
 
 from genrelib.config import NO_TRAINING_ENV, PROFILES
 from genrelib.errors import ConfigError, GenrelibError
+from genrelib.progress import tqdm
 from genrelib.project import BUILD_ENV, project_dir, results_root
 from genrelib.summary import forget_headlines
 

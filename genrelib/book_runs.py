@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from genrelib.audio import build_spectrogram_set
 from genrelib.chapters.c06_resnet_transfer import resnet_heads
@@ -43,6 +42,7 @@ from genrelib.chapters.context import ChapterContext, chapter_context, run_chapt
 from genrelib.config import Profile
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.experiments import Experiment, plan_run, read_result, retrains, training_allowed
+from genrelib.progress import tqdm
 
 CHAPTER_PROTOCOL = "track"
 """Split protocol of chapters 04-07 by default (their ``protocol`` parameter)."""

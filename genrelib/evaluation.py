@@ -25,10 +25,10 @@ import torch
 from scipy.stats import binomtest
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from genrelib.config import GENRES
 from genrelib.errors import ConfigError
+from genrelib.progress import tqdm
 from genrelib.training.data import SpectrogramDataset, collate_chunks
 from genrelib.training.device import fast_path
 

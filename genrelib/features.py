@@ -38,7 +38,6 @@ import librosa
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
 from genrelib.atomic import atomic_write
 from genrelib.audio.chunking import chunk_signal, fix_length
@@ -47,6 +46,7 @@ from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir, get_pro
 from genrelib.data.gtzan import index_gtzan
 from genrelib.data.resolve import resolve_data_dir
 from genrelib.errors import AudioDecodeError, ConfigError, DatasetNotFoundError, GenrelibError
+from genrelib.progress import tqdm
 
 FEATURE_VERSION = "kaggle-v1"
 """Version of the feature recipe; part of every cache key (bump it when the recipe changes)."""

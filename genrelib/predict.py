@@ -42,7 +42,6 @@ import pandas as pd
 import soundfile
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from genrelib.atomic import atomic_write
 from genrelib.audio import chunk_song, load_audio, log_mel
@@ -55,6 +54,7 @@ from genrelib.errors import (
     DatasetNotFoundError,
     TrackTooShortError,
 )
+from genrelib.progress import tqdm
 from genrelib.training import load_checkpoint, resolve_device
 from genrelib.training.device import fast_path
 from genrelib.transfer import (

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from genrelib.baselines import predict_baseline
 from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES
@@ -42,6 +41,7 @@ from genrelib.evaluation import (
     track_predictions,
 )
 from genrelib.experiments import load_test_predictions
+from genrelib.progress import tqdm
 
 PREDICTION_COLUMNS: tuple[str, ...] = ("model", "protocol", "seed", "track_id", "true", "predicted")
 """Columns of a predictions table (``true``/``predicted``: genre indices into GENRES)."""

@@ -35,7 +35,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from genrelib.atomic import atomic_write
 from genrelib.audio import mel as mel_module
@@ -43,6 +42,7 @@ from genrelib.audio.chunking import chunk_signal, fix_length
 from genrelib.audio.io import load_audio
 from genrelib.config import ChunkConfig, MelConfig, cache_dir
 from genrelib.errors import ConfigError, GenrelibError
+from genrelib.progress import tqdm
 
 REQUIRED_COLUMNS = ("path", "track_id", "genre", "label", "artist")
 """Columns the track table must have (as made by ``genrelib.data.index_gtzan``)."""

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown
-from tqdm.auto import tqdm
 
 from genrelib.chapters.context import (
     ChapterContext,
@@ -27,6 +26,7 @@ from genrelib.plots.split_length import (
     plot_examples_vs_length,
     plot_training_time_vs_length,
 )
+from genrelib.progress import tqdm
 from genrelib.project import project_dir
 from genrelib.split_length import PAPER_BEST, grid_table, read_table_v, write_table_v
 from genrelib.summary import record_headline

@@ -35,8 +35,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tqdm.auto import tqdm
-
 from genrelib.data.fetch import fetch_file, file_digest, one_line
 from genrelib.data.gtzan import find_genre_root, index_gtzan
 from genrelib.data.home import (
@@ -50,6 +48,7 @@ from genrelib.data.home import (
     write_stamp,
 )
 from genrelib.errors import DatasetNotFoundError, DownloadError, UnsafeArchiveError
+from genrelib.progress import tqdm
 
 ARCHIVE_NAME = "genres.tar.gz"
 """File name of the full GTZAN archive."""

@@ -25,9 +25,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from genrelib.errors import DownloadError
+from genrelib.progress import tqdm
 
 ALGORITHMS: tuple[str, ...] = ("md5", "sha256")
 """Hash algorithms a recorded hash may name."""

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from tqdm.auto import tqdm
 
 from genrelib.config import GENRES, SAMPLE_RATE, _stable_key, cache_dir
 from genrelib.errors import ConfigError
+from genrelib.progress import tqdm
 
 GENERATOR_VERSION = 1
 """Bumped whenever the recipes change, so older caches are not reused."""

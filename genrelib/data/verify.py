@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from tqdm.auto import tqdm
 
 from genrelib.data.gtzan import index_gtzan
 from genrelib.errors import ConfigError
+from genrelib.progress import tqdm
 
 REPORT_COLUMNS: tuple[str, ...] = (
     "path",

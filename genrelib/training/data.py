@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
+
+from genrelib.progress import tqdm
 
 
 class SpectrogramDataset(Dataset):

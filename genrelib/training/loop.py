@@ -29,13 +29,13 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset
-from tqdm.auto import tqdm
 
 import genrelib
 from genrelib.atomic import atomic_write
 from genrelib.config import GENRES
 from genrelib.errors import CheckpointError, ConfigError
 from genrelib.models import build_model, check_model_options
+from genrelib.progress import tqdm
 from genrelib.training import distributed
 from genrelib.training.checkpoint import (
     FORMAT,

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from genrelib.audio import SpectrogramSet
 from genrelib.audio.cache import FILE_COLUMN, audio_file_key, save_array
@@ -37,6 +36,7 @@ from genrelib.models.musicnn import (
     musicnn_log_mel,
     musicnn_patches,
 )
+from genrelib.progress import tqdm
 from genrelib.training import resolve_device
 from genrelib.training.device import FastPath, fast_path
 

@@ -17,12 +17,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from tqdm.auto import tqdm
 
 from genrelib.config import GENRES
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import track_predictions
+from genrelib.progress import tqdm
 from genrelib.transfer.embeddings import (
     MusicnnEmbeddings,
 )
