@@ -264,12 +264,12 @@ def run_notebooks(
         raise ConfigError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
     root = project_dir() if root is None else Path(root).resolve()
     notebooks = toc_notebooks(root)
+    declared_by = {notebook: _declared_parameters(notebook) for notebook in notebooks}
     if only:
         notebooks = [nb for nb in notebooks if any(key in nb.name for key in only)]
         if not notebooks:
             raise ConfigError(f"no notebook in _toc.yml matches {only}")
     given = {"profile": profile, "interactive": False, **(parameters or {})}
-    declared_by = {notebook: _declared_parameters(notebook) for notebook in notebooks}
     known = set().union(*declared_by.values())
     unknown = sorted(set(parameters or {}) - known)
     if unknown:
@@ -277,7 +277,7 @@ def run_notebooks(
         raise ConfigError(
             f"unknown parameter {unknown[0]}"
             + (f" (did you mean {close[0]}?)" if close else "")
-            + f": no chapter run here declares it; they declare {', '.join(sorted(known))}"
+            + f": no chapter declares it; they declare {', '.join(sorted(known))}"
         )
     build = build_id(profile, given)
     results = given.get("results_dir") or results_root(root) / profile

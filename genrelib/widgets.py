@@ -605,7 +605,11 @@ class SongPredictor:
         )
 
     def predict_path(self, path: str | Path, label: str = "") -> ClipView | None:
-        """Classify the song at ``path`` and show the result (or why it failed)."""
+        """Classify the song at ``path`` and show the result (or why it failed).
+
+        Each try replaces what the last one showed: after a failure no earlier player or
+        figure stays on screen.
+        """
         if not str(path).strip():
             self.message.value = "Give the path of an audio file, or upload one."
             return None
@@ -616,6 +620,8 @@ class SongPredictor:
             self.view = None
             self.message.value = f"<b>cannot classify this song</b>: {error}"
             self.images.children = []
+            self.player.value = b""  # the last song's excerpt must not stay beside the error
+            self.player.layout.display = "none"
             return None
         top = "".join(
             f"<li><b>{row.genre}</b>: {row.probability:.0%} (top genre of "
@@ -624,6 +630,7 @@ class SongPredictor:
         )
         self.message.value = f"{_markdown_to_html(self.view.heading)}<ol>{top}</ol>"
         _show(self.view, self.player, self.images)
+        self.player.layout.display = None
         return self.view
 
     def _uploaded(self, change: dict) -> None:

@@ -174,6 +174,11 @@ def test_song_predictor_from_a_path_and_an_upload(
     assert (
         "cannot classify" in predictor.message.value and "not-there.mp3" in predictor.message.value
     )
+    # the failure replaces the last song's player and figures
+    assert predictor.player.value == b"" and predictor.player.layout.display == "none"
+    assert predictor.images.children == ()
+    predictor.predict_path(path)
+    assert predictor.player.value and predictor.player.layout.display is None
 
 
 def test_static_song_view(checkpoint: Path, shared_data: Path) -> None:

@@ -36,6 +36,7 @@ from genrelib.predict import (
     write_synthetic_song,
 )
 from genrelib.summary import record_headline
+from genrelib.widgets import live_frontend, try_your_song
 
 __all__ = [
     "ChapterModel",
@@ -51,7 +52,9 @@ __all__ = [
     "prediction_table",
     "record_headline",
     "shown_path",
+    "live_frontend",
     "song_excerpt",
+    "try_your_song",
     "write_synthetic_song",
 ]
 
