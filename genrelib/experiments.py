@@ -750,8 +750,10 @@ def run_experiment(
         ``n_train_eval_chunks`` (training chunks scored: at most ``max_train_chunks``),
         ``epochs_run``, ``best_epoch``, ``stopped_early``, ``train_seconds``,
         ``seconds_per_epoch``, ``device``, ``precision``, ``genrelib_version``, ``finished_at``,
-        ``code_fingerprint`` (of the code that made the run; ``None`` if not recorded) and
-        ``code_current`` (whether that is the code installed now).
+        ``code_fingerprint`` (of the code that made the run; ``None`` if not recorded),
+        ``code_current`` (whether that is the code installed now) and ``read_back``
+        (whether the row was read back from a stored run instead of trained now; not
+        stored in ``result.json``).
 
     Raises
     ------
@@ -770,7 +772,7 @@ def run_experiment(
     elif done is not None and not code_status(done)["code_current"]:
         logger.info(_stale_message(done, plan.run_dir, "reading it back as it is"))
     if done is not None:
-        return {**done, **code_status(done)}
+        return {**done, **code_status(done), "read_back": True}
     check_training_allowed(
         plan.run_dir,
         f"{experiment.model} ({experiment.protocol} split, {experiment.chunk_seconds:g}-s chunks, "
@@ -802,7 +804,7 @@ def run_experiment(
     }
     atomic_write(plan.run_dir / RESULT_FILE, json.dumps(row, indent=1))
     distributed.barrier()
-    return {**row, **code_status(row)}
+    return {**row, **code_status(row), "read_back": False}
 
 
 def collect_results(results_root: str | Path) -> pd.DataFrame:

@@ -148,7 +148,8 @@ def test_finished_run_is_read_back_without_training(
     again = run_experiment(
         experiment, tracks, PROFILE, root, progress=False, train_overrides=OVERRIDES
     )
-    assert again == row
+    assert row["read_back"] is False and again["read_back"] is True  # chapters say which
+    assert {**again, "read_back": False} == row
 
 
 def test_other_settings_get_another_run_folder(finished, tracks: pd.DataFrame) -> None:
@@ -220,7 +221,8 @@ def test_training_switched_off_reads_stored_runs_and_names_missing_ones(
     experiment = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=0)
     stored = run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
     monkeypatch.setenv(NO_TRAINING_ENV, "1")
-    assert run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES) == stored
+    again = run_experiment(experiment, tracks, PROFILE, tmp_path, False, OVERRIDES)
+    assert again == {**stored, "read_back": True}
     missing = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=1)
     with pytest.raises(RunNotStoredError, match=r"seed 1\) and training is off.*book train"):
         run_experiment(missing, tracks, PROFILE, tmp_path, False, OVERRIDES)
@@ -308,7 +310,7 @@ def test_a_run_made_by_other_code_is_read_back_and_reported_otherwise(
         again = run_experiment(
             experiment, tracks, profile, root, progress=False, train_overrides=OVERRIDES
         )
-    assert again == {**stored, "code_fingerprint": None, "code_current": False}
+    assert again == {**stored, "code_fingerprint": None, "code_current": False, "read_back": True}
     (record,) = [r for r in caplog.records if r.name == "genrelib.experiments"]
     assert record.levelno == logging.INFO and row["key"] in record.getMessage()
     assert "none recorded" in record.getMessage() and "as it is" in record.getMessage()

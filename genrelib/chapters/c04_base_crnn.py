@@ -180,12 +180,18 @@ def result_text(result: dict, evaluation: Evaluation, synthetic: bool) -> Markdo
 
     recalls = lowest_recall_text(evaluation.recall.query("level == 'chunk'"))
     caveat = " These numbers come from synthetic clips and say nothing about GTZAN."
+    stored = (
+        f" (read back from the stored run `{Path(result['run_dir']).name}`, not trained now: "
+        f"delete its folder to train it here)"
+        if result.get("read_back")
+        else ""
+    )
     return Markdown(
         f"Test chunk accuracy {scored('test_chunk_accuracy')}, macro F1 "
         f"{100 * result['test_chunk_f1_macro']:.1f} %; track accuracy "
         f"{scored('test_track_accuracy')} over {result['n_test_tracks']} test tracks, after "
         f"{epochs_text(result)}, {result['seconds_per_epoch']:.1f} s per epoch on "
-        f"`{result['device']}`. "
+        f"`{result['device']}`{stored}. "
         f"Lowest chunk recall: {recalls}." + (caveat if synthetic else "")
     )
 
