@@ -25,15 +25,15 @@ from pathlib import Path
 import nbformat
 import papermill
 import yaml
-from jupyter_client.manager import AsyncKernelManager
 
-from genrelib.config import NO_TRAINING_ENV, PROFILES
+from genrelib.config import EDITIONS, NO_TRAINING_ENV, PROFILES
 from genrelib.errors import ConfigError, GenrelibError
+from genrelib.exercises import student_edition
+from genrelib.kernels import BookKernelManager
 from genrelib.progress import tqdm
-from genrelib.project import BUILD_ENV, project_dir, results_root
+from genrelib.project import BUILD_ENV, build_root, project_dir, results_root
 from genrelib.summary import forget_headlines
 
-BUILD_DIR = "_build"
 EXECUTED_DIR = "executed"
 SITE_SOURCE_DIR = "site_source"
 STAGED_FILES = ("_config.yml", "_toc.yml", "references.bib")
@@ -41,29 +41,6 @@ STAGED_FILES = ("_config.yml", "_toc.yml", "references.bib")
 
 class NotebookExecutionError(GenrelibError):
     """A chapter failed while papermill executed it."""
-
-
-class BookKernelManager(AsyncKernelManager):
-    """The kernel of one chapter: IPC transport, and no interrupt when shutting an idle kernel.
-
-    Over the default TCP transport every kernel logs "Kernel is running over TCP without
-    encryption"; the chapters run on this machine only, so the kernel talks over local
-    IPC sockets (files in Jupyter's runtime folder) instead. And jupyter_client interrupts
-    a kernel (SIGINT) before asking it to shut down; papermill shuts kernels down only
-    after the last cell, when they are idle, so that interrupt can only land in the
-    kernel's event loop, which logs "KeyboardInterrupt caught in kernel". It is skipped.
-
-    Notebook: used by ``genrelib book run`` (every chapter's kernel).
-    """
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("transport", "ipc")
-        super().__init__(**kwargs)
-
-    async def _async_interrupt_kernel(self) -> None:
-        if self.shutting_down:
-            return
-        await super()._async_interrupt_kernel()
 
 
 def toc_files(root: Path) -> list[Path]:
@@ -285,7 +262,7 @@ def run_notebooks(
     bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb", disable=not progress)
     for notebook in bar:
         bar.set_postfix_str(notebook.name)
-        target = root / BUILD_DIR / EXECUTED_DIR / notebook.relative_to(root)
+        target = build_root(root) / EXECUTED_DIR / notebook.relative_to(root)
         target.parent.mkdir(parents=True, exist_ok=True)
         chosen = {key: value for key, value in given.items() if key in declared_by[notebook]}
         chosen = resolve_path_parameters(chosen, notebook.parent)
@@ -344,16 +321,27 @@ def prepare_for_web(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def _stage_site_source(root: Path) -> Path:
+def _stage_config(source: Path, target: Path, edition: str) -> None:
+    """Copy ``_config.yml``; the student edition's title says so and hides any solution."""
+    config = yaml.safe_load(source.read_text())
+    if edition == "student":
+        config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+        config["title"] = f"{config.get('title', '')} (student edition)"
+    target.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _stage_site_source(root: Path, edition: str = "teacher") -> Path:
     """Copy the book's sources, with executed notebooks in place of clean ones."""
-    staged = root / BUILD_DIR / SITE_SOURCE_DIR
+    staged = build_root(root) / SITE_SOURCE_DIR
     if staged.exists():
         shutil.rmtree(staged)
     staged.mkdir(parents=True)
     for name in STAGED_FILES:
-        if (root / name).is_file():
+        if name == "_config.yml":
+            _stage_config(root / name, staged / name, edition)
+        elif (root / name).is_file():
             shutil.copy2(root / name, staged / name)
-    executed_root = root / BUILD_DIR / EXECUTED_DIR
+    executed_root = build_root(root) / EXECUTED_DIR
     missing = []
     for source in (root / "book").rglob("*"):
         if not source.is_file() or ".ipynb_checkpoints" in source.parts:
@@ -366,6 +354,8 @@ def _stage_site_source(root: Path) -> Path:
         (staged / relative).parent.mkdir(parents=True, exist_ok=True)
         if source.suffix == ".ipynb":
             notebook = prepare_for_web(nbformat.read(origin, as_version=4))
+            if edition == "student":
+                notebook = student_edition(notebook)
             nbformat.write(notebook, staged / relative)
         else:
             shutil.copy2(origin, staged / relative)
@@ -374,7 +364,7 @@ def _stage_site_source(root: Path) -> Path:
     return staged
 
 
-def build_book(root: Path | None = None, strict: bool = False) -> Path:
+def build_book(root: Path | None = None, strict: bool = False, edition: str = "teacher") -> Path:
     """Build the HTML book from the executed chapters with Jupyter Book 1.
 
     Parameters
@@ -383,6 +373,9 @@ def build_book(root: Path | None = None, strict: bool = False) -> Path:
         Project folder (default: :func:`project_dir`).
     strict : bool
         Treat Sphinx warnings as errors.
+    edition : {"teacher", "student"}
+        ``teacher``: every exercise's solution, collapsed under it; ``student``: no
+        solutions (:func:`genrelib.exercises.student_edition`), the starting points kept.
 
     Returns
     -------
@@ -391,8 +384,10 @@ def build_book(root: Path | None = None, strict: bool = False) -> Path:
 
     Notebook: used by ``genrelib book build``.
     """
+    if edition not in EDITIONS:
+        raise ConfigError(f"unknown edition {edition!r}: choose one of {', '.join(EDITIONS)}")
     root = project_dir() if root is None else Path(root).resolve()
-    staged = _stage_site_source(root)
+    staged = _stage_site_source(root, edition)
     command = [
         sys.executable,
         "-c",
@@ -400,18 +395,68 @@ def build_book(root: Path | None = None, strict: bool = False) -> Path:
         "build",
         str(staged),
         "--path-output",
-        str(root / BUILD_DIR / "jb"),
+        str(build_root(root) / "jb"),
         "--all",
     ]
     if strict:
         command += ["-W", "--keep-going"]
     completed = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     if completed.returncode != 0:
-        log = root / BUILD_DIR / "book-build.log"
+        log = build_root(root) / "book-build.log"
         log.write_text(completed.stdout + completed.stderr)
         raise GenrelibError(f"jupyter-book build failed (exit {completed.returncode}); see {log}")
-    html = root / BUILD_DIR / "html"
+    html = build_root(root) / "html"
     if html.exists():
         shutil.rmtree(html)
-    shutil.copytree(root / BUILD_DIR / "jb" / "_build" / "html", html)
+    shutil.copytree(build_root(root) / "jb" / "_build" / "html", html)
     return html / "index.html"
+
+
+def write_student_notebooks(target: Path, root: Path | None = None) -> list[Path]:
+    """Write the student edition of every chapter (clean, not executed) into ``target``.
+
+    What a teacher hands out: the chapters with their exercises and starting points and
+    without any solution, plus ``_toc.yml``, ``_config.yml`` and ``references.bib`` so the
+    folder also builds as a book. Nothing is executed.
+
+    Notebook: used by ``genrelib book student``.
+
+    Parameters
+    ----------
+    target : Path
+        Folder to fill (created); it must not be the project folder.
+    root : Path, optional
+        Project folder (default: :func:`project_dir`).
+
+    Returns
+    -------
+    list of Path
+        The notebooks written, in reading order.
+
+    Raises
+    ------
+    ConfigError
+        When ``target`` is the project folder or inside its ``book/`` folder.
+    """
+    root = project_dir() if root is None else Path(root).resolve()
+    target = Path(target).expanduser().resolve()
+    if target == root or target.is_relative_to(root / "book"):
+        raise ConfigError(
+            f"student notebooks would overwrite the chapters in {target}: give another folder"
+        )
+    written = []
+    for source in toc_files(root):
+        relative = source.relative_to(root)
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        if source.suffix == ".ipynb":
+            notebook = student_edition(nbformat.read(source, as_version=4))
+            nbformat.write(notebook, target / relative)
+            written.append(target / relative)
+        else:
+            shutil.copy2(source, target / relative)
+    for name in STAGED_FILES:
+        if name == "_config.yml":
+            _stage_config(root / name, target / name, "student")
+        elif (root / name).is_file():
+            shutil.copy2(root / name, target / name)
+    return written

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from genrelib import __version__
-from genrelib.config import DOWNLOAD_SUBSETS, PROFILES
+from genrelib.config import DOWNLOAD_SUBSETS, EDITIONS, PROFILES
 from genrelib.errors import GenrelibError
 
 
@@ -126,8 +126,8 @@ def _book_run(args: argparse.Namespace) -> int:
         print(f"profile {args.profile}: {profile}")
     run_notebooks(profile, parameters, only=args.only, training=not args.no_train)
     if not args.no_build:
-        index = build_book(strict=args.strict)
-        print(f"book built: open {index}")
+        index = build_book(strict=args.strict, edition=args.edition)
+        print(f"book built ({args.edition} edition): open {index}")
     return 0
 
 
@@ -149,9 +149,28 @@ def _book_train(args: argparse.Namespace) -> int:
 def _book_build(args: argparse.Namespace) -> int:
     from genrelib.book import build_book
 
-    index = build_book(strict=args.strict)
-    print(f"book built: open {index}")
+    index = build_book(strict=args.strict, edition=args.edition)
+    print(f"book built ({args.edition} edition): open {index}")
     return 0
+
+
+def _book_student(args: argparse.Namespace) -> int:
+    from genrelib.book import write_student_notebooks
+
+    written = write_student_notebooks(Path(args.dest))
+    print(f"{len(written)} student notebooks (no solutions) written to {Path(args.dest).resolve()}")
+    return 0
+
+
+def _edition_option() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--edition",
+        choices=EDITIONS,
+        default="teacher",
+        help="teacher: each exercise's solution collapsed under it (default); student: none",
+    )
+    return options
 
 
 def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -160,7 +179,7 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
 
     run = commands.add_parser(
         "run",
-        parents=[_data_options("auto")],
+        parents=[_data_options("auto"), _edition_option()],
         help="execute every chapter with papermill (in _toc.yml order), then build the book",
     )
     run.add_argument(
@@ -194,9 +213,18 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--only", nargs="+", help="only the runs of chapters containing these")
     train.set_defaults(handler=_book_train)
 
-    build = commands.add_parser("build", help="build the HTML book from the executed chapters")
+    build = commands.add_parser(
+        "build", parents=[_edition_option()], help="build the HTML book from the executed chapters"
+    )
     build.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
     build.set_defaults(handler=_book_build)
+
+    student = commands.add_parser(
+        "student",
+        help="write the chapters without their solutions into a folder, for handing out",
+    )
+    student.add_argument("dest", help="folder to write the student notebooks into")
+    student.set_defaults(handler=_book_student)
 
 
 def _data_root(args: argparse.Namespace) -> Path:
@@ -237,6 +265,15 @@ def _data_verify(args: argparse.Namespace) -> int:
     return 0 if bad.empty else 1
 
 
+def _origin(record: dict) -> str:
+    """Where a downloaded file came from, naming a mirror as a mirror of its source."""
+    if record["from"] == "a copy in place":
+        return f"checked in place (a copy of {record['source']})"
+    if record["from"] == "a mirror":
+        return f"from the mirror {record['url']} (a copy of {record['source']})"
+    return f"from {record['source']}"
+
+
 def _data_download(args: argparse.Namespace) -> int:
     from genrelib.data import DATA_ENV, data_home, download_book, download_gtzan, download_mini
 
@@ -253,7 +290,7 @@ def _data_download(args: argparse.Namespace) -> int:
     for record in records:
         print(
             f"{record['file']}: {record['bytes'] / 1e6:.1f} MB, {record['hash']}, "
-            f"from {record['source']}"
+            + _origin(record)
         )
     what = "the published book's data" if args.book else "the 100 gtzan_mini clips"
     done = "downloaded and checked" if records else "already downloaded and checked"
@@ -310,7 +347,10 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
     download.add_argument(
         "--mirrors",
         nargs="+",
-        help="URLs tried first: folders serving the files by name, or full file URLs",
+        help="local folders or URLs tried first, holding the files by name: "
+        "gtzan_mini-main.zip or the extracted genres/<genre>/*.wav, features_30_sec.csv, "
+        "<song>.hq.ogg and .txt (also in a data home's layout); with --subset full, "
+        "genres.tar.gz",
     )
     download.add_argument("--sha256", help="--subset full: expected SHA-256 of the archive (hex)")
     download.add_argument("--timeout", type=float, default=30.0, help="seconds per server")

@@ -48,6 +48,8 @@ SPLIT_PROTOCOLS: tuple[str, ...] = ("paper", "track", "artist", "fault-filtered"
 """Split protocols: the paper's random split over chunks, then track-level, artist-disjoint
 and the fault-filtered lists (``genrelib.data.splits``)."""
 
+EDITIONS: tuple[str, ...] = ("teacher", "student")
+"""Book editions: ``teacher``, solutions collapsed under each exercise; ``student``, none."""
 DOWNLOAD_SUBSETS: tuple[str, ...] = ("mini", "full")
 """What ``genrelib data download --subset`` fetches: the 100 ``gtzan_mini`` clips or all of
 GTZAN (``genrelib.data.download``)."""

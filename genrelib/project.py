@@ -27,6 +27,12 @@ BUILD_ENV = "GENRELIB_BUILD"
 RESULTS_ENV = "GENRELIB_RESULTS"
 """Environment variable naming the results root (default: the project's ``results/``)."""
 
+BUILD_DIR_ENV = "GENRELIB_BUILD_DIR"
+"""Environment variable naming the build folder (default: the project's ``_build/``)."""
+
+BUILD_DIR = "_build"
+"""The project's own build folder: executed chapters, the staged sources, the HTML site."""
+
 
 def project_dir(start: Path | None = None) -> Path:
     """Return the book's root: the first folder at or above ``start`` holding ``_toc.yml``.
@@ -72,6 +78,26 @@ def results_root(root: Path | None = None) -> Path:
     if not value:
         return committed_results_dir(root)
     return (root / Path(value).expanduser()).resolve()
+
+
+def build_root(root: Path | None = None) -> Path:
+    """Folder of the book's build: ``$GENRELIB_BUILD_DIR``, else the project's ``_build/``.
+
+    It holds the executed chapters (``executed/``), the staged site sources and the HTML site
+    (``html/``). The tests point it at a temporary folder, so a test session never
+    overwrites the book a user built in the project.
+
+    Parameters
+    ----------
+    root : Path, optional
+        Project folder (default: :func:`project_dir`); a relative ``$GENRELIB_BUILD_DIR``
+        is read from it.
+
+    Notebook: none (``genrelib book run`` and ``genrelib book build``).
+    """
+    root = project_dir() if root is None else Path(root).resolve()
+    value = os.environ.get(BUILD_DIR_ENV)
+    return (root / Path(value).expanduser()).resolve() if value else root / BUILD_DIR
 
 
 def results_dir(profile: str, results: str | Path | None = None) -> Path:

@@ -568,7 +568,8 @@ class SongPredictor:
     path : ipywidgets.Text
         Or a path on this machine.
     button : ipywidgets.Button
-        Runs :meth:`predict_path` on the path (an upload runs at once).
+        Runs :meth:`predict_current`: the typed path, else the last upload (an upload also
+        runs at once).
     message : ipywidgets.HTML
         Top-3 genres, or the reason the song cannot be classified.
     player : ipywidgets.Audio
@@ -577,6 +578,8 @@ class SongPredictor:
         The figures of :attr:`view`.
     view : ClipView or None
         The last prediction.
+    uploaded : tuple of (str, bytes) or None
+        Name and bytes of the last uploaded file.
     widget : ipywidgets.VBox
         The whole tool.
     """
@@ -593,8 +596,9 @@ class SongPredictor:
         self.player = widgets.Audio(format="wav", autoplay=False, loop=False)
         self.images = widgets.VBox()
         self.view: ClipView | None = None
+        self.uploaded: tuple[str, bytes] | None = None
         self.upload.observe(self._uploaded, names="value")
-        self.button.on_click(lambda _button: self.predict_path(self.path.value))
+        self.button.on_click(lambda _button: self.predict_current())
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.upload, self.path, self.button]),
@@ -604,6 +608,30 @@ class SongPredictor:
             ]
         )
 
+    def _clear(self, message: str) -> None:
+        """Show ``message`` alone: no earlier player or figure stays beside it."""
+        self.view = None
+        self.message.value = message
+        self.images.children = []
+        self.player.value = b""
+        self.player.layout.display = "none"
+
+    def predict_current(self) -> ClipView | None:
+        """What *Predict* does: the typed path, else the last uploaded song, else a hint."""
+        if str(self.path.value).strip():
+            return self.predict_path(self.path.value)
+        if self.uploaded is not None:
+            return self.predict_upload(*self.uploaded)
+        self._clear("Give the path of an audio file, or upload one.")
+        return None
+
+    def predict_upload(self, name: str, content: bytes) -> ClipView | None:
+        """Classify an uploaded file (``name`` as uploaded, ``content`` its bytes)."""
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / f"upload{Path(name).suffix}"
+            target.write_bytes(content)
+            return self.predict_path(target, label=name)
+
     def predict_path(self, path: str | Path, label: str = "") -> ClipView | None:
         """Classify the song at ``path`` and show the result (or why it failed).
 
@@ -611,17 +639,13 @@ class SongPredictor:
         figure stays on screen.
         """
         if not str(path).strip():
-            self.message.value = "Give the path of an audio file, or upload one."
+            self._clear("Give the path of an audio file, or upload one.")
             return None
         self.message.value = f"Classifying {label or Path(path).name} ..."
         try:
             self.view = song_view(Path(str(path).strip()).expanduser(), self.checkpoint, label)
         except GenrelibError as error:
-            self.view = None
-            self.message.value = f"<b>cannot classify this song</b>: {error}"
-            self.images.children = []
-            self.player.value = b""  # the last song's excerpt must not stay beside the error
-            self.player.layout.display = "none"
+            self._clear(f"<b>cannot classify this song</b>: {error}")
             return None
         top = "".join(
             f"<li><b>{row.genre}</b>: {row.probability:.0%} (top genre of "
@@ -637,11 +661,9 @@ class SongPredictor:
         if not change["new"]:
             return
         upload = change["new"][0]
-        suffix = Path(upload["name"]).suffix
-        with tempfile.TemporaryDirectory() as folder:
-            target = Path(folder) / f"upload{suffix}"
-            target.write_bytes(bytes(upload["content"]))
-            self.predict_path(target, label=upload["name"])
+        self.uploaded = (upload["name"], bytes(upload["content"]))
+        self.path.value = ""  # the upload is what Predict classifies again
+        self.predict_upload(*self.uploaded)
 
     def _ipython_display_(self) -> None:
         display(self.widget)

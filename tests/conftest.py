@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from genrelib.project import RESULTS_ENV
+from genrelib.project import BUILD_DIR_ENV, RESULTS_ENV
 
 SHARED_ENV = "GENRELIB_SHARED_DATA"
 
@@ -55,6 +55,16 @@ def _isolated_results(tmp_path_factory: pytest.TempPathFactory) -> None:
     """
     if RESULTS_ENV not in os.environ:
         os.environ[RESULTS_ENV] = str(tmp_path_factory.mktemp("results"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_build(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Build the book (executed chapters, site) into a temporary folder, not ``_build/``.
+
+    A user's own build in the project is never overwritten by a test session.
+    """
+    if BUILD_DIR_ENV not in os.environ:
+        os.environ[BUILD_DIR_ENV] = str(tmp_path_factory.mktemp("build"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -7,6 +7,7 @@ their real sources, so each case is a real download: complete, resumed, refused 
 from __future__ import annotations
 
 import io
+import shutil
 import socket
 import zipfile
 from dataclasses import replace
@@ -120,6 +121,7 @@ def test_an_altered_table_is_refused_in_one_line(files, tmp_path: Path) -> None:
         download_book(tmp_path, mirrors=[url], progress=False)
     message = str(info.value)
     assert "\n" not in message and "features_30_sec.csv" in message and "md5 differs" in message
+    assert "not the file the book uses" in message and "connection" not in message
     assert not (tmp_path / "features").exists() or not list((tmp_path / "features").iterdir())
     assert book_data(tmp_path).features_csv is None
     assert book_data(tmp_path).clips is not None  # the clips before it were fine and stay
@@ -203,3 +205,75 @@ def test_cli_download_reports_each_file_then_nothing(files, tmp_path: Path, caps
     assert main([*args, "--timeout", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("genrelib: error: could not download") and err.count("\n") == 1
+
+
+def _local_copies(shared_data: Path, folder: Path, files: dict[str, bytes]) -> None:
+    """A folder of copies as a user keeps them: the clips extracted, the rest by name."""
+    shutil.copytree(shared_data / "gtzan_mini" / "genres", folder / "genres")
+    for name, payload in files.items():
+        if name != download.MINI_ARCHIVE.filename:
+            (folder / name).write_bytes(payload)
+
+
+def test_a_local_folder_with_extracted_clips_is_a_mirror(
+    files, shared_data: Path, tmp_path: Path, capsys
+) -> None:
+    copies = tmp_path / "my copies"
+    _local_copies(shared_data, copies, files)
+    home = tmp_path / "home"
+    assert main(["data", "download", "--book", "--dest", str(home), "--mirrors", str(copies)]) == 0
+    assert book_data(home).complete
+    out = capsys.readouterr().out
+    clips = next(line for line in out.splitlines() if line.startswith("gtzan_mini/genres"))
+    assert clips.endswith(
+        f"md5 of every clip as recorded, from the mirror {copies.resolve() / 'genres'} "
+        f"(a copy of {download.MINI_ARCHIVE.source})"
+    )
+    table = copies.resolve() / "features_30_sec.csv"
+    assert f"from the mirror {table.as_uri()} (a copy of Kaggle" in out
+    assert (home / "features" / "features_30_sec.csv").read_bytes() == files["features_30_sec.csv"]
+
+
+def test_another_data_home_is_a_mirror(files, tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    with serve(files) as (url, _):
+        download_book(first, mirrors=[url], progress=False)
+    records = download_book(tmp_path / "second", mirrors=[str(first)], progress=False)
+    assert book_data(tmp_path / "second").complete
+    assert {record["from"] for record in records} == {"a mirror"}
+
+
+def test_hand_copies_in_the_data_home_are_checked_in_place(
+    files, shared_data: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(shared_data / "gtzan_mini" / "genres", home / "gtzan_mini" / "genres")
+    (home / "features").mkdir()
+    (home / "features" / "features_30_sec.csv").write_bytes(files["features_30_sec.csv"])
+    songs = home / "external_songs"
+    songs.mkdir()
+    for name, payload in files.items():
+        if name.endswith((".ogg", ".txt")):
+            (songs / name).write_bytes(payload)
+    assert book_data(home).clips is None  # unchecked copies are not data yet
+    records = download_book(home, progress=False)  # no mirror, no server: nothing to fetch
+    assert book_data(home).complete
+    assert {record["from"] for record in records} == {"a copy in place"}
+
+
+def test_an_altered_hand_copy_is_named_and_kept(shared_data: Path, tmp_path: Path) -> None:
+    genres = tmp_path / "gtzan_mini" / "genres"
+    shutil.copytree(shared_data / "gtzan_mini" / "genres", genres)
+    clip = genres / "rock" / "rock.00003.wav"
+    clip.write_bytes(clip.read_bytes()[:-10])
+    with pytest.raises(DownloadError, match=r"clip rock/rock\.00003\.wav has md5") as info:
+        download_mini(tmp_path, progress=False)
+    assert "\n" not in str(info.value) and "replace that clip" in str(info.value)
+    assert clip.exists() and book_data(tmp_path).clips is None
+
+
+def test_a_mirror_that_is_no_folder_is_one_line(tmp_path: Path, capsys) -> None:
+    missing = str(tmp_path / "nowhere")
+    assert main(["data", "download", "--book", "--dest", str(tmp_path), "--mirrors", missing]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--mirrors {missing}: no such folder" in err

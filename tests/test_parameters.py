@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -98,21 +100,23 @@ def _error_output(notebook: Path) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("parameters", "message"),
+    ("chapter", "parameters", "message"),
     [
-        ({"song_dir": "x"}, "ConfigError: unknown parameter song_dir: this chapter's parameters"),
-        ({"seed": "abc"}, "ConfigError: parameter seed must be int, got 'abc' (str)"),
-        ({"profile": "bogus"}, "ConfigError: unknown profile 'bogus'"),
+        ("01_dataset", {"song_dir": "x"}, "ConfigError: unknown parameter song_dir: this chapter"),
+        ("01_dataset", {"seed": "abc"}, "ConfigError: parameter seed must be int, got 'abc'"),
+        ("01_dataset", {"seed": -3}, "ConfigError: parameter seed must be between 0 and"),
+        ("01_dataset", {"profile": "bogus"}, "ConfigError: unknown profile 'bogus'"),
+        ("04_base_crnn", {"device": "tpu"}, "ConfigError: parameter device: unknown device"),
     ],
 )
 def test_papermill_stops_the_chapter_in_its_setup_cell_with_one_line(
-    parameters: dict, message: str, tmp_path: Path
+    chapter: str, parameters: dict, message: str, tmp_path: Path
 ) -> None:
     """Plain papermill, as a practitioner runs a chapter: the error is its one line."""
     out = tmp_path / "out.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as info:
         papermill.execute_notebook(
-            str(ROOT / "book" / "01_dataset.ipynb"),
+            str(ROOT / "book" / f"{chapter}.ipynb"),
             str(out),
             parameters=parameters,
             cwd=str(ROOT / "book"),
@@ -152,3 +156,20 @@ def test_a_list_passed_as_text_reaches_the_chapter_as_a_list(tmp_path: Path) -> 
 def test_book_run_refuses_a_parameter_no_chapter_declares() -> None:
     with pytest.raises(ConfigError, match="unknown parameter song_dir .did you mean songs_dir"):
         run_notebooks("smoke", {"song_dir": "x"}, root=ROOT, progress=False)
+
+
+@pytest.mark.slow
+def test_papermill_engine_genrelib_starts_the_kernel_without_the_tcp_warning(
+    tmp_path: Path,
+) -> None:
+    """``papermill --engine genrelib`` (the IPC kernel of ``genrelib book run``): a quiet run."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "P"}
+    notebook.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    source, out = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(notebook, source)
+    command = [sys.executable, "-m", "papermill", str(source), str(out), "--engine", "genrelib"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "without encryption" not in result.stderr
+    assert nbformat.read(out, as_version=4).cells[0].outputs[0]["text"] == "42\n"

@@ -5,18 +5,18 @@ data home with ``download_book`` (from a local server serving the shared real da
 GTZAN clips, the 30-s feature table, the external songs), then executes every chapter in the
 ``cpu`` profile with no paths and training off, so that every result comes from the
 committed runs under ``results/cpu``.
-It then builds the book, serves ``_build/html`` on 127.0.0.1 and opens each page listed in
-``_toc.yml``; no page may show synthetic results. Requests
-to other hosts (the CDN scripts of MathJax or widgets) are refused, as on an offline
-machine. Full-page screenshots of the introduction and chapter 01 land in
-``_build/screenshots/`` for CI to keep.
+It then builds the book into the session's build folder (``$GENRELIB_BUILD_DIR``, a
+temporary folder: the project's own ``_build/`` is never touched), serves its ``html/`` on
+127.0.0.1 and opens each page listed in ``_toc.yml``; no page may show synthetic results.
+Requests to other hosts (the CDN scripts of MathJax or widgets) are refused, as on an
+offline machine. Full-page screenshots of the introduction and chapter 01 land in
+``<build folder>/screenshots/``.
 
 Notebook: all chapters (the rendered book).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import threading
@@ -27,36 +27,28 @@ from pathlib import Path
 
 import pytest
 from book_server import book_files, serve
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from browser import launch_chromium
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
-from genrelib.book import BUILD_DIR, build_book, toc_files
+from genrelib.book import EXECUTED_DIR, build_book, toc_files
 from genrelib.cli import main
 from genrelib.data import DATA_ENV, book_data, download_book
-from genrelib.project import RESULTS_ENV
+from genrelib.project import BUILD_DIR_ENV, RESULTS_ENV, build_root
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [path.relative_to(ROOT) for path in toc_files(ROOT)]
-CHROMIUM_ENV = "CHROMIUM"
-"""Environment variable naming a Chromium or Chrome executable to use instead of the PATH's."""
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AUDIO_PAGES = ("01_dataset", "08_external_songs")
 """Chapters that embed audio players."""
-SCREENSHOT_PAGES = ("intro", "01_dataset")
+SCREENSHOT_PAGES = ("intro", "01_dataset", "02_preprocessing")
+LESSON_PAGES = ("01_dataset", "02_preprocessing")
+"""Chapters rebuilt as lessons: exercises numbered in the page, each with a collapsed solution."""
 ERROR_OUTPUTS = ".output.traceback, .output.error, .output.stderr, .cell_output .traceback"
 TRACEBACK = "Traceback (most recent call last)"  # plain Python and IPython tracebacks alike
 
 RAW_CITE = re.compile(r"\{cite(?::\w+)?\}")
 """A MyST citation role Sphinx never parsed (written inside a Markdown() output)."""
+RAW_MYST = re.compile(r":::+\{[\w-]+\}|\{(?:glue(?::\w+)?|numref|eq|ref)\}`")
+"""MyST markup Sphinx never parsed: a directive fence or a glue/numref/eq role as text."""
 WARNING = re.compile(r"\b\w*Warning: ")
 """A Python warning printed into an output (``UserWarning: ...``)."""
 MISSING_VALUE = re.compile(r"(?<![\w-])(NaN|nan|<NA>|NaT)(?![\w-])")
@@ -134,9 +126,10 @@ def _looks_like_frame(text: str) -> bool:
 def page_defects(page: Page, article_selector: str = "article.bd-article") -> list[str]:
     """Reader-visible defects of the page's main article (empty when there are none).
 
-    Raw ``{cite}`` roles, warnings, missing values and floats of more than 3 decimals in
-    outputs, DataFrame reprs left at the end of a cell (plain text, or a raw frame shown by
-    a cell whose last statement is a ``record_``/``write_``... call), absolute local paths,
+    Raw ``{cite}`` roles and MyST markup (directives, glue and numref roles), warnings,
+    missing values and floats of more than 3 decimals in outputs, DataFrame reprs left at
+    the end of a cell (plain text, or a raw frame shown by a cell whose last statement is a
+    ``record_``/``write_``... call), absolute local paths,
     boilerplate cells (a ``record_...(`` call) not collapsed by ``hide-input``,
     and tables cut off at the right edge (wider than their own box, or reaching past the
     article or past a box that clips or scrolls them: browsers with overlay scroll bars
@@ -147,6 +140,7 @@ def page_defects(page: Page, article_selector: str = "article.bd-article") -> li
     text, outputs = facts["text"], "\n".join(facts["outputs"])
     for name, pattern, where in (
         ("raw {cite} role", RAW_CITE, text),
+        ("raw MyST markup", RAW_MYST, text),
         ("warning in an output", WARNING, outputs),
         ("missing value in an output", MISSING_VALUE, outputs),
         ("float with more than 3 decimals", LONG_FLOAT, outputs),
@@ -189,23 +183,6 @@ def console_errors(messages: list[ConsoleMessage], errors: list[str], base_url: 
     return found
 
 
-def _chromium(bundled: str) -> str:
-    """The headless browser: ``$CHROMIUM``, a Chromium or Chrome on the PATH, or Playwright's.
-
-    ``bundled`` is where ``python -m playwright install chromium`` puts its own build.
-    Fails (never skips) with the command that installs one when there is none.
-    """
-    chosen = os.environ.get(CHROMIUM_ENV)
-    found = chosen or next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None) or bundled
-    if not found or not Path(found).is_file():
-        pytest.fail(
-            "no Chromium for the rendered-book test: on Debian/Ubuntu run "
-            "`sudo apt-get install -y chromium`; elsewhere install Chromium or Chrome (or run "
-            f"`python -m playwright install chromium`), or set {CHROMIUM_ENV} to its executable"
-        )
-    return found
-
-
 PUBLISHED_PROFILE = "cpu"
 """Profile of the published book (the real clips and the committed runs)."""
 
@@ -226,7 +203,7 @@ def book_data_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="session")
 def site(book_data_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """``_build/html`` of the published book: README's ``genrelib book run --profile cpu
+    """``<build folder>/html`` of the published book: README's ``genrelib book run --profile cpu
     --no-train`` with no paths, every chapter executed anew in this session.
 
     The chapters find the clips, the table and the songs in the data home; the runs are
@@ -242,14 +219,18 @@ def site(book_data_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield build_book(ROOT).parent
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        """Keep the test output free of one line per request."""
-
-
 @pytest.fixture(scope="session")
-def base_url(site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(site)))
+def student_site(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``html/`` of the student edition, built from the chapters the teacher's site ran."""
+    build = tmp_path_factory.mktemp("student_build")
+    shutil.copytree(build_root(ROOT) / EXECUTED_DIR, build / EXECUTED_DIR)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(BUILD_DIR_ENV, str(build))
+        return build_book(ROOT, edition="student").parent
+
+
+def _serve(folder: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -257,13 +238,25 @@ def base_url(site: Path) -> Iterator[str]:
     server.server_close()
 
 
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Keep the test output free of one line per request."""
+
+
+@pytest.fixture(scope="session")
+def base_url(site: Path) -> Iterator[str]:
+    yield from _serve(site)
+
+
+@pytest.fixture(scope="session")
+def student_url(student_site: Path) -> Iterator[str]:
+    yield from _serve(student_site)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        executable = _chromium(playwright.chromium.executable_path)
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -329,13 +322,47 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
             timeout=10_000,
         )
 
+    if source.stem in LESSON_PAGES:
+        exercises = article.locator("div.exercise")
+        assert exercises.count() >= 3, f"{source}: fewer than 3 exercises"
+        titles = exercises.locator(".admonition-title").all_inner_texts()
+        assert [title.split()[:2] for title in titles] == [
+            ["Exercise", str(number)] for number in range(1, len(titles) + 1)
+        ], f"{source}: exercise titles {titles}"
+        solutions = article.locator("div.solution")
+        assert solutions.count() == exercises.count(), f"{source}: a solution per exercise"
+        assert all(
+            not body.is_visible() for body in solutions.locator(".admonition-title ~ *").all()
+        ), f"{source}: a solution is open; the teacher edition collapses them"
+        assert "checked:" in article.inner_text(), f"{source}: no solution's check ran"
+
     logged = console_errors(messages, errors, base_url)
     assert not logged, f"{source}: browser console errors: {logged[:3]}"
 
     if source.stem in SCREENSHOT_PAGES:
-        shots = ROOT / BUILD_DIR / "screenshots"
+        shots = build_root(ROOT) / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"{source.stem}.png"), full_page=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", LESSON_PAGES)
+def test_student_edition_has_the_exercises_and_no_solution(
+    stem: str, page: Page, student_url: str
+) -> None:
+    """The student site: every exercise and starting point, no solution, no raw markup."""
+    response = page.goto(f"{student_url}book/{stem}.html", wait_until="load")
+    assert response is not None and response.status == 200
+    article = page.locator("article.bd-article")
+    assert article.locator("div.exercise").count() >= 3
+    assert article.locator("div.solution").count() == 0
+    text = article.inner_text()
+    assert "checked:" not in text and "replace `...` with" in text
+    assert "(student edition)" in page.title()
+    assert not page_defects(page), page_defects(page)
+    shots = build_root(ROOT) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{stem}-student.png"), full_page=True)
 
 
 # The checks themselves, on small pages that have (or lack) each defect: each must fail.
@@ -363,6 +390,8 @@ DEFECTIVE_PAGES = {
         "</pre></div></div>"
     ),
     "absolute local path": "<p>Checkpoint: <code>/work/wt/results/smoke/best.pt</code>.</p>",
+    "raw MyST markup": "<p>:::{solution-start} ex-02-hop</p>",
+    "raw MyST markup (role)": "<p>A clip holds {glue:text}`clip_samples:,` samples.</p>",
     "tables cut off at the right edge": OUTPUT.format(
         '<table style="width: 900px"><tr><td>wide</td></tr></table>'
     ),

@@ -168,6 +168,11 @@ def test_song_predictor_from_a_path_and_an_upload(
     )
     assert "my song.wav" in predictor.message.value
     assert predictor.view.probabilities.shape[0] == len(load_audio(clip)) // CHUNKS.chunk_samples
+    # Predict after an upload classifies the uploaded song again, not "give a path"
+    predictor.button.click()
+    assert "my song.wav" in predictor.message.value
+    assert "Give the path" not in predictor.message.value
+    assert predictor.player.value and len(predictor.images.children) == 2
 
     broken = clip.parent.parent.parent.parent / "not-there.mp3"
     assert predictor.predict_path(broken) is None
@@ -179,6 +184,11 @@ def test_song_predictor_from_a_path_and_an_upload(
     assert predictor.images.children == ()
     predictor.predict_path(path)
     assert predictor.player.value and predictor.player.layout.display is None
+    # with neither a path nor an upload, the hint replaces the last song
+    predictor.uploaded, predictor.path.value = None, ""
+    predictor.button.click()
+    assert predictor.message.value.startswith("Give the path")
+    assert predictor.player.value == b"" and predictor.images.children == ()
 
 
 def test_static_song_view(checkpoint: Path, shared_data: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 from torch import nn
 
 from genrelib.chapters.context import (
@@ -24,6 +25,7 @@ from genrelib.chapters.context import (
 )
 from genrelib.chapters.display import markdown_text, shown_path
 from genrelib.config import Profile
+from genrelib.data import DOWNLOAD_BOOK
 from genrelib.errors import ConfigError
 from genrelib.experiments import Experiment, collect_results, data_fingerprint, run_path
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence
@@ -52,6 +54,7 @@ __all__ = [
     "prediction_table",
     "record_headline",
     "shown_path",
+    "songs_banner",
     "live_frontend",
     "song_excerpt",
     "try_your_song",
@@ -65,6 +68,31 @@ def _from_here(path: Path) -> Path:
         return Path(os.path.relpath(Path(path).resolve(), Path.cwd()))
     except ValueError:
         return Path(path)
+
+
+def songs_banner(ch: ChapterContext, songs_dir: Path | None) -> Markdown:
+    """The chapter's opening line: which songs it classifies, and how to get real ones.
+
+    Notebook: 08_external_songs (output of the setup cell).
+
+    Parameters
+    ----------
+    ch : ChapterContext
+        The chapter's context (its profile).
+    songs_dir : Path or None
+        The songs folder (:meth:`ChapterContext.songs_folder`); ``None``: none downloaded.
+    """
+    if songs_dir is None:
+        return Markdown(
+            f"**Profile `{ch.profile.name}`: no songs, so this chapter classifies one SYNTHETIC "
+            f"song.** Run `{DOWNLOAD_BOOK}` (142 MB) and run the chapter again to classify eight "
+            f"real songs from outside GTZAN, or set `songs_dir` to a folder of your own songs."
+        )
+    n_songs = len(list_songs(songs_dir))
+    return Markdown(
+        f"**Profile `{ch.profile.name}`: {n_songs} songs in `{shown_path(songs_dir)}`.** "
+        f"Set `songs_dir` to a folder of your own songs to classify them instead."
+    )
 
 
 def chapter_checkpoint(

@@ -34,6 +34,8 @@ from genrelib.data import (
     resolve_profile_name,
 )
 from genrelib.data.splits import PROTOCOLS
+from genrelib.device import resolve_device
+from genrelib.errors import ConfigError, GenrelibError
 from genrelib.experiments import (
     Experiment,
     collect_results,
@@ -45,6 +47,8 @@ from genrelib.experiments import (
 from genrelib.project import results_dir as profile_results_dir
 from genrelib.project import results_root
 
+MAX_SEED = 2**31 - 1
+"""Largest ``seed`` parameter (every seeded library accepts 0 to 2**31 - 1)."""
 SMOKE = "smoke"
 """The profile of CI and of a first look: synthetic clips, tiny runs."""
 SMOKE_TRACKS_PER_GENRE = 3
@@ -449,13 +453,25 @@ def chapter_context(
     Raises
     ------
     ConfigError
-        For an unknown profile, or (in a notebook) an unknown parameter or a value of the
-        wrong type (:func:`genrelib.chapters.parameters.check_parameters`).
+        For an unknown profile, a seed out of range, an unknown device, or (in a notebook) an
+        unknown parameter or a value of the wrong type
+        (:func:`genrelib.chapters.parameters.check_parameters`).
+    DeviceUnavailableError
+        For a device this machine lacks (checked before any work).
     """
     install_error_display()
     namespace = notebook_namespace()
     if namespace is not None:
         check_parameters(namespace)
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ConfigError(
+            f"parameter seed must be between 0 and {MAX_SEED} (what numpy, torch and "
+            f"scikit-learn all accept), got {seed}"
+        )
+    try:
+        resolve_device(device)  # before any spectrogram is computed
+    except GenrelibError as error:
+        raise type(error)(f"parameter device: {error}") from None
     chosen = get_profile(resolve_profile_name(profile))
     return ChapterContext(
         profile=training_profile(chosen, chunk_seconds) if training else chosen,

@@ -10,6 +10,7 @@ import re
 from numbers import Integral, Real
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -140,3 +141,26 @@ def preview(frame: pd.DataFrame, rows: int = 3, columns: int = 8, decimals: int 
         f"First {min(rows, len(frame))} of {len(frame):,} rows; {len(keep)} of "
         f"{len(frame.columns)} columns ({', '.join(map(str, keep[:-1]))} ... {keep[-1]})."
     )
+
+
+def glue_values(**values: object) -> None:
+    """Make numbers and short texts available to the page's prose, without showing them.
+
+    Each value is glued under its name (myst-nb ``glue``), so a markdown cell writes
+    ``{glue:text}`clip_samples:,``` and the rendered book shows the number the chapter
+    computed, formatted. numpy scalars become Python numbers first, so the format spec
+    applies to them as to any float. The cells calling this are tagged ``remove-cell``:
+    they feed the prose and are not part of the lesson's code.
+
+    Notebook: 01_dataset, 02_preprocessing (every chapter rebuilt as a lesson).
+
+    Parameters
+    ----------
+    **values : object
+        Name and value of each number or text.
+    """
+    from myst_nb import glue
+
+    for name, value in values.items():
+        plain = value.item() if isinstance(value, np.generic) else value
+        glue(name, plain, display=False)

@@ -134,10 +134,21 @@ BOOK_SONGS: tuple[str, ...] = (
 _MINI_MD5 = "gtzan_mini_md5.txt"
 
 
-def _offline_fix(what: str) -> str:
+MIRROR_NAMES = "gtzan_mini-main.zip or genres/<genre>/*.wav, features_30_sec.csv, the songs"
+"""What a ``--mirrors`` folder may hold, by name (also in the data home's own layout)."""
+
+
+def _unreachable_fix(what: str) -> str:
     return (
-        f"check the connection and run the command again (it resumes), or copy {what} into "
-        f"the data home yourself (see `genrelib data download --help`)"
+        f"check the connection and run the command again (it resumes); offline, give a folder "
+        f"holding {what} with --mirrors DIR"
+    )
+
+
+def _mismatch_fix(name: str) -> str:
+    return (
+        f"that copy is not the file the book uses and was removed: give a folder or URL "
+        f"with the original {name} (--mirrors), or leave out the mirror that served it"
     )
 
 
@@ -177,23 +188,61 @@ def song_remotes(keys: Sequence[str] = BOOK_SONGS) -> list[Remote]:
     return remotes
 
 
-def _candidates(remote: Remote, mirrors: Sequence[str]) -> list[str]:
-    """URLs of ``remote``: each mirror first (a folder, or a URL ending in the file's name)."""
+def _is_url(mirror: str) -> bool:
+    return "://" in mirror
+
+
+def local_mirror(mirror: str) -> Path | None:
+    """The folder a ``--mirrors`` entry names, or ``None`` for a URL.
+
+    Notebook: 01_dataset (``genrelib data download --mirrors``).
+
+    Raises
+    ------
+    DownloadError
+        When a mirror that is not a URL names no folder.
+    """
+    if _is_url(mirror):
+        return None
+    folder = Path(mirror).expanduser()
+    if not folder.is_dir():
+        raise DownloadError(
+            f"--mirrors {mirror}: no such folder; give a folder holding {MIRROR_NAMES}, or "
+            f"an http(s) URL serving them"
+        )
+    return folder.resolve()
+
+
+def _candidates(remote: Remote, mirrors: Sequence[str], subfolder: str = "") -> list[str]:
+    """URLs of ``remote``: each mirror first, then the public copies.
+
+    A mirror is a URL (a folder serving files by name, or one ending in the file's name) or
+    a local folder holding the file by name, directly or under ``subfolder`` (the layout of
+    a data home, so another machine's data home serves as a mirror).
+    """
     urls = []
     for mirror in mirrors:
+        folder = local_mirror(mirror)
+        if folder is not None:
+            places = [folder / remote.filename, folder / subfolder / remote.filename]
+            urls += [place.as_uri() for place in dict.fromkeys(places) if place.is_file()]
+            continue
         name_at_end = mirror.rstrip("/").rsplit("/", 1)[-1] == remote.filename
         urls.append(mirror if name_at_end else f"{mirror.rstrip('/')}/{remote.filename}")
     return [*urls, *remote.urls]
 
 
-def _record(path: Path, remote: Remote, url_used: str | None = None) -> dict:
+def _record(path: Path, remote: Remote, url: str | None) -> dict:
+    """What the download report says of one file; ``url=None``: it was checked in place."""
     algorithm = remote.checksum.split(":")[0] if remote.checksum else "sha256"
+    mirrored = url is not None and url not in remote.urls
     return {
         "file": path.name,
         "bytes": path.stat().st_size,
         "hash": f"{algorithm}:{file_digest(path, algorithm)}",
         "source": remote.source,
-        **({"url": url_used} if url_used else {}),
+        "from": "a copy in place" if url is None else ("a mirror" if mirrored else "the source"),
+        **({"url": url} if url else {}),
     }
 
 
@@ -281,23 +330,82 @@ def _genre_root_inside(staging: Path, archive: Path) -> Path:
     )
 
 
-def _check_mini_clips(genres: Path, archive: Path) -> None:
-    """Raise unless ``genres`` holds exactly the recorded clips with their recorded md5."""
+def _check_mini_clips(genres: Path, where: str, fix: str) -> None:
+    """Raise unless ``genres`` holds the recorded clips with their recorded md5.
+
+    ``where`` names the copy in the message (an archive, a folder) and ``fix`` ends it.
+    """
     expected = _mini_manifest()
     found = {path.relative_to(genres).as_posix() for path in genres.glob("*/*.wav")}
     missing = sorted(set(expected) - found)
     if missing:
         raise DownloadError(
-            f"{archive.name} lacks {len(missing)} of the {len(expected)} clips (first: "
-            f"{missing[0]}); run the command again, or pass --mirrors with another copy"
+            f"{where} lacks {len(missing)} of the {len(expected)} clips (first: "
+            f"{missing[0]}); {fix}"
         )
     for name, digest in tqdm(expected.items(), desc="checking clips", leave=False):
-        if file_digest(genres / name, "md5") != digest:
+        actual = file_digest(genres / name, "md5")
+        if actual != digest:
             raise DownloadError(
-                f"{archive.name}: clip {name} has md5 {file_digest(genres / name, 'md5')}, "
-                f"recorded {digest}; the archive was removed: run the command again, or pass "
-                f"--mirrors with another copy"
+                f"{where}: clip {name} has md5 {actual}, recorded {digest}; {fix}"
             )
+
+
+def _clips_in(folder: Path) -> Path | None:
+    """The genre folders of a local copy holding every recorded clip, in any usual layout.
+
+    The folder itself, ``genres/``, ``gtzan_mini/genres/`` or ``gtzan_mini-main/genres/``
+    (an extracted ``gtzan_mini`` archive, a data home, or a full GTZAN copy).
+    """
+    expected = _mini_manifest()
+    for candidate in (folder, folder / MINI, folder / "gtzan_mini-main"):
+        try:
+            genres = find_genre_root(candidate)
+        except DatasetNotFoundError:
+            continue
+        if all((genres / name).is_file() for name in expected):
+            return genres
+    return None
+
+
+def _clips_record(genres: Path, source: str | None) -> dict:
+    """The download report's line for the clips taken from a folder (``None``: in place)."""
+    clips = [genres / name for name in _mini_manifest()]
+    return {
+        "file": f"{MINI}/genres ({len(clips)} clips)",
+        "bytes": sum(clip.stat().st_size for clip in clips),
+        "hash": "md5 of every clip as recorded",
+        "source": MINI_ARCHIVE.source,
+        "from": "a copy in place" if source is None else "a mirror",
+        **({"url": source} if source else {}),
+    }
+
+
+def _install_clips(home: Path, genres: Path, record: dict) -> None:
+    """Move checked genre folders into ``<home>/gtzan_mini/genres`` and stamp them."""
+    target = home / MINI
+    shutil.rmtree(target, ignore_errors=True)  # an unchecked leftover of an earlier try
+    target.mkdir(parents=True)
+    os.replace(genres, target / "genres")
+    write_stamp(target, {"clips": len(_mini_manifest()), "archive": record})
+
+
+def _mini_from_folder(home: Path, genres: Path) -> dict:
+    """Copy the recorded clips of a local folder into the data home, each checked."""
+    staging = _staging(home)
+    try:
+        copied = staging / "genres"
+        for name in _mini_manifest():
+            (copied / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(genres / name, copied / name)
+        _check_mini_clips(
+            copied, str(genres), "that copy is not gtzan_mini: give another folder with --mirrors"
+        )
+        record = _clips_record(genres, str(genres))
+        _install_clips(home, copied, record)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return record
 
 
 def download_mini(
@@ -308,7 +416,9 @@ def download_mini(
 ) -> list[dict]:
     """Download the 100 ``gtzan_mini`` clips into ``<home>/gtzan_mini/genres``, each checked.
 
-    Nothing is downloaded when a checked copy is already there.
+    Nothing is downloaded when a checked copy is already there. Clips put into
+    ``<home>/gtzan_mini/genres`` by hand are checked in place; a local mirror folder may
+    hold the archive (``gtzan_mini-main.zip``) or the extracted clips (:func:`_clips_in`).
 
     Notebook: 01_dataset.
 
@@ -317,7 +427,7 @@ def download_mini(
     home : path-like or None
         The data home (``None``: :func:`~genrelib.data.home.data_home`).
     mirrors : sequence of str
-        Folders (or full URLs) tried before the public copy.
+        Local folders or URLs tried before the public copy.
     timeout : float
         Seconds to wait for a server.
     progress : bool
@@ -326,8 +436,8 @@ def download_mini(
     Returns
     -------
     list of dict
-        One record (``file``, ``bytes``, ``hash``, ``source``) for the archive; empty when
-        nothing was downloaded.
+        One record (``file``, ``bytes``, ``hash``, ``source``, ``from``, ``url``) for the
+        archive or the copied clips; empty when a checked copy was already there.
 
     Raises
     ------
@@ -339,30 +449,46 @@ def download_mini(
     home = Path(home).expanduser().resolve() if home is not None else data_home().resolve()
     if book_data(home).clips is not None:
         return []
-    archive = fetch_file(
+    in_place = home / MINI / "genres"
+    if in_place.is_dir():
+        _check_mini_clips(
+            in_place,
+            str(in_place),
+            f"replace that clip, or remove {home / MINI} and run the command again to download",
+        )
+        record = _clips_record(in_place, None)
+        write_stamp(home / MINI, {"clips": len(_mini_manifest()), "archive": record})
+        return [record]
+    for mirror in mirrors:
+        folder = local_mirror(mirror)
+        genres = _clips_in(folder) if folder is not None else None
+        if genres is not None:
+            return [_mini_from_folder(home, genres)]
+    archive, url = fetch_file(
         _candidates(MINI_ARCHIVE, mirrors),
         home / ".downloads" / MINI_ARCHIVE.filename,
         None,
         timeout,
         progress,
-        _offline_fix("gtzan_mini's genres/ folder as gtzan_mini/genres"),
+        _unreachable_fix(f"{MINI_ARCHIVE.filename} or the extracted genres/<genre>/*.wav"),
     )
-    record = _record(archive, MINI_ARCHIVE)
+    record = _record(archive, MINI_ARCHIVE, url)
     record["matches_mirdata"] = file_digest(archive, "md5") == MINI_ARCHIVE_MD5
     staging = _staging(home)
     try:
         _unpack(archive, staging)
         genres = _genre_root_inside(staging, archive)
         try:
-            _check_mini_clips(genres, archive)
+            _check_mini_clips(
+                genres,
+                archive.name,
+                "the archive was removed: run the command again, or pass --mirrors with "
+                "another copy",
+            )
         except DownloadError:
             archive.unlink(missing_ok=True)
             raise
-        target = home / MINI
-        shutil.rmtree(target, ignore_errors=True)  # an unchecked leftover of an earlier try
-        target.mkdir(parents=True)
-        os.replace(genres, target / "genres")
-        write_stamp(target, {"clips": len(_mini_manifest()), "archive": record})
+        _install_clips(home, genres, record)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     archive.unlink()
@@ -379,15 +505,18 @@ def _download_files(
     """Fetch ``remotes`` into ``folder``, then stamp it; nothing when it is already stamped."""
     records = []
     for remote in tqdm(remotes, desc=folder.name, disable=not progress or len(remotes) < 2):
-        path = fetch_file(
-            _candidates(remote, mirrors),
+        path, url = fetch_file(
+            _candidates(remote, mirrors, folder.name),
             folder / remote.filename,
             remote.checksum,
             timeout,
             progress,
-            _offline_fix(remote.filename),
+            _unreachable_fix(remote.filename)
+            + f", or copy it to {folder / remote.filename} and run the command again "
+            f"(a copy there is checked in place)",
+            _mismatch_fix(remote.filename),
         )
-        records.append(_record(path, remote))
+        records.append(_record(path, remote, url))
     write_stamp(folder, {"files": records})
     return records
 
@@ -410,8 +539,11 @@ def download_book(
     home : path-like or None
         The data home (``None``: :func:`~genrelib.data.home.data_home`).
     mirrors : sequence of str
-        Folders serving the files by name (``main.zip`` as ``gtzan_mini-main.zip``), tried
-        before the public copies.
+        Local folders or URLs tried before the public copies, holding the files by name:
+        ``gtzan_mini-main.zip`` (GitHub's ``main.zip`` of ``gtzan_mini``) or the extracted
+        clips (``genres/<genre>/*.wav``), ``features_30_sec.csv``, the songs'
+        ``<name>.hq.ogg`` and ``<name>.txt``; directly or in the data home's layout
+        (``gtzan_mini/genres``, ``features/``, ``external_songs/``).
     timeout : float
         Seconds to wait for a server.
     progress : bool
@@ -496,8 +628,10 @@ def download_gtzan(
     archive = dest / ARCHIVE_NAME
     checksum = f"sha256:{sha256.lower()}" if sha256 else None
     if not archive.exists():
-        urls = list(mirrors if mirrors is not None else MIRRORS)
-        fetch_file(urls, archive, checksum, timeout, progress, _MANUAL)
+        chosen = MIRRORS if mirrors is None else mirrors
+        full = Remote(ARCHIVE_NAME, (), checksum, "GTZAN")
+        urls = [url for mirror in chosen for url in _candidates(full, [mirror])]
+        fetch_file(urls, archive, checksum, timeout, progress, _MANUAL, _MANUAL)
     actual = file_digest(archive, "sha256")
     if sha256 is not None and actual != sha256.lower():
         archive.unlink()

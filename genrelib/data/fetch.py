@@ -140,12 +140,14 @@ def fetch_file(
     timeout: float = 30.0,
     progress: bool = True,
     fix: str = "run the command again to resume",
-) -> Path:
+    mismatch_fix: str = "give a copy with the recorded hash",
+) -> tuple[Path, str | None]:
     """Download ``target`` from the first of ``urls`` that serves it with ``checksum``.
 
-    Nothing is downloaded when ``target`` already has the recorded hash. Each URL is tried
-    up to :data:`ATTEMPTS_PER_URL` times while the transfer makes progress (a dropped
-    connection resumes); a copy with another hash is removed and the next URL tried.
+    Nothing is downloaded when ``target`` already has the recorded hash (a copy put there by
+    hand is checked in place). Each URL is tried up to :data:`ATTEMPTS_PER_URL` times while
+    the transfer makes progress (a dropped connection resumes); a copy with another hash is
+    removed and the next URL tried. ``file://`` URLs read local copies.
 
     Notebook: 01_dataset (``genrelib data download``).
 
@@ -163,28 +165,33 @@ def fetch_file(
     progress : bool
         Show a progress bar.
     fix : str
-        What to do when every URL fails, ending the one-line error message.
+        What to do when a URL could not be read, ending the one-line error message.
+    mismatch_fix : str
+        What to do when every URL that answered served another file (a hash mismatch): a
+        new try of the same URLs would not help.
 
     Returns
     -------
     pathlib.Path
         ``target``, complete and checked.
+    str or None
+        The URL it came from; ``None`` when the file was already there.
 
     Raises
     ------
     DownloadError
         When no URL gives a complete file with the recorded hash: one line naming the file,
-        each URL's failure and ``fix``.
+        each URL's failure and ``fix`` (``mismatch_fix`` when only hashes differed).
     """
     target = Path(target)
     algorithm, digest = _split(checksum) if checksum is not None else ("", "")
     if target.is_file():
         if checksum is None or file_digest(target, algorithm) == digest:
-            return target
+            return target, None
         target.unlink()
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
-    failures = []
+    failures, unreadable = [], 0
     for url in urls:
         for _ in range(ATTEMPTS_PER_URL):
             before = part.stat().st_size if part.exists() else 0
@@ -196,15 +203,22 @@ def fetch_file(
                 if grew:
                     continue  # a dropped connection: resume from where it stopped
                 failures.append(f"{url}: {reason}")
+                unreadable += 1
                 break
             if checksum is None or file_digest(part, algorithm) == digest:
                 os.replace(part, target)
-                return target
+                return target, url
+            actual = file_digest(part, algorithm)
             part.unlink()
-            failures.append(f"{url}: {algorithm} differs from the recorded {digest}")
+            failures.append(
+                f"{url}: {algorithm} differs from the recorded one ({actual}, recorded {digest}; "
+                f"removed)"
+            )
             break
         else:
             failures.append(f"{url}: still incomplete after {ATTEMPTS_PER_URL} tries")
+            unreadable += 1
+    ending = mismatch_fix if failures and not unreadable else fix
     raise DownloadError(
-        f"could not download {target.name} ({'; '.join(failures) or 'no URL given'}); {fix}"
+        f"could not download {target.name} ({'; '.join(failures) or 'no URL given'}); {ending}"
     )

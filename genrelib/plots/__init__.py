@@ -3,7 +3,13 @@
 Notebook: every chapter.
 """
 
-from genrelib.plots.audio import plot_hop_comparison, plot_mel_spectrogram, plot_waveform  # noqa: F401
+from genrelib.plots.audio import (  # noqa: F401
+    plot_hop_comparison,
+    plot_mel_bands,
+    plot_mel_spectrogram,
+    plot_tone_spectrum,
+    plot_waveform,
+)
 from genrelib.plots.baselines import (  # noqa: F401
     plot_feature_agreement,
     plot_paper_comparison,

@@ -142,3 +142,95 @@ def plot_hop_comparison(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_tone_spectrum(
+    power: np.ndarray,
+    sample_rate: int,
+    n_fft: int,
+    tone_hz: float,
+    half_width: int = 10,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """The FFT bins around a pure tone: where its energy lands, in dB below the peak.
+
+    Notebook: 02_preprocessing (the STFT's frequency resolution).
+
+    Parameters
+    ----------
+    power : np.ndarray, shape (1 + n_fft // 2,)
+        Power of each FFT bin (e.g. averaged over the STFT's frames).
+    sample_rate : int
+        Sample rate, in Hz.
+    n_fft : int
+        FFT size, in samples (bins are ``sample_rate / n_fft`` Hz apart).
+    tone_hz : float
+        Frequency of the tone, marked by a line.
+    half_width : int
+        Bins shown on each side of the tone's bin.
+    ax : plt.Axes or None
+        Axes to draw on (a new figure when ``None``).
+
+    Returns
+    -------
+    plt.Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.2))
+    bin_hz = sample_rate / n_fft
+    centre = int(round(tone_hz / bin_hz))
+    bins = np.arange(max(centre - half_width, 0), centre + half_width + 1)
+    level = 10 * np.log10(np.maximum(power[bins], 1e-20) / power.max())
+    ax.bar(bins * bin_hz, level - level.min(), bottom=level.min(), width=0.8 * bin_hz)
+    ax.axvline(tone_hz, color="tab:red", lw=1.2, ls="--", label=f"the tone, {tone_hz:g} Hz")
+    ax.set(
+        xlabel=f"FFT bin centre frequency (Hz), bins {bin_hz:.2f} Hz apart",
+        ylabel="power (dB below the peak)",
+    )
+    ax.legend(loc="lower right", frameon=False)
+    ax.grid(alpha=0.3, axis="y")
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_mel_bands(
+    centres: dict[str, np.ndarray],
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Centre frequency of each mel band, for one or more mel formulas; and their spacing.
+
+    Notebook: 02_preprocessing (the mel scale).
+
+    Parameters
+    ----------
+    centres : dict of str to np.ndarray, each shape (n_mels,)
+        Band centre frequencies in Hz, keyed by the formula's name.
+    ax : plt.Axes or None
+        Axes to draw on (a new figure with two panels when ``None``: centres, spacing).
+
+    Returns
+    -------
+    plt.Axes
+        The left panel (band centres).
+    """
+    if ax is None:
+        _, (ax, spacing_ax) = plt.subplots(1, 2, figsize=(11, 3.6))
+    else:
+        spacing_ax = None
+    for name, freqs in centres.items():
+        ax.plot(np.arange(len(freqs)), freqs, label=name)
+        if spacing_ax is not None:
+            spacing_ax.plot(freqs[1:], np.diff(freqs), label=name)
+    ax.set(xlabel="mel band index", ylabel="band centre (Hz)", title="Where the bands sit")
+    ax.legend(loc="upper left", frameon=False)
+    ax.grid(alpha=0.3)
+    if spacing_ax is not None:
+        spacing_ax.set(
+            xlabel="band centre (Hz)",
+            ylabel="distance to the band below (Hz)",
+            title="How wide the bands are",
+        )
+        spacing_ax.legend(loc="upper left", frameon=False)
+        spacing_ax.grid(alpha=0.3)
+    ax.figure.tight_layout()
+    return ax

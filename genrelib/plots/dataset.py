@@ -79,7 +79,9 @@ def plot_artists_per_genre(tracks: pd.DataFrame, title: str = "Distinct artists"
     long = summary.reset_index(names="genre").melt("genre", var_name="count of", value_name="n")
     fig, ax = plt.subplots(figsize=(8, 3.2))
     sns.barplot(data=long, x="genre", y="n", hue="count of", ax=ax)
-    ax.set(xlabel="genre", ylabel="count", title=title)
+    ax.set(xlabel="genre", ylabel="count", title=title, ylim=(0, 1.35 * long["n"].max()))
+    # the legend sits in the headroom above the bars, never on them
+    sns.move_legend(ax, "upper center", ncol=2, title=None, frameon=False)
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig

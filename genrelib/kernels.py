@@ -1,0 +1,53 @@
+"""The chapters' kernels: local IPC sockets, for ``genrelib book run`` and for papermill.
+
+Kept apart from :mod:`genrelib.book` because papermill loads :class:`BookEngine` through
+its ``papermill.engine`` entry point while papermill itself is being imported: this
+module imports only jupyter_client and papermill's engine base class.
+
+Notebook: none (how every chapter's kernel is started).
+"""
+
+from __future__ import annotations
+
+from jupyter_client.manager import AsyncKernelManager
+from papermill.engines import NBClientEngine
+
+
+class BookKernelManager(AsyncKernelManager):
+    """The kernel of one chapter: IPC transport, and no interrupt when shutting an idle kernel.
+
+    Over the default TCP transport every kernel logs "Kernel is running over TCP without
+    encryption"; the chapters run on this machine only, so the kernel talks over local
+    IPC sockets (files in Jupyter's runtime folder) instead. And jupyter_client interrupts
+    a kernel (SIGINT) before asking it to shut down; papermill shuts kernels down only
+    after the last cell, when they are idle, so that interrupt can only land in the
+    kernel's event loop, which logs "KeyboardInterrupt caught in kernel". It is skipped.
+
+    Notebook: used by ``genrelib book run`` (every chapter's kernel).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
+
+
+class BookEngine(NBClientEngine):
+    """papermill's engine with :class:`BookKernelManager`: ``papermill --engine genrelib``.
+
+    Plain papermill starts its kernel over TCP, and ipykernel then logs "Kernel is running
+    over TCP without encryption" to the console; with this engine (registered as
+    ``genrelib`` in papermill's ``papermill.engine`` entry points) a chapter runs as
+    ``genrelib book run`` runs it, over local IPC sockets, and nothing is logged.
+
+    Notebook: used by ``papermill --engine genrelib`` (any chapter).
+    """
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):  # noqa: ANN001, ANN206
+        kwargs.setdefault("kernel_manager_class", BookKernelManager)
+        return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
