@@ -2,7 +2,8 @@
 
 An exercise in a chapter is a run of cells::
 
-    markdown  :::{exercise}  (label ex-02-hop)    the task, numbered in the page
+    markdown  :::{exercise} 2.3  (:label: ex-02-hop, :nonumber:)   the task, numbered in
+                                                  its chapter (genrelib.exercise_titles)
     code      tagged "student"                    the starting point, with `...` blanks
     markdown  :::{solution-start} ex-02-hop       the solution, collapsed (teacher edition)
     cells                                         code ending in check(...), or prose
@@ -30,7 +31,9 @@ from genrelib.errors import GenrelibError
 STUDENT_TAG = "student"
 """Tag of an exercise's starting-point code cell (kept in both editions)."""
 
-_EXERCISE = re.compile(r"^:::+\{exercise\}.*?(?:^:label:\s*(\S+).*?)?^:::+\s*$", re.M | re.S)
+_EXERCISE = re.compile(
+    r"^:::+\{exercise\}[ \t]*(\S*)[^\n]*\n.*?(?:^:label:\s*(\S+).*?)?^:::+\s*$", re.M | re.S
+)
 _SOLUTION_START = re.compile(r"^:::+\{solution-start\}\s+(\S+)")
 _SOLUTION_END = re.compile(r"^:::+\{solution-end\}")
 
@@ -39,21 +42,30 @@ class ExerciseCheckFailed(GenrelibError):
     """A solution ran, but its result lacks the property its exercise asks for."""
 
 
-def filled(number: int, *values: object, task: str) -> bool:
+def chapter_number(stem: str) -> str:
+    """The chapter's number as the book writes it: ``"02_preprocessing"`` gives ``"2"``.
+
+    Notebook: every chapter (exercise numbers are ``<chapter>.<n>``).
+    """
+    prefix = stem.split("_", 1)[0]
+    return prefix.lstrip("0") or prefix
+
+
+def filled(number: str, *values: object, task: str) -> bool:
     """Whether a student cell's blanks are filled in; if not, say so in one line.
 
     A blank is Python's ``...``. Use it as the condition of the cell's work::
 
         hop_length = ...  # samples between two frames
-        if filled(3, hop_length, task="the hop length in samples"):
+        if filled("2.3", hop_length, task="the hop length in samples"):
             print(MelConfig.paper().n_frames(3 * 22_050))
 
     Notebook: every chapter's student cells.
 
     Parameters
     ----------
-    number : int
-        The exercise's number on its page (as the rendered book shows it).
+    number : str
+        The exercise's number in its chapter, as its directive gives it (``"2.3"``).
     *values : object
         The values the student is to write.
     task : str
@@ -71,15 +83,15 @@ def filled(number: int, *values: object, task: str) -> bool:
     return True
 
 
-def check(number: int, condition: object, expected: str) -> None:
+def check(number: str, condition: object, expected: str) -> None:
     """End a solution: raise one line naming the exercise unless ``condition`` holds.
 
     Notebook: every chapter's solutions.
 
     Parameters
     ----------
-    number : int
-        The exercise's number on its page.
+    number : str
+        The exercise's number in its chapter (``"2.3"``).
     condition : object
         Whether the result has the property (anything ``bool`` accepts, e.g. a numpy bool).
     expected : str
@@ -113,7 +125,8 @@ def exercise_structure(notebook: nbformat.NotebookNode) -> list[dict]:
     Returns
     -------
     list of dict
-        One dict per exercise: ``number`` (1, 2, ... in page order), ``label``, ``cell``
+        One dict per exercise: ``number`` (1, 2, ... in page order), ``title`` (the
+        directive's argument, the chapter-qualified number such as ``"2.3"``), ``label``, ``cell``
         (index of its directive), ``student`` (indices of its student code cells),
         ``solution`` (indices of the cells between its gates, or ``None`` when it has no
         solution), ``checked`` (whether the solution's code ends with :func:`check`).
@@ -133,7 +146,8 @@ def exercise_structure(notebook: nbformat.NotebookNode) -> list[dict]:
                 exercises.append(
                     {
                         "number": len(exercises) + 1,
-                        "label": directive.group(1),
+                        "title": directive.group(1),
+                        "label": directive.group(2),
                         "cell": index,
                         "student": [],
                         "solution": None,

@@ -21,6 +21,7 @@ from genrelib.cli import main
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.exercises import (
     ExerciseCheckFailed,
+    chapter_number,
     check,
     exercise_structure,
     filled,
@@ -44,45 +45,53 @@ def _cells(*cells: tuple[str, str, list[str]]) -> nbformat.NotebookNode:
 
 
 def test_filled_says_in_one_line_what_to_write(capsys) -> None:
-    assert not filled(3, 256, ..., task="the hop length in samples")
+    assert not filled("2.3", 256, ..., task="the hop length in samples")
     out = capsys.readouterr().out
     assert out == (
-        "Exercise 3: replace `...` with the hop length in samples, then run this cell again.\n"
+        "Exercise 2.3: replace `...` with the hop length in samples, then run this cell again.\n"
     )
-    assert filled(3, 256, 67, task="the hop length")
+    assert filled("2.3", 256, 67, task="the hop length")
     assert capsys.readouterr().out == ""
 
 
 def test_check_passes_or_names_the_exercise_in_one_line(capsys) -> None:
-    check(2, 130 == 130, "130 frames")
-    assert capsys.readouterr().out == "Exercise 2: checked: 130 frames.\n"
-    with pytest.raises(ExerciseCheckFailed, match=r"^exercise 2: not yet: expected 130 frames$"):
-        check(2, 129 == 130, "130 frames")
+    check("2.1", 130 == 130, "130 frames")
+    assert capsys.readouterr().out == "Exercise 2.1: checked: 130 frames.\n"
+    with pytest.raises(ExerciseCheckFailed, match=r"^exercise 2.1: not yet: expected 130 frames$"):
+        check("2.1", 129 == 130, "130 frames")
+
+
+def test_chapter_numbers_are_written_as_the_book_writes_them() -> None:
+    assert [chapter_number(stem) for stem in ("02_preprocessing", "06b_music", "10_repro")] == [
+        "2",
+        "6b",
+        "10",
+    ]
 
 
 def test_student_edition_drops_each_solution_from_its_start_to_its_end() -> None:
     notebook = _cells(
-        ("md", ":::{exercise}\n:label: ex-x-one\nDo it.\n:::", []),
-        ("code", "x = ...\nif filled(1, x, task='x'):\n    print(x)", ["student"]),
+        ("md", ":::{exercise} 9.1\n:label: ex-x-one\n:nonumber:\nDo it.\n:::", []),
+        ("code", "x = ...\nif filled('9.1', x, task='x'):\n    print(x)", ["student"]),
         ("md", ":::{solution-start} ex-x-one\n:class: dropdown\n:::", []),
-        ("code", "x = 2\ncheck(1, x == 2, 'two')", []),
+        ("code", "x = 2\ncheck('9.1', x == 2, 'two')", []),
         ("md", ":::{solution-end}\n:::", []),
-        ("md", ":::{exercise}\n:label: ex-x-two\nSay why.\n:::", []),
+        ("md", ":::{exercise} 9.2\n:label: ex-x-two\n:nonumber:\nSay why.\n:::", []),
         ("md", ":::{solution-start} ex-x-two\n:class: dropdown\n:::", []),
         ("md", "Because.", []),
         ("md", ":::{solution-end}\n:::", []),
         ("md", "## Summary", []),
     )
     found = exercise_structure(notebook)
-    assert [(e["number"], e["label"], e["solution"], e["checked"]) for e in found] == [
-        (1, "ex-x-one", [2, 3, 4], True),
-        (2, "ex-x-two", [6, 7, 8], True),
+    assert [(e["title"], e["label"], e["solution"], e["checked"]) for e in found] == [
+        ("9.1", "ex-x-one", [2, 3, 4], True),
+        ("9.2", "ex-x-two", [6, 7, 8], True),
     ]
     student = student_edition(notebook)
-    assert [cell.source[:14] for cell in student.cells] == [
-        ":::{exercise}\n",
-        "x = ...\nif fil",
-        ":::{exercise}\n",
+    assert [cell.source[:15] for cell in student.cells] == [
+        ":::{exercise} 9",
+        "x = ...\nif fill",
+        ":::{exercise} 9",
         "## Summary",
     ]
     assert len(notebook.cells) == 10  # the teacher's copy is left as it was
@@ -111,7 +120,11 @@ def test_every_exercise_has_a_checked_solution_and_consistent_numbers(chapter: s
     labels = [exercise["label"] for exercise in exercises]
     assert all(labels) and len(set(labels)) == len(labels), f"{chapter}: labels {labels}"
     for exercise in exercises:
-        number, label = exercise["number"], exercise["label"]
+        number = f"{chapter_number(chapter)}.{exercise['number']}"
+        label = exercise["label"]
+        assert exercise["title"] == number, f"{chapter}: {label} is titled {exercise['title']!r}"
+        directive = notebook.cells[exercise["cell"]].source
+        assert ":nonumber:" in directive, f"{chapter}: {label} lacks :nonumber: (book-wide numbers)"
         assert exercise["solution"], f"{chapter}: {label} has no solution"
         assert exercise["checked"], f"{chapter}: {label}'s solution does not end in check(...)"
         code = [
@@ -119,11 +132,12 @@ def test_every_exercise_has_a_checked_solution_and_consistent_numbers(chapter: s
             for i in exercise["student"] + exercise["solution"]
             if notebook.cells[i].cell_type == "code"
         ]
-        for source in code:  # filled(N, ...) and check(N, ...) name the page's number
-            for call in re.findall(r"\b(?:filled|check)\((\d+)", source):
-                assert int(call) == number, f"{chapter}: {label} is exercise {number}, not {call}"
+        for source in code:  # filled("2.3", ...) and check("2.3", ...) name the exercise
+            for call in re.findall(r"\b(?:filled|check)\(\s*([^,]+),", source):
+                assert call.strip("\"'") == number, f"{chapter}: {label} is {number}, not {call}"
         for index in exercise["student"]:
-            assert "..." in notebook.cells[index].source, f"{chapter}: {label} has no blank"
+            source = notebook.cells[index].source
+            assert "..." in source and "filled(" in source, f"{chapter}: {label}: no blank"
 
 
 @pytest.mark.parametrize("chapter", LESSONS)
@@ -172,8 +186,21 @@ def test_the_student_edition_of_chapter_02_runs_and_asks_for_each_blank(tmp_path
             if output.get("output_type") == "error":
                 errors.append(output["evalue"])
             text = output.get("text", "")
-            asks += re.findall(r"^Exercise (\d+): replace `\.\.\.` with .+$", text, re.MULTILINE)
+            asks += re.findall(r"^Exercise (2\.\d+): replace `\.\.\.` with .+$", text, re.M)
     assert not errors
     coding = [e for e in exercise_structure(student) if e["student"]]
-    assert sorted(map(int, asks)) == [e["number"] for e in coding]
+    assert asks == [e["title"] for e in coding]
     assert not any("checked:" in cell.source for cell in executed.cells)
+
+
+def test_exercise_titles_lose_the_parentheses_around_a_chapter_number() -> None:
+    from docutils import nodes
+
+    from genrelib.exercise_titles import unwrap_number
+
+    title = nodes.title("", "", nodes.Text("Exercise"), nodes.Text(" ("), nodes.Text("2.3"))
+    title += nodes.Text(")")
+    assert unwrap_number(title) and title.astext() == "Exercise 2.3"
+    named = nodes.title("", "", nodes.Text("Exercise"), nodes.Text(" ("), nodes.Text("Hops"))
+    named += nodes.Text(")")
+    assert not unwrap_number(named) and named.astext() == "Exercise (Hops)"

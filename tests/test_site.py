@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page
 from genrelib.book import EXECUTED_DIR, build_book, toc_files
 from genrelib.cli import main
 from genrelib.data import DATA_ENV, book_data, download_book
+from genrelib.exercises import chapter_number
 from genrelib.project import BUILD_DIR_ENV, RESULTS_ENV, build_root
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,10 +326,14 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
     if source.stem in LESSON_PAGES:
         exercises = article.locator("div.exercise")
         assert exercises.count() >= 3, f"{source}: fewer than 3 exercises"
-        titles = exercises.locator(".admonition-title").all_inner_texts()
-        assert [title.split()[:2] for title in titles] == [
-            ["Exercise", str(number)] for number in range(1, len(titles) + 1)
+        shown = exercises.locator(".admonition-title").all_inner_texts()
+        titles = [title.strip() for title in shown]
+        chapter = chapter_number(source.stem)
+        assert titles == [
+            f"Exercise {chapter}.{number}" for number in range(1, len(titles) + 1)
         ], f"{source}: exercise titles {titles}"
+        links = article.locator("div.solution .admonition-title").all_inner_texts()
+        assert [link.strip() for link in links] == [f"Solution to {title}" for title in titles]
         solutions = article.locator("div.solution")
         assert solutions.count() == exercises.count(), f"{source}: a solution per exercise"
         assert all(
