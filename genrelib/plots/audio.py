@@ -187,7 +187,7 @@ def plot_tone_spectrum(
         xlabel=f"FFT bin centre frequency (Hz), bins {bin_hz:.2f} Hz apart",
         ylabel="power (dB below the peak)",
     )
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="upper left", frameon=False)  # the far bins are low: the corner is empty
     ax.grid(alpha=0.3, axis="y")
     ax.figure.tight_layout()
     return ax
