@@ -330,17 +330,22 @@ def _stage_config(source: Path, target: Path, edition: str) -> None:
     target.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+def _stage_book_files(root: Path, target: Path, edition: str) -> None:
+    """Copy the book's own files (:data:`STAGED_FILES`), ``_config.yml`` for ``edition``."""
+    for name in STAGED_FILES:
+        if name == "_config.yml":
+            _stage_config(root / name, target / name, edition)
+        elif (root / name).is_file():
+            shutil.copy2(root / name, target / name)
+
+
 def _stage_site_source(root: Path, edition: str = "teacher") -> Path:
     """Copy the book's sources, with executed notebooks in place of clean ones."""
     staged = build_root(root) / SITE_SOURCE_DIR
     if staged.exists():
         shutil.rmtree(staged)
     staged.mkdir(parents=True)
-    for name in STAGED_FILES:
-        if name == "_config.yml":
-            _stage_config(root / name, staged / name, edition)
-        elif (root / name).is_file():
-            shutil.copy2(root / name, staged / name)
+    _stage_book_files(root, staged, edition)
     executed_root = build_root(root) / EXECUTED_DIR
     missing = []
     for source in (root / "book").rglob("*"):
@@ -454,9 +459,5 @@ def write_student_notebooks(target: Path, root: Path | None = None) -> list[Path
             written.append(target / relative)
         else:
             shutil.copy2(source, target / relative)
-    for name in STAGED_FILES:
-        if name == "_config.yml":
-            _stage_config(root / name, target / name, "student")
-        elif (root / name).is_file():
-            shutil.copy2(root / name, target / name)
+    _stage_book_files(root, target, "student")
     return written

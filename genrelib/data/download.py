@@ -33,6 +33,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from genrelib.data.fetch import fetch_file, file_digest, one_line
@@ -311,6 +312,7 @@ def _staging(home: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=".extract-", dir=home)).resolve()
 
 
+@lru_cache(maxsize=1)
 def _mini_manifest() -> dict[str, str]:
     text = importlib.resources.files("genrelib.data").joinpath("resources", _MINI_MD5).read_text()
     return dict(line.split() for line in text.splitlines() if line and not line.startswith("#"))
@@ -381,13 +383,18 @@ def _clips_record(genres: Path, source: str | None) -> dict:
     }
 
 
+def _stamp_clips(home: Path, record: dict) -> None:
+    """Mark ``<home>/gtzan_mini`` as checked, recording where its clips came from."""
+    write_stamp(home / MINI, {"clips": len(_mini_manifest()), "archive": record})
+
+
 def _install_clips(home: Path, genres: Path, record: dict) -> None:
     """Move checked genre folders into ``<home>/gtzan_mini/genres`` and stamp them."""
     target = home / MINI
     shutil.rmtree(target, ignore_errors=True)  # an unchecked leftover of an earlier try
     target.mkdir(parents=True)
     os.replace(genres, target / "genres")
-    write_stamp(target, {"clips": len(_mini_manifest()), "archive": record})
+    _stamp_clips(home, record)
 
 
 def _mini_from_folder(home: Path, genres: Path) -> dict:
@@ -457,7 +464,7 @@ def download_mini(
             f"replace that clip, or remove {home / MINI} and run the command again to download",
         )
         record = _clips_record(in_place, None)
-        write_stamp(home / MINI, {"clips": len(_mini_manifest()), "archive": record})
+        _stamp_clips(home, record)
         return [record]
     for mirror in mirrors:
         folder = local_mirror(mirror)
@@ -629,8 +636,7 @@ def download_gtzan(
     checksum = f"sha256:{sha256.lower()}" if sha256 else None
     if not archive.exists():
         chosen = MIRRORS if mirrors is None else mirrors
-        full = Remote(ARCHIVE_NAME, (), checksum, "GTZAN")
-        urls = [url for mirror in chosen for url in _candidates(full, [mirror])]
+        urls = _candidates(Remote(ARCHIVE_NAME, (), checksum, "GTZAN"), chosen)
         fetch_file(urls, archive, checksum, timeout, progress, _MANUAL, _MANUAL)
     actual = file_digest(archive, "sha256")
     if sha256 is not None and actual != sha256.lower():

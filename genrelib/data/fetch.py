@@ -205,10 +205,10 @@ def fetch_file(
                 failures.append(f"{url}: {reason}")
                 unreadable += 1
                 break
-            if checksum is None or file_digest(part, algorithm) == digest:
+            actual = file_digest(part, algorithm) if checksum is not None else digest
+            if actual == digest:
                 os.replace(part, target)
                 return target, url
-            actual = file_digest(part, algorithm)
             part.unlink()
             failures.append(
                 f"{url}: {algorithm} differs from the recorded one ({actual}, recorded {digest}; "
