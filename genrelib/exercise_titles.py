@@ -31,8 +31,10 @@ def unwrap_number(title: nodes.Element) -> bool:
     """
     texts = [node for node in title.findall(nodes.Text)]
     for opening, number, closing in zip(texts, texts[1:], texts[2:], strict=False):
-        if opening.astext().endswith(" (") and NUMBER.match(number.astext()) and (
-            closing.astext() == ")"
+        if (
+            opening.astext().endswith(" (")
+            and NUMBER.match(number.astext())
+            and (closing.astext() == ")")
         ):
             opening.parent.replace(opening, nodes.Text(opening.astext()[:-2] + " "))
             closing.parent.remove(closing)

@@ -195,9 +195,7 @@ def student_edition(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """
     edited = copy.deepcopy(notebook)
     dropped = {
-        index
-        for exercise in exercise_structure(edited)
-        for index in (exercise["solution"] or [])
+        index for exercise in exercise_structure(edited) for index in (exercise["solution"] or [])
     }
     edited.cells = [cell for index, cell in enumerate(edited.cells) if index not in dropped]
     return edited

@@ -42,6 +42,7 @@ def test_plan_lists_each_run_once_with_the_checkpoints_chapters_read(tmp_path: P
     assert only and {r.chapter for r in only} == {"09_honest_evaluation"}
 
 
+@pytest.mark.slow  # trains end to end
 def test_trained_runs_are_read_back_and_missing_ones_named_without_training(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -64,6 +65,7 @@ def test_bad_budget_is_a_config_error(tmp_path: Path) -> None:
         train_book_runs([], tmp_path, synthetic=True, jobs=0)
 
 
+@pytest.mark.slow  # trains end to end
 def test_book_train_command_reports_every_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -81,6 +81,7 @@ def test_chapter_profiles_of_09_and_10(gtzan_mini: Path, tmp_path: Path) -> None
     assert mean_score([{"test_track_accuracy": 0.5}, {"test_track_accuracy": 1.0}]) == 75.0
 
 
+@pytest.mark.slow  # trains end to end
 def test_chapter_checkpoint_reuses_chapter_04s_run_and_keeps_only_best(
     gtzan_mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,6 +18,7 @@ def tiny_smoke(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(config.PROFILES, "smoke", tiny_profile())
 
 
+@pytest.mark.slow  # trains end to end
 def test_train_then_read_back_then_evaluate(
     tiny_smoke, gtzan_mini: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

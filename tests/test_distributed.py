@@ -26,6 +26,8 @@ from deep_data import train_valid
 
 from genrelib.training import TrainConfig, read_checkpoint, train
 
+pytestmark = pytest.mark.slow  # trains in two processes end to end
+
 TESTS_DIR = Path(__file__).parent
 CONFIG = TrainConfig(
     batch_size=8, max_epochs=3, patience=5, max_train_chunks=16, device="cpu", seed=3

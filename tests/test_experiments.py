@@ -163,6 +163,7 @@ def test_other_settings_get_another_run_folder(finished, tracks: pd.DataFrame) -
     )
 
 
+@pytest.mark.slow  # trains twice end to end
 def test_more_epochs_continue_the_run_and_collect_results(
     tracks: pd.DataFrame, tmp_path: Path
 ) -> None:

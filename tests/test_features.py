@@ -59,6 +59,7 @@ def test_columns_match_the_kaggle_table(kaggle_table: pd.DataFrame, shared_data:
     assert len(FEATURE_COLUMNS) == 57
 
 
+@pytest.mark.slow  # computes the features of ten clips from audio
 def test_agreement_with_the_kaggle_table(
     our_table: pd.DataFrame, kaggle_table: pd.DataFrame
 ) -> None:

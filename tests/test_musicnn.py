@@ -209,6 +209,7 @@ BUDGET = {"max_epochs": 1, "max_train_chunks": 32, "batch_size": 16, "patience":
 """A fine-tuning budget of one short epoch (chapter 06b's smoke budget)."""
 
 
+@pytest.mark.slow  # fine-tunes end to end
 def test_finetune_run_is_stored_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path / "cache"))
     root = synthetic_dataset(1, 9.0, root=tmp_path / "data", progress=False)

@@ -339,6 +339,7 @@ def _empty(parent: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow  # a fresh interpreter predicts a whole song
 def test_predict_and_the_crnn_models_run_without_torchvision(
     checkpoint: Path, shared_data: Path, tmp_path: Path
 ) -> None:

@@ -49,6 +49,7 @@ def test_stopping_points_on_a_written_history() -> None:
         stopping_points(history, [0])
 
 
+@pytest.mark.slow  # trains end to end
 def test_replay_matches_a_real_run_with_the_shorter_patience(
     gtzan_mini: Path, tmp_path: Path
 ) -> None:

@@ -339,9 +339,9 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
         shown = exercises.locator(".admonition-title").all_inner_texts()
         titles = [title.strip() for title in shown]
         chapter = chapter_number(source.stem)
-        assert titles == [
-            f"Exercise {chapter}.{number}" for number in range(1, len(titles) + 1)
-        ], f"{source}: exercise titles {titles}"
+        assert titles == [f"Exercise {chapter}.{number}" for number in range(1, len(titles) + 1)], (
+            f"{source}: exercise titles {titles}"
+        )
         links = article.locator("div.solution .admonition-title").all_inner_texts()
         assert [link.strip() for link in links] == [f"Solution to {title}" for title in titles]
         solutions = article.locator("div.solution")

@@ -38,6 +38,7 @@ def grid(gtzan_mini: Path, tmp_path_factory: pytest.TempPathFactory):
     return root, tracks, rows
 
 
+@pytest.mark.slow  # the grid trains three cells end to end
 def test_every_cell_shares_tracks_split_and_seed(grid) -> None:
     _, tracks, rows = grid
     assert rows["chunk_seconds"].tolist() == list(LENGTHS)
@@ -51,6 +52,7 @@ def test_every_cell_shares_tracks_split_and_seed(grid) -> None:
     np.testing.assert_array_equal(rows["n_train_chunks"].to_numpy(), expected)
 
 
+@pytest.mark.slow  # the grid trains three cells end to end
 def test_table_v_is_written_from_the_stored_runs_and_read_back(grid) -> None:
     root, _, rows = grid
     table = grid_table(rows, root)
@@ -69,6 +71,7 @@ def test_table_v_is_written_from_the_stored_runs_and_read_back(grid) -> None:
     assert table_v(rows.iloc[:0]).empty
 
 
+@pytest.mark.slow  # the grid trains three cells end to end
 def test_a_finished_grid_is_read_back_without_training(
     grid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,8 +85,8 @@ def test_a_finished_grid_is_read_back_without_training(
     assert again["key"].tolist() == rows["key"].tolist()
 
 
-def test_parameters_are_validated(grid, tmp_path: Path) -> None:
-    _, tracks, _ = grid
+def test_parameters_are_validated(gtzan_mini: Path, tmp_path: Path) -> None:
+    tracks = tiny_tracks(gtzan_mini)
     for models, lengths, protocol in (
         (["vgg"], LENGTHS, "track"),
         ([], LENGTHS, "track"),
@@ -96,6 +99,7 @@ def test_parameters_are_validated(grid, tmp_path: Path) -> None:
         read_table_v(tmp_path)
 
 
+@pytest.mark.slow  # the grid trains three cells end to end
 def test_figures(grid) -> None:
     root, _, rows = grid
     table = grid_table(rows, root)

@@ -119,6 +119,7 @@ CRASHING_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # trains twice end to end
 def test_killed_mid_epoch_then_resumed_equals_uninterrupted_run(sets, gtzan_mini, tmp_path) -> None:
     train_set, valid_set = sets
     out = tmp_path / "interrupted"

@@ -138,6 +138,7 @@ def test_static_explorer_renders_players_and_figures(tracks: pd.DataFrame) -> No
     assert "<audio" in captured.outputs[1].data["text/html"]
 
 
+@pytest.mark.slow  # predicts two whole songs
 def test_song_predictor_from_a_path_and_an_upload(
     checkpoint: Path, shared_data: Path, gtzan_mini: Path
 ) -> None:

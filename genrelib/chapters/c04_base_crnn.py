@@ -287,7 +287,11 @@ def real_runs_view(ch: ChapterContext, experiments: Sequence[Experiment]) -> lis
     shown = []
     for experiment in experiments:
         real = Experiment.from_profile(
-            cpu, experiment.model, experiment.protocol, experiment.seed, None,
+            cpu,
+            experiment.model,
+            experiment.protocol,
+            experiment.seed,
+            None,
             **experiment.options,
         )
         runs = seed_runs(results_root() / "cpu", real, cpu)

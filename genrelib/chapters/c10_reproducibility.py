@@ -298,8 +298,6 @@ def differences_table(measured: dict[str, str], data_note: str) -> Styler:
     """
     summary = DIFFERENCES.assign(
         measured_effect=DIFFERENCES["key"].map(measured),
-        data=[
-            "-" if key in UNTRAINED_DIFFERENCES else data_note for key in DIFFERENCES["key"]
-        ],
+        data=["-" if key in UNTRAINED_DIFFERENCES else data_note for key in DIFFERENCES["key"]],
     )[list(SUMMARY_HEADERS)].rename(columns=SUMMARY_HEADERS)
     return summary.style.hide(axis="index")

@@ -348,9 +348,7 @@ def _check_mini_clips(genres: Path, where: str, fix: str) -> None:
     for name, digest in tqdm(expected.items(), desc="checking clips", leave=False):
         actual = file_digest(genres / name, "md5")
         if actual != digest:
-            raise DownloadError(
-                f"{where}: clip {name} has md5 {actual}, recorded {digest}; {fix}"
-            )
+            raise DownloadError(f"{where}: clip {name} has md5 {actual}, recorded {digest}; {fix}")
 
 
 def _clips_in(folder: Path) -> Path | None:
