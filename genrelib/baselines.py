@@ -125,8 +125,29 @@ def build_baseline(
     return pipeline
 
 
-def _prepare(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.DataFrame:
-    """Rows of ``features`` with track_id, label (int) and artist columns added."""
+def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.DataFrame:
+    """Check a feature table and add the columns the splits and folds need.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Kaggle-style feature table, shape (n_rows, >= 59), with ``filename`` and ``label``.
+    artists : pandas.DataFrame or None
+        ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows, index reset, with ``track_id``, ``label`` (genre index), ``genre``
+        (name) and ``artist`` (empty when the index does not know the track).
+
+    Raises
+    ------
+    ConfigError
+        On missing columns, unknown genre labels or a malformed artist table.
+    """
     missing = [name for name in ("filename", *FEATURE_COLUMNS, "label") if name not in features]
     if missing:
         raise ConfigError(
@@ -182,7 +203,7 @@ def split_rows(
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown split protocol {protocol!r}; choose one of {PROTOCOLS}")
     if "track_id" not in table or "artist" not in table:
-        table = _prepare(table, artists)
+        table = prepare_table(table, artists)
     fractions = (1 - TEST_FRACTION - 0.1, 0.1, TEST_FRACTION)
     split = assign_splits(table, protocol, seed=seed, fractions=fractions)
     return split.replace({"valid": "train"})
@@ -211,10 +232,43 @@ def _bootstrap_tracks(
     return float(np.quantile(scores, tail)), float(np.quantile(scores, 1 - tail))
 
 
-def _fit_predict(
+def fit_predict(
     table: pd.DataFrame, split: pd.Series, name: str, protocol: str, seed: int, n_jobs: int
 ) -> tuple[np.ndarray, BaseEstimator]:
-    """Fit one baseline on the train rows and predict the test rows."""
+    """Fit one baseline on the train rows and predict the test rows.
+
+    The tuned models choose C or k by folds of the training rows: stratified over rows
+    under ``paper``, grouped by artist (else track) under the other protocols.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`prepare_table`, shape (n_rows, ...).
+    split : pandas.Series
+        Shape (n_rows,): ``"train"``, ``"test"`` (other values are left out).
+    name : str
+        One of :data:`BASELINES`.
+    protocol : str
+        Protocol of the split (it sets the grid-search folds).
+    seed : int
+        Seed of the model and the grid-search folds.
+    n_jobs : int
+        Parallel jobs inside the model.
+
+    Returns
+    -------
+    predicted : numpy.ndarray
+        Shape (n_test,): genre indices of the test rows, in table order.
+    estimator : sklearn.base.BaseEstimator
+        The fitted pipeline (or grid search).
+
+    Raises
+    ------
+    ConfigError
+        If the split leaves no train or no test row.
+    """
     train = (split == "train").to_numpy()
     test = (split == "test").to_numpy()
     if not train.any() or not test.any():
@@ -304,7 +358,7 @@ def run_baselines(
         raise ConfigError("run_baselines needs at least one seed, one model and one protocol")
     if not 0 < ci < 1 or n_bootstrap < 1:
         raise ConfigError(f"need 0 < ci < 1 and n_bootstrap >= 1, got {ci}, {n_bootstrap}")
-    table = _prepare(features, artists)
+    table = prepare_table(features, artists)
     rows = []
     total = len(protocols) * len(seeds) * len(models)
     bar = tqdm(total=total, desc="baselines", disable=not progress)
@@ -315,7 +369,7 @@ def run_baselines(
             y_test = table["label"].to_numpy()[test]
             for name in models:
                 start = time.perf_counter()
-                predicted, estimator = _fit_predict(table, split, name, protocol, seed, n_jobs)
+                predicted, estimator = fit_predict(table, split, name, protocol, seed, n_jobs)
                 seconds = time.perf_counter() - start
                 low, high = _bootstrap_tracks(
                     predicted == y_test, table["track_id"].to_numpy()[test], n_bootstrap, ci, seed
@@ -378,9 +432,9 @@ def predict_baseline(
     """
     if model not in BASELINES:
         raise ConfigError(f"unknown baseline {model!r}; choose one of {BASELINES}")
-    table = _prepare(features, artists)
+    table = prepare_table(features, artists)
     split = split_rows(table, protocol, seed)
-    predicted, _ = _fit_predict(table, split, model, protocol, seed, n_jobs)
+    predicted, _ = fit_predict(table, split, model, protocol, seed, n_jobs)
     test = table[(split == "test").to_numpy()]
     return pd.DataFrame(
         {
@@ -461,14 +515,15 @@ def summarise(
 
 
 def paper_comparison(summary: pd.DataFrame, table: str = "30s") -> pd.DataFrame:
-    """Put measured micro F1 beside the paper's Table IV cell of the same model.
+    """Put measured accuracy (= micro F1) beside the paper's Table IV cell of the same model.
 
     Notebook: 03_baselines.
 
     Parameters
     ----------
     summary : pandas.DataFrame
-        Output of :func:`summarise`, with ``model`` and ``protocol`` columns.
+        Output of :func:`genrelib.protocols.protocol_summary`: ``model``, ``protocol``,
+        ``accuracy``, ``accuracy_sd``, ``accuracy_low``, ``accuracy_high`` (fractions).
     table : {"30s", "3s"}
         Which of the paper's columns to compare with.
 
@@ -477,11 +532,15 @@ def paper_comparison(summary: pd.DataFrame, table: str = "30s") -> pd.DataFrame:
     pandas.DataFrame
         One row per model x protocol of ``summary``: ``model``, ``label`` (readable
         name), ``protocol``, ``paper_f1`` (the paper's %, NaN for ``knn_tuned``),
-        ``ours_f1`` and ``ours_std`` (mean and std over seeds of micro F1, in %),
-        ``difference`` (ours - paper, percentage points).
+        ``ours_f1`` (mean over seeds), ``ours_sd`` (standard deviation over seeds),
+        ``ours_low``, ``ours_high`` (bootstrap interval over seeds and test tracks),
+        ``difference`` (ours - paper, percentage points); all in %.
     """
     if table not in ("30s", "3s"):
         raise ConfigError(f"table must be '30s' or '3s', got {table!r}")
+    missing = [c for c in ("model", "protocol", "accuracy", "accuracy_sd") if c not in summary]
+    if missing:
+        raise ConfigError(f"summary lacks columns {missing}; pass protocol_summary output")
     paper = PAPER_TABLE_IV.set_index("model")[f"paper_f1_{table}"]
     result = pd.DataFrame(
         {
@@ -489,8 +548,10 @@ def paper_comparison(summary: pd.DataFrame, table: str = "30s") -> pd.DataFrame:
             "label": summary["model"].map(MODEL_LABELS).to_numpy(),
             "protocol": summary["protocol"].to_numpy(),
             "paper_f1": summary["model"].map(paper).to_numpy(dtype=np.float64),
-            "ours_f1": 100 * summary["f1_micro_mean"].to_numpy(),
-            "ours_std": 100 * summary["f1_micro_std"].to_numpy(),
+            "ours_f1": 100 * summary["accuracy"].to_numpy(),
+            "ours_sd": 100 * summary["accuracy_sd"].to_numpy(),
+            "ours_low": 100 * summary["accuracy_low"].to_numpy(),
+            "ours_high": 100 * summary["accuracy_high"].to_numpy(),
         }
     )
     result["difference"] = result["ours_f1"] - result["paper_f1"]
@@ -505,22 +566,30 @@ def table_iv(summary: pd.DataFrame, table: str = "30s") -> pd.DataFrame:
     Parameters
     ----------
     summary : pandas.DataFrame
-        Output of :func:`summarise` (``by=("model", "protocol")``).
+        Output of :func:`genrelib.protocols.protocol_summary` (``by=("model", "protocol")``).
     table : {"30s", "3s"}
         Which column of the paper's table to show.
 
     Returns
     -------
     pandas.DataFrame
-        Index: model labels. Columns: the paper's F1 (random split, %), then
-        ``"ours, <protocol> split"`` as ``"mean ± std"`` strings (micro F1 %, over seeds).
+        Index: model labels. Columns: ``"paper (random split)"`` (the paper's F1, %), then
+        one column per protocol, ``"<protocol> split"``, as ``"mean ± sd"`` strings
+        (accuracy = micro F1 in %, mean and standard deviation over seeds).
     """
     wide = paper_comparison(summary, table=table)
     cells = wide.assign(
-        ours=wide["ours_f1"].map("{:.1f}".format) + " ± " + wide["ours_std"].map("{:.1f}".format)
+        ours=wide["ours_f1"].map("{:.1f}".format) + " ± " + wide["ours_sd"].map("{:.1f}".format)
     )
     protocols = list(dict.fromkeys(summary["protocol"]))
     out = cells.pivot(index="label", columns="protocol", values="ours")[protocols]
-    out = out.rename(columns=lambda name: f"ours, {name} split")
-    out.insert(0, "paper's F1 (random split)", cells.groupby("label")["paper_f1"].first())
+    out = out.rename(columns=lambda name: f"{name} split")
+    paper = (
+        cells.groupby("label")["paper_f1"]
+        .first()
+        .map(lambda value: "" if np.isnan(value) else f"{value:.1f}")
+    )
+    out.insert(0, "paper (random split)", paper)
+    out.columns.name = None
+    out.index.name = "model"
     return out.reindex([MODEL_LABELS[model] for model in summary["model"].unique()])

@@ -432,6 +432,43 @@ def exact_interval(n_correct: int, n_total: int, confidence: float = 0.95) -> tu
     return float(ci.low), float(ci.high)
 
 
+def recall_intervals(
+    y_true, y_pred, class_names: tuple[str, ...] = GENRES, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Recall of every class with its exact (Clopper-Pearson) interval.
+
+    Each class's recall is a proportion: its test items predicted as that class, out of its
+    test items; the interval is :func:`exact_interval` of that count.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int
+        Shape (n_items,): class indices into ``class_names``.
+    class_names : tuple of str
+        Names of the classes.
+    confidence : float
+        Coverage of the intervals, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class: ``genre``, ``estimate``, ``low``, ``high`` (fractions; NaN for a
+        class with no test item), ``n`` (its test items), the input of
+        :func:`genrelib.plots.evaluation.plot_recall_with_ci`.
+    """
+    y_true, y_pred = _check_labels(y_true, y_pred, len(class_names))
+    rows = []
+    for index, name in enumerate(class_names):
+        member = y_true == index
+        correct, total = int((y_pred[member] == index).sum()), int(member.sum())
+        low, high = exact_interval(correct, total, confidence)
+        estimate = correct / total if total else math.nan
+        rows.append({"genre": name, "estimate": estimate, "low": low, "high": high, "n": total})
+    return pd.DataFrame(rows)
+
+
 def _exact_track_intervals(
     metrics: pd.DataFrame, recall: pd.DataFrame, y_true, y_pred, confidence: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

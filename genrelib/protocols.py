@@ -23,13 +23,15 @@ Notebook: 09_honest_evaluation.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from genrelib.baselines import predict_baseline
+from genrelib.baselines import fit_predict, prepare_table, split_rows
 from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
@@ -42,6 +44,7 @@ from genrelib.evaluation import (
 )
 from genrelib.experiments import load_test_predictions
 from genrelib.progress import tqdm
+from genrelib.run_cache import cached_predictions
 
 PREDICTION_COLUMNS: tuple[str, ...] = ("model", "protocol", "seed", "track_id", "true", "predicted")
 """Columns of a predictions table (``true``/``predicted``: genre indices into GENRES)."""
@@ -76,6 +79,71 @@ def _check_predictions(predictions: pd.DataFrame) -> None:
         raise ConfigError("predictions table is empty")
 
 
+def _split_run(
+    table: pd.DataFrame, model: str, protocol: str, seed: int, n_jobs: int
+) -> pd.DataFrame:
+    """Test predictions of one baseline on the single 80/20 split of ``protocol`` and ``seed``."""
+    split = split_rows(table, protocol, seed)
+    predicted, _ = fit_predict(table, split, model, protocol, seed, n_jobs)
+    test = table[(split == "test").to_numpy()]
+    return pd.DataFrame(
+        {
+            "track_id": test["track_id"].to_numpy(),
+            "true": test["label"].to_numpy(),
+            "predicted": predicted,
+        }
+    )
+
+
+def shared_across_split(
+    features: pd.DataFrame,
+    protocols: Sequence[str] = ("paper", "track", "artist"),
+    seed: int = 0,
+    artists: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """What a split puts on both sides: test tracks and test artists also seen in training.
+
+    Under the paper's random split over chunk rows, most test tracks have sibling chunks
+    in training; a split over tracks leaves none, but can still share artists.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Kaggle-style feature table, shape (n_rows, 60): one row per track or per chunk.
+    protocols : sequence of str
+        Protocols of :func:`genrelib.baselines.split_rows`.
+    seed : int
+        Seed of the splits.
+    artists : pandas.DataFrame or None
+        ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per protocol: ``protocol``, ``test_tracks``, ``tracks_in_train`` (test
+        tracks with a row in training), ``test_artists`` (known artists among the test
+        tracks), ``artists_in_train`` (of those, the ones with a track in training).
+    """
+    table = prepare_table(features, artists)
+    rows = []
+    for protocol in protocols:
+        split = split_rows(table, protocol, seed).to_numpy()
+        train, test = table[split == "train"], table[split == "test"]
+        known_test = set(test.loc[test["artist"] != "", "artist"])
+        rows.append(
+            {
+                "protocol": protocol,
+                "test_tracks": test["track_id"].nunique(),
+                "tracks_in_train": len(set(test["track_id"]) & set(train["track_id"])),
+                "test_artists": len(known_test),
+                "artists_in_train": len(known_test & set(train["artist"])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def baseline_predictions(
     features: pd.DataFrame,
     protocols: Sequence[str] = PROTOCOLS,
@@ -83,12 +151,15 @@ def baseline_predictions(
     models: Sequence[str] = DEFAULT_BASELINES,
     artists: pd.DataFrame | None = None,
     n_jobs: int = 1,
+    cache: bool = True,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Test predictions of the baselines under every protocol and seed.
 
-    Each (model, protocol, seed) is fitted by :func:`genrelib.baselines.predict_baseline`
-    (the split of :func:`genrelib.baselines.split_rows`: 80/20, train and valid merged).
+    Each (model, protocol, seed) is fitted on the split of
+    :func:`genrelib.baselines.split_rows` (80/20, train and valid merged). Finished runs
+    are stored in the cache (:func:`genrelib.run_cache.cached_predictions`): chapter 03
+    and chapter 09 read the same runs and print the same numbers.
 
     Notebook: 09_honest_evaluation.
 
@@ -107,6 +178,8 @@ def baseline_predictions(
         ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
     n_jobs : int
         Parallel jobs inside the models.
+    cache : bool
+        Read and write finished runs in the cache.
     progress : bool
         Show a tqdm progress bar.
 
@@ -128,29 +201,15 @@ def baseline_predictions(
         )
     if not seeds or not protocols or not models:
         raise ConfigError("baseline_predictions needs at least one protocol, seed and model")
+    table = prepare_table(features, artists)
     frames = []
-    bar = tqdm(
-        total=len(protocols) * len(seeds) * len(models), desc="baselines", disable=not progress
-    )
-    for protocol in protocols:
-        for seed in seeds:
-            for model in models:
-                table = predict_baseline(features, model, protocol, seed, artists, n_jobs)
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "model": model,
-                            "protocol": protocol,
-                            "seed": seed,
-                            "track_id": table["track_id"].to_numpy(),
-                            "true": table["true"].map(GENRES.index).to_numpy(),
-                            "predicted": table["predicted"].map(GENRES.index).to_numpy(),
-                        }
-                    )
-                )
-                bar.update()
-    bar.close()
-    return pd.concat(frames, ignore_index=True)
+    runs = [(p, s, m) for p in protocols for s in seeds for m in models]
+    for protocol, seed, model in tqdm(runs, desc="baselines", disable=not progress):
+        run = {"kind": "split", "model": model, "protocol": protocol, "seed": seed}
+        compute = partial(_split_run, table, model, protocol, seed, n_jobs)
+        predictions = cached_predictions(table, run, compute, cache)
+        frames.append(predictions.assign(model=model, protocol=protocol, seed=seed))
+    return pd.concat(frames, ignore_index=True)[list(PREDICTION_COLUMNS)]
 
 
 def experiment_predictions(
@@ -205,10 +264,20 @@ def experiment_predictions(
     return pd.concat(frames, ignore_index=True)
 
 
+def _group_rng(seed: int, keys: object) -> np.random.Generator:
+    """Bootstrap generator of one group, seeded by ``seed`` and the group's keys.
+
+    A group's interval is then the same whichever other groups share the table (chapter
+    03 scores seven baselines, chapter 09 four of them: their common rows must agree).
+    """
+    parts = keys if isinstance(keys, tuple) else (keys,)
+    return np.random.default_rng([seed, zlib.crc32(repr(tuple(map(str, parts))).encode())])
+
+
 def _two_level_draws(
     group: pd.DataFrame, n_boot: int, rng: np.random.Generator
-) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Point estimates (mean over seeds) and ``n_boot`` seed-then-track bootstrap draws.
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-seed scores (shape (n_seeds,)) and ``n_boot`` seed-then-track bootstrap draws.
 
     Each draw picks ``n_seeds`` seeds with replacement and, for every pick, an
     independent resample of that seed's test tracks; the draw is the mean of the picks'
@@ -232,7 +301,7 @@ def _two_level_draws(
     picks = rng.integers(0, k, size=(n_boot, k))
     columns = np.arange(n_boot)[:, None] * k + np.arange(k)[None, :]
     draws = {metric: per_seed[metric][picks, columns].mean(axis=1) for metric in SUMMARY_METRICS}
-    return {metric: float(points[metric].mean()) for metric in SUMMARY_METRICS}, draws
+    return points, draws
 
 
 def protocol_summary(
@@ -264,14 +333,15 @@ def protocol_summary(
     pandas.DataFrame
         One row per group: the ``by`` columns, ``n_seeds``, ``n_test_tracks`` and
         ``n_test_rows`` (mean per seed), then for each metric of :data:`SUMMARY_METRICS`
-        the estimate (mean over seeds) and ``<metric>_low``, ``<metric>_high`` (fractions).
+        the estimate (mean over seeds), ``<metric>_low``, ``<metric>_high`` (the
+        seed-and-track bootstrap interval) and ``<metric>_sd`` (standard deviation over
+        seeds, ddof=1; 0 for one seed), all fractions.
     """
     _check_predictions(predictions)
     tail = check_bootstrap(n_boot, confidence)
-    rng = np.random.default_rng(seed)
     rows = []
     for keys, group in predictions.groupby(list(by), sort=False):
-        points, draws = _two_level_draws(group, n_boot, rng)
+        per_seed, draws = _two_level_draws(group, n_boot, _group_rng(seed, keys))
         sizes = group.groupby("seed").agg(tracks=("track_id", "nunique"), rows=("true", "size"))
         row = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
         row.update(
@@ -281,7 +351,15 @@ def protocol_summary(
         )
         for metric in SUMMARY_METRICS:
             low, high = np.percentile(draws[metric], [tail, 100 - tail])
-            row.update({metric: points[metric], f"{metric}_low": low, f"{metric}_high": high})
+            sd = float(np.std(per_seed[metric], ddof=1)) if len(sizes) > 1 else 0.0
+            row.update(
+                {
+                    metric: float(per_seed[metric].mean()),
+                    f"{metric}_low": low,
+                    f"{metric}_high": high,
+                    f"{metric}_sd": sd,
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -324,7 +402,6 @@ def protocol_gap(
     """
     _check_predictions(predictions)
     tail = check_bootstrap(n_boot, confidence)
-    rng = np.random.default_rng(seed)
     rows = []
     for keys, system in predictions.groupby(list(by), sort=False):
         keys = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
@@ -333,11 +410,14 @@ def protocol_gap(
                 f"{keys} has no predictions under the reference protocol {reference!r}"
             )
         ref_points, ref_draws = _two_level_draws(
-            system[system["protocol"] == reference], n_boot, rng
+            system[system["protocol"] == reference],
+            n_boot,
+            _group_rng(seed, (*keys.values(), reference)),
         )
         for protocol, group in system.groupby("protocol", sort=False):
             if protocol == reference:
                 continue
+            rng = _group_rng(seed, (*keys.values(), protocol))
             points, draws = _two_level_draws(group, n_boot, rng)
             for metric in SUMMARY_METRICS:
                 low, high = np.percentile(ref_draws[metric] - draws[metric], [tail, 100 - tail])
@@ -346,9 +426,9 @@ def protocol_gap(
                         **keys,
                         "protocol": protocol,
                         "metric": metric,
-                        "reference_value": ref_points[metric],
-                        "value": points[metric],
-                        "gap": ref_points[metric] - points[metric],
+                        "reference_value": ref_points[metric].mean(),
+                        "value": points[metric].mean(),
+                        "gap": ref_points[metric].mean() - points[metric].mean(),
                         "gap_low": low,
                         "gap_high": high,
                     }

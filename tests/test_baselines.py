@@ -20,6 +20,7 @@ from genrelib.baselines import (
     run_baselines,
     split_rows,
     summarise,
+    table_iv,
 )
 from genrelib.config import BASELINES, GENRES
 from genrelib.errors import ConfigError
@@ -27,6 +28,7 @@ from genrelib.evaluation import confusion_table, per_class_recall
 from genrelib.features import read_feature_table, track_ids
 from genrelib.plots.baselines import plot_paper_comparison, plot_protocol_gap
 from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci
+from genrelib.protocols import baseline_predictions, protocol_summary
 
 matplotlib.use("Agg")
 
@@ -110,12 +112,25 @@ def test_summarise(results: pd.DataFrame) -> None:
 
 
 def test_paper_comparison_and_plots(results: pd.DataFrame, table: pd.DataFrame) -> None:
-    summary = summarise(results)
+    models = ["svm", "knn_tuned", "logistic_regression"]
+    predictions = baseline_predictions(
+        table, ("paper", "fault-filtered"), [0, 1], models, progress=False
+    )
+    summary = protocol_summary(predictions)
     comparison = paper_comparison(summary[summary["protocol"] == "paper"], table="30s")
     svm = comparison.set_index("model").loc["svm"]
     assert svm["paper_f1"] == PAPER_TABLE_IV.set_index("model").loc["svm", "paper_f1_30s"]
     assert svm["difference"] == pytest.approx(svm["ours_f1"] - svm["paper_f1"])
+    runs = results.query("model == 'svm' and protocol == 'paper'")["accuracy"]
+    assert svm["ours_f1"] == pytest.approx(100 * runs.mean())  # the same two splits
+    assert svm["ours_sd"] == pytest.approx(100 * runs.std(ddof=1))
+    assert svm["ours_low"] < svm["ours_f1"] < svm["ours_high"]
     assert np.isnan(comparison.set_index("model").loc["knn_tuned", "paper_f1"])
+    printed = table_iv(summary)
+    assert list(printed.columns) == ["paper (random split)", "paper split", "fault-filtered split"]
+    assert printed.loc["SVM (C=1)", "paper (random split)"] == "69.6"
+    assert printed.loc["KNN (tuned k)", "paper (random split)"] == ""
+    assert " ± " in printed.loc["SVM (C=1)", "paper split"]
     predictions = predict_baseline(table, "svm", protocol="fault-filtered")
     assert len(predictions) == 290 and set(predictions["predicted"]) <= set(GENRES)
     accuracy = (predictions["true"] == predictions["predicted"]).mean()

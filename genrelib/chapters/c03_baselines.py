@@ -15,18 +15,11 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from genrelib.audio import load_audio
-from genrelib.baselines import (
-    MODEL_LABELS,
-    PAPER_TABLE_IV,
-    paper_comparison,
-    predict_baseline,
-    run_baselines,
-    summarise,
-    table_iv,
-)
+from genrelib.baselines import MODEL_LABELS, PAPER_TABLE_IV, paper_comparison, table_iv
 from genrelib.chapters.context import chapter_context
 from genrelib.chapters.display import preview, rounded
-from genrelib.config import GENRES
+from genrelib.config import BASELINES, GENRES
+from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.errors import ConfigError
 from genrelib.evaluation import confusion_table, per_class_recall
 from genrelib.features import FEATURE_COLUMNS, compute_features, read_feature_table, tempo
@@ -36,17 +29,23 @@ from genrelib.plots.baselines import (
     plot_protocol_gap,
 )
 from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci
+from genrelib.protocols import baseline_predictions, protocol_summary
 from genrelib.summary import record_headline
 
 __all__ = [
+    "BASELINES",
+    "CV_PROTOCOLS",
     "GENRES",
+    "N_FOLDS",
     "MODEL_LABELS",
     "PAPER_TABLE_IV",
     "agreement_view",
+    "baseline_predictions",
     "chapter_context",
     "compare_feature_tables",
     "compute_features",
     "confusion_table",
+    "cross_validated_predictions",
     "paper_comparison",
     "per_class_recall",
     "plot_confusion_matrix",
@@ -54,13 +53,11 @@ __all__ = [
     "plot_paper_comparison",
     "plot_protocol_gap",
     "plot_recall_with_ci",
-    "predict_baseline",
     "preview",
+    "protocol_summary",
     "read_feature_table",
     "record_headline",
     "rounded",
-    "run_baselines",
-    "summarise",
     "table_iv",
     "tempo_padding_table",
     "tempo_padding_view",
@@ -130,18 +127,15 @@ def agreement_view(agreement: pd.DataFrame) -> Styler:
     -------
     Styler
     """
-    return (
-        agreement.style.format(
-            {
-                "pearson_r": "{:.4g}".format,
-                "median_rel_error": "{:.1e}".format,
-                "max_rel_error": "{:.1e}".format,
-                "exact_fraction": "{:.0%}".format,
-            },
-            na_rep="-",
-        )
-        .hide(axis="index")
-    )
+    return agreement.style.format(
+        {
+            "pearson_r": "{:.4g}".format,
+            "median_rel_error": "{:.1e}".format,
+            "max_rel_error": "{:.1e}".format,
+            "exact_fraction": "{:.0%}".format,
+        },
+        na_rep="-",
+    ).hide(axis="index")
 
 
 def tempo_padding_table(

@@ -13,6 +13,7 @@ from IPython.display import Markdown
 from genrelib.baselines import MODEL_LABELS
 from genrelib.chapters.context import ChapterContext, chapter_context
 from genrelib.config import Profile
+from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.experiments import Experiment
@@ -34,17 +35,19 @@ from genrelib.protocols import (
 from genrelib.summary import record_headline
 
 __all__ = [
+    "CV_PROTOCOLS",
     "DEFAULT_BASELINES",
     "MODEL_LABELS",
+    "N_FOLDS",
     "PROTOCOLS",
     "PROTOCOL_MIN_SEEDS",
     "PROTOCOL_MODELS",
     "PUBLISHED_FAULT_FILTERED",
-    "ConfigError",
     "baseline_predictions",
     "budget_text",
     "chapter_context",
     "compute_features",
+    "cross_validated_predictions",
     "deep_experiments",
     "deep_protocol_runs",
     "experiment_predictions",

@@ -57,6 +57,9 @@ SMOKE_CHUNKS_PER_TRACK = 3
 """Chunks per track a training chapter uses in smoke (about a minute per run on two cores)."""
 BASELINE_MIN_SEEDS: dict[str, int] = {"smoke": 3, "cpu": 10, "full": 10}
 """Fewest baseline seeds of chapter 03 per profile: baselines are cheap, so real data get 10."""
+CV_REPEATS: dict[str, int] = {"smoke": 1, "cpu": 3, "full": 3}
+"""Seeds of the 5-fold cross-validations of chapters 03 and 09 per profile (each seed tests
+every track once; smoke runs one to stay fast)."""
 CHECKPOINTS: tuple[str, ...] = ("best.pt", "last.pt")
 """Checkpoint files of a run (:func:`genrelib.training.train`)."""
 PROBE_SEEDS: dict[str, int] = {"smoke": 2, "cpu": 10, "full": 10}
@@ -317,6 +320,13 @@ class ChapterContext:
             floor = BASELINE_MIN_SEEDS.get(self.profile.name, 10) if at_least is None else at_least
             n_seeds = max(self.profile.n_seeds, floor)
         return list(range(self.seed, self.seed + int(n_seeds)))
+
+    def cv_seeds(self, n_seeds: int | None = None) -> list[int]:
+        """Seeds of the cross-validations: the first of :meth:`seeds`, :data:`CV_REPEATS` of them.
+
+        Notebook: 03_baselines, 09_honest_evaluation.
+        """
+        return self.seeds(n_seeds)[: CV_REPEATS.get(self.profile.name, 3)]
 
     def probe_seeds(self, n_seeds: int | None = None) -> list[int]:
         """Seeds of chapter 06b's probes: ``n_seeds`` of them, else :data:`PROBE_SEEDS`.

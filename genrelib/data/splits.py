@@ -89,7 +89,21 @@ def _by_track(tracks: pd.DataFrame, rng: np.random.Generator, fractions: np.ndar
     return assignment
 
 
-def _artist_keys(tracks: pd.DataFrame) -> pd.Series:
+def artist_keys(tracks: pd.DataFrame) -> pd.Series:
+    """Artist of each row, an unknown artist counting as an artist of its own.
+
+    Notebook: 09_honest_evaluation (and 03_baselines' cross-validation folds).
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame
+        Rows with ``track_id`` and ``artist`` (empty or NaN when unknown).
+
+    Returns
+    -------
+    pandas.Series
+        Shape (n_rows,): the artist, or ``"track:<track_id>"`` when unknown.
+    """
     artist = tracks["artist"].fillna("").astype(str).str.strip()
     return artist.where(artist != "", "track:" + tracks["track_id"].astype(str))
 
@@ -103,7 +117,7 @@ def _by_artist(tracks: pd.DataFrame, rng: np.random.Generator, fractions: np.nda
     genre has three or more, the smallest artist of the most crowded set moves there,
     so every genre is represented in every set whenever possible.
     """
-    tracks = tracks.assign(_artist=_artist_keys(tracks).to_numpy())
+    tracks = tracks.assign(_artist=artist_keys(tracks).to_numpy())
     home = tracks.groupby("_artist")["label"].agg(lambda labels: labels.mode().iloc[0])
     sizes = tracks.groupby("_artist").size()
     assignment = {}

@@ -1,0 +1,119 @@
+"""One stored copy of each baseline run, so that every chapter prints the same numbers.
+
+Chapters 03 and 09 (and the intro, through their headlines) score the same baselines on
+the same feature tables. A run (model, protocol, seed, split or folds) is fitted once;
+its test predictions are written to the cache under a key made of the table's content,
+the run's description, scikit-learn's version and :data:`RUN_CACHE_VERSION`, and any
+later request for the same run reads them back. The same predictions give the same
+numbers on every page, and the second chapter does not refit.
+
+Notebook: 03_baselines, 09_honest_evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+import sklearn
+
+from genrelib.atomic import atomic_write
+from genrelib.config import cache_dir
+
+RUN_CACHE_VERSION = "1"
+"""Part of every key: bump it when the way a run is fitted or stored changes."""
+
+KEY_COLUMNS: tuple[str, ...] = ("track_id", "label", "artist")
+"""Columns of a prepared table that, with the features, define what a run sees."""
+
+
+def table_fingerprint(table: pd.DataFrame) -> str:
+    """Hash of a prepared feature table's content (row order included).
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`genrelib.baselines.prepare_table`.
+
+    Returns
+    -------
+    str
+        Hex SHA-256 of the feature values, track ids, labels and artists.
+    """
+    from genrelib.features import FEATURE_COLUMNS
+
+    columns = [*FEATURE_COLUMNS, *KEY_COLUMNS]
+    hashed = pd.util.hash_pandas_object(table[columns], index=False)
+    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
+
+
+def run_key(table: pd.DataFrame, run: Mapping[str, object]) -> str:
+    """Cache key of one run on one table.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`genrelib.baselines.prepare_table`.
+    run : mapping
+        What defines the run (kind, model, protocol, seed, folds), JSON-serialisable.
+
+    Returns
+    -------
+    str
+        Hex SHA-256 (first 32 characters).
+    """
+    description = {
+        "run": dict(run),
+        "table": table_fingerprint(table),
+        "sklearn": sklearn.__version__,
+        "version": RUN_CACHE_VERSION,
+    }
+    text = json.dumps(description, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cached_predictions(
+    table: pd.DataFrame,
+    run: Mapping[str, object],
+    compute: Callable[[], pd.DataFrame],
+    cache: bool = True,
+    root: str | Path | None = None,
+) -> pd.DataFrame:
+    """The predictions of one run: read from the cache, else computed and stored.
+
+    Notebook: 03_baselines, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`genrelib.baselines.prepare_table` (its content is in the key).
+    run : mapping
+        What defines the run, JSON-serialisable.
+    compute : callable
+        Returns the run's predictions as a DataFrame of plain columns.
+    cache : bool
+        ``False``: compute and neither read nor write.
+    root : str, Path or None
+        Cache folder; ``None``: ``cache_dir()/baseline_runs``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The predictions (read back with the dtypes they were written with).
+    """
+    if not cache:
+        return compute()
+    folder = Path(root) if root is not None else cache_dir() / "baseline_runs"
+    path = folder / f"{run_key(table, run)}.csv"
+    if path.is_file():
+        return pd.read_csv(path, dtype={"track_id": str})
+    predictions = compute()
+    atomic_write(path, predictions.to_csv(index=False))
+    return predictions

@@ -1,0 +1,145 @@
+"""Cross-validation of the baselines and the run cache, on the real Kaggle 30-s table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import genrelib.cross_validation as cross_validation
+import genrelib.protocols as protocols
+from genrelib.baselines import prepare_table
+from genrelib.config import GENRES
+from genrelib.cross_validation import (
+    assign_folds,
+    cross_validated_predictions,
+    fold_groups,
+    track_votes,
+)
+from genrelib.errors import ConfigError
+from genrelib.features import read_feature_table
+from genrelib.protocols import baseline_predictions, protocol_gap, protocol_summary
+
+
+@pytest.fixture(scope="module")
+def table(shared_data: Path) -> pd.DataFrame:
+    """200 real clips of the Kaggle table: the first 20 of each genre (several artists each)."""
+    full = read_feature_table(shared_data / "features" / "features_30_sec.csv")
+    return full.groupby("label", sort=False).head(20).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def prepared(table: pd.DataFrame) -> pd.DataFrame:
+    return prepare_table(table, None)
+
+
+@pytest.mark.parametrize("protocol", ["paper", "track", "artist"])
+def test_every_row_is_in_one_fold_and_groups_stay_whole(
+    prepared: pd.DataFrame, protocol: str
+) -> None:
+    folds = assign_folds(prepared, protocol, n_folds=5, seed=1)
+    assert folds.shape == (len(prepared),) and set(folds) == set(range(5))
+    genres_per_fold = pd.Series(prepared["label"]).groupby(folds).nunique()
+    if protocol != "artist":  # whole artists cannot always fill every genre of every fold
+        assert np.ptp(np.bincount(folds)) <= 0.1 * len(prepared) / 5  # a fifth each
+        assert (genres_per_fold == len(GENRES)).all()  # stratified: every genre in every fold
+    groups = fold_groups(prepared, protocol)
+    if groups is not None:
+        assert pd.Series(folds).groupby(groups).nunique().max() == 1
+    assert (assign_folds(prepared, protocol, n_folds=5, seed=1) == folds).all()
+    assert not (assign_folds(prepared, protocol, n_folds=5, seed=2) == folds).all()
+
+
+def test_artist_folds_keep_real_artists_apart(prepared: pd.DataFrame) -> None:
+    folds = assign_folds(prepared, "artist", seed=0)
+    known = prepared["artist"] != ""
+    assert known.sum() > 100  # the shipped index names most of these clips' artists
+    assert prepared[known].assign(fold=folds[known]).groupby("artist")["fold"].nunique().max() == 1
+    track_folds = assign_folds(prepared, "track", seed=0)
+    spread = prepared[known].assign(fold=track_folds[known]).groupby("artist")["fold"].nunique()
+    assert spread.max() > 1  # folds over tracks do put one artist on both sides
+
+
+def test_every_track_is_tested_once_per_seed(table: pd.DataFrame) -> None:
+    predictions = cross_validated_predictions(
+        table, ("track", "artist"), seeds=[0, 1], models=["knn_5"], progress=False
+    )
+    assert len(predictions) == len(table) * 2 * 2
+    per_run = predictions.groupby(["protocol", "seed"])["track_id"]
+    assert (per_run.nunique() == len(table)).all() and (per_run.size() == len(table)).all()
+    assert set(predictions["fold"]) == set(range(5))
+    summary = protocol_summary(predictions).set_index("protocol")
+    assert (summary["n_test_tracks"] == len(table)).all()
+    # real features: well above chance (10 %), below the leak-free ceiling
+    assert (summary["accuracy"] > 0.3).all() and (summary["accuracy"] < 0.95).all()
+    assert (summary["accuracy_low"] < summary["accuracy"]).all()
+    assert (summary["accuracy"] < summary["accuracy_high"]).all()
+
+
+def test_a_stored_run_is_read_back_and_a_changed_table_is_refitted(
+    table: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = {"seeds": [3], "models": ["logistic_regression"], "progress": False}
+    first = cross_validated_predictions(table, ["track"], **run)
+    split = baseline_predictions(table, ["paper"], **run)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a stored run must not be fitted again")
+
+    monkeypatch.setattr(cross_validation, "fit_predict", no_fit)
+    monkeypatch.setattr(protocols, "fit_predict", no_fit)
+    again = cross_validated_predictions(table, ["track"], **run)
+    pd.testing.assert_frame_equal(again, first, check_dtype=False)
+    split_again = baseline_predictions(table, ["paper"], **run)
+    pd.testing.assert_frame_equal(split_again, split, check_dtype=False)
+    changed = table.copy()
+    changed.loc[0, "tempo"] += 1.0
+    with pytest.raises(AssertionError, match="must not be fitted"):
+        cross_validated_predictions(changed, ["track"], **run)
+
+
+def test_a_group_interval_does_not_depend_on_the_other_groups(table: pd.DataFrame) -> None:
+    predictions = baseline_predictions(
+        table, ["paper", "artist"], [0, 1], ["knn_5", "logistic_regression"], progress=False
+    )
+    both = protocol_summary(predictions).set_index(["model", "protocol"])
+    alone = protocol_summary(predictions[predictions["model"] == "knn_5"])
+    alone = alone.set_index(["model", "protocol"])
+    pd.testing.assert_frame_equal(both.loc[alone.index], alone)
+    gap = protocol_gap(predictions).set_index(["model", "protocol", "metric"])
+    # the gap's reference value is the summary's estimate of the random split
+    reference = both.xs("paper", level="protocol")["accuracy"]
+    accuracy_gap = gap.xs("accuracy", level="metric")
+    assert accuracy_gap["reference_value"].droplevel("protocol").equals(reference)
+
+
+def test_track_votes_take_the_most_frequent_genre() -> None:
+    rows = pd.DataFrame(
+        {
+            "model": "m",
+            "protocol": "track",
+            "seed": 0,
+            "track_id": ["a"] * 5 + ["b"] * 4,
+            "true": [1] * 5 + [2] * 4,
+            "predicted": [1, 3, 1, 3, 1, 4, 2, 2, 4],
+        }
+    )
+    votes = track_votes(rows).set_index("track_id")
+    assert votes.loc["a", "predicted"] == 1 and votes.loc["a", "true"] == 1
+    assert votes.loc["b", "predicted"] == 2  # 2 and 4 tie: the lower genre index
+    assert len(votes) == 2
+
+
+def test_bad_requests_are_config_errors(table: pd.DataFrame, prepared: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match="cannot be cross-validated"):
+        assign_folds(prepared, "fault-filtered")
+    with pytest.raises(ConfigError, match="at least 2"):
+        assign_folds(prepared, "track", n_folds=1)
+    with pytest.raises(ConfigError, match="needs at least 500 tracks"):
+        assign_folds(prepared, "track", n_folds=500)
+    with pytest.raises(ConfigError, match="unknown protocol"):
+        cross_validated_predictions(table, ["random"], progress=False)
+    with pytest.raises(ConfigError, match="at least one"):
+        cross_validated_predictions(table, ["track"], seeds=[], progress=False)
