@@ -1,9 +1,10 @@
-"""Cross-validation of the baselines and the run cache, on the real Kaggle 30-s table."""
+"""Cross-validation, the run cache and chapter 03's leak and interval helpers, on real data."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import genrelib.cross_validation as cross_validation
 import genrelib.protocols as protocols
 from genrelib.baselines import prepare_table
+from genrelib.chapters.c03_baselines import feature_families
 from genrelib.config import GENRES
 from genrelib.cross_validation import (
     assign_folds,
@@ -19,8 +21,17 @@ from genrelib.cross_validation import (
     track_votes,
 )
 from genrelib.errors import ConfigError
-from genrelib.features import read_feature_table
-from genrelib.protocols import baseline_predictions, protocol_gap, protocol_summary
+from genrelib.evaluation import exact_interval, recall_intervals
+from genrelib.features import FEATURE_COLUMNS, read_feature_table
+from genrelib.plots.baselines import plot_leak_counts
+from genrelib.protocols import (
+    baseline_predictions,
+    protocol_gap,
+    protocol_summary,
+    shared_across_split,
+)
+
+matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +154,36 @@ def test_bad_requests_are_config_errors(table: pd.DataFrame, prepared: pd.DataFr
         cross_validated_predictions(table, ["random"], progress=False)
     with pytest.raises(ConfigError, match="at least one"):
         cross_validated_predictions(table, ["track"], seeds=[], progress=False)
+
+
+def test_shared_across_split_counts_leaked_tracks_and_artists(table: pd.DataFrame) -> None:
+    chunks = pd.concat([table.assign(filename=table["filename"])] * 3, ignore_index=True)
+    shared = shared_across_split(chunks, ("paper", "track", "artist"), seed=0).set_index("protocol")
+    # three rows per track: a random split over rows puts most test tracks on both sides
+    assert shared.loc["paper", "tracks_in_train"] > 0.8 * shared.loc["paper", "test_tracks"]
+    assert shared.loc["track", "tracks_in_train"] == shared.loc["artist", "tracks_in_train"] == 0
+    assert 0 < shared.loc["track", "artists_in_train"] <= shared.loc["track", "test_artists"]
+    assert shared.loc["artist", "artists_in_train"] == 0
+    figure = plot_leak_counts(shared.reset_index())
+    assert len(figure.axes[0].patches) >= 6
+    matplotlib.pyplot.close(figure)
+
+
+def test_recall_intervals_are_exact_binomial_per_genre() -> None:
+    y_true = np.array([0] * 10 + [1] * 4)
+    y_pred = np.array([0] * 7 + [1] * 3 + [1, 1, 0, 0])
+    recall = recall_intervals(y_true, y_pred, class_names=("a", "b", "c")).set_index("genre")
+    assert recall.loc["a", "estimate"] == pytest.approx(0.7) and recall.loc["a", "n"] == 10
+    assert (recall.loc["a", "low"], recall.loc["a", "high"]) == pytest.approx(exact_interval(7, 10))
+    assert recall.loc["b", "estimate"] == pytest.approx(0.5)
+    assert np.isnan(recall.loc["c", "estimate"]) and recall.loc["c", "n"] == 0
+
+
+def test_feature_families_reads_one_clip_by_family(table: pd.DataFrame) -> None:
+    values = table.iloc[0][list(FEATURE_COLUMNS)].to_dict()
+    shown = feature_families(values).data
+    assert len(shown) == 11 and shown["unit"].str.len().gt(0).sum() >= 5
+    assert shown.loc["brightness: spectral centroid", "mean over frames"] == pytest.approx(
+        values["spectral_centroid_mean"]
+    )
+    assert shown.loc["rhythm: tempo", "mean over frames"] == values["tempo"]

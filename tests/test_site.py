@@ -25,6 +25,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import nbformat
 import pytest
 from book_server import book_files, serve
 from browser import launch_chromium
@@ -41,7 +42,7 @@ PAGES = [path.relative_to(ROOT) for path in toc_files(ROOT)]
 AUDIO_PAGES = ("01_dataset", "08_external_songs")
 """Chapters that embed audio players."""
 SCREENSHOT_PAGES = ("intro", "01_dataset", "02_preprocessing")
-LESSON_PAGES = ("01_dataset", "02_preprocessing")
+LESSON_PAGES = ("01_dataset", "02_preprocessing", "03_baselines")
 """Chapters rebuilt as lessons: exercises numbered in the page, each with a collapsed solution."""
 ERROR_OUTPUTS = ".output.traceback, .output.error, .output.stderr, .cell_output .traceback"
 TRACEBACK = "Traceback (most recent call last)"  # plain Python and IPython tracebacks alike
@@ -284,6 +285,49 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
 @pytest.fixture
 def student_page(browser: Browser, student_url: str) -> Iterator[Page]:
     yield from _offline_page(browser, student_url)
+
+
+SHARED_NUMBERS: dict[str, tuple[str, ...]] = {
+    "svm_random": ("03_baselines", "09_honest_evaluation"),
+    "svm_honest": ("03_baselines", "09_honest_evaluation"),
+}
+"""Numbers glued under one name on several pages (tuned SVM, 30-s rows, random and
+fault-filtered splits): every page must print the same value."""
+
+
+def glued_numbers(notebook: Path) -> dict[str, str]:
+    """Name -> text of every value an executed chapter glued (myst-nb ``glue``)."""
+    values = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                values[name] = output["data"]["application/papermill.record/text/plain"]
+    return values
+
+
+@pytest.mark.slow
+def test_shared_numbers_agree_on_every_page(site: Path, page: Page, base_url: str) -> None:
+    """03, 09 and the intro print the same tuned-SVM cells, and the intro's drop is their
+    difference as printed."""
+    executed = build_root(ROOT) / EXECUTED_DIR / "book"
+    pages = {stem for stems in SHARED_NUMBERS.values() for stem in stems}
+    glued = {stem: glued_numbers(executed / f"{stem}.ipynb") for stem in pages}
+    printed = {}
+    for name, stems in SHARED_NUMBERS.items():
+        values = {stem: glued[stem].get(name) for stem in stems}
+        assert len(set(values.values())) == 1 and None not in values.values(), (name, values)
+        printed[name] = float(values[stems[0]])
+    for stem in pages:
+        page.goto(base_url + f"book/{stem}.html", wait_until="load")
+        text = page.locator("article.bd-article").inner_text()
+        assert f"{printed['svm_random']:.1f}" in text, stem
+    page.goto(base_url + "book/intro.html", wait_until="load")
+    intro = page.locator("article.bd-article").inner_text()
+    for name in ("svm_random", "svm_honest"):
+        assert f"{printed[name]:.1f}%" in intro, name
+    drop = printed["svm_random"] - printed["svm_honest"]
+    assert f"{drop:.1f}" in intro, f"the intro's drop is not {drop:.1f} = 03's difference"
 
 
 @pytest.mark.slow

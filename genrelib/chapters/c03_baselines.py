@@ -9,59 +9,138 @@ Notebook: 03_baselines.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from genrelib.audio import load_audio
-from genrelib.baselines import MODEL_LABELS, PAPER_TABLE_IV, paper_comparison, table_iv
+from genrelib.baselines import (
+    MODEL_LABELS,
+    PAPER_TABLE_IV,
+    paper_comparison,
+    prepare_table,
+    table_iv,
+)
 from genrelib.chapters.context import chapter_context
-from genrelib.chapters.display import preview, rounded
-from genrelib.config import BASELINES, GENRES
+from genrelib.chapters.display import glue_values, preview, rounded
+from genrelib.config import BASELINES, GENRES, SAMPLE_RATE
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
+from genrelib.data.splits import artist_keys
 from genrelib.errors import ConfigError
-from genrelib.evaluation import confusion_table, per_class_recall
-from genrelib.features import FEATURE_COLUMNS, compute_features, read_feature_table, tempo
+from genrelib.evaluation import confusion_table, exact_interval, recall_intervals
+from genrelib.exercises import check, filled
+from genrelib.features import (
+    FEATURE_COLUMNS,
+    compute_features,
+    read_feature_table,
+    signal_features,
+    tempo,
+)
 from genrelib.plots.baselines import (
     plot_feature_agreement,
+    plot_leak_counts,
     plot_paper_comparison,
     plot_protocol_gap,
 )
 from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci
-from genrelib.protocols import baseline_predictions, protocol_summary
+from genrelib.protocols import baseline_predictions, protocol_summary, shared_across_split
 from genrelib.summary import record_headline
 
 __all__ = [
     "BASELINES",
     "CV_PROTOCOLS",
+    "FEATURE_COLUMNS",
     "GENRES",
-    "N_FOLDS",
     "MODEL_LABELS",
+    "N_FOLDS",
     "PAPER_TABLE_IV",
+    "SAMPLE_RATE",
     "agreement_view",
+    "artist_keys",
     "baseline_predictions",
     "chapter_context",
+    "check",
     "compare_feature_tables",
     "compute_features",
     "confusion_table",
     "cross_validated_predictions",
+    "exact_interval",
+    "feature_families",
+    "filled",
+    "leak_view",
+    "glue_values",
+    "load_audio",
     "paper_comparison",
-    "per_class_recall",
     "plot_confusion_matrix",
     "plot_feature_agreement",
+    "plot_leak_counts",
     "plot_paper_comparison",
     "plot_protocol_gap",
     "plot_recall_with_ci",
+    "prepare_table",
     "preview",
     "protocol_summary",
     "read_feature_table",
+    "recall_intervals",
     "record_headline",
-    "rounded",
+    "shared_across_split",
+    "signal_features",
     "table_iv",
     "tempo_padding_table",
     "tempo_padding_view",
 ]
+
+FEATURE_FAMILIES: dict[str, tuple[str, str]] = {
+    "rms": ("loudness: RMS energy", ""),
+    "spectral_centroid": ("brightness: spectral centroid", "Hz"),
+    "spectral_bandwidth": ("spread: spectral bandwidth", "Hz"),
+    "rolloff": ("roll-off: 85 % of the energy below", "Hz"),
+    "zero_crossing_rate": ("noisiness: zero-crossing rate", "share of samples"),
+    "chroma_stft": ("harmony: chroma, mean of the 12 pitch classes", ""),
+    "mfcc1": ("timbre: first MFCC", ""),
+    "mfcc2": ("timbre: second MFCC", ""),
+    "harmony": ("harmonic part of the waveform", ""),
+    "perceptr": ("percussive part of the waveform", ""),
+}
+"""Prefix of each frame-wise quantity of the table, with its readable name and unit."""
+
+
+def feature_families(values: Mapping[str, float]) -> Styler:
+    """One clip's features by family: mean and variance over frames, readable names.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    values : mapping
+        Column name -> value for one clip (e.g. ``dict(zip(FEATURE_COLUMNS,
+        signal_features(y)))``).
+
+    Returns
+    -------
+    Styler
+        One row per quantity of :data:`FEATURE_FAMILIES` plus tempo: ``mean over frames``,
+        ``variance over frames`` and ``unit``, numbers with four significant digits.
+    """
+    rows = {
+        name: {
+            "mean over frames": values[f"{prefix}_mean"],
+            "variance over frames": values[f"{prefix}_var"],
+            "unit": unit,
+        }
+        for prefix, (name, unit) in FEATURE_FAMILIES.items()
+    }
+    rows["rhythm: tempo"] = {
+        "mean over frames": values["tempo"],
+        "variance over frames": np.nan,
+        "unit": "beats per minute",
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("feature")
+    numbers = ["mean over frames", "variance over frames"]
+    return table.style.format("{:.4g}", subset=numbers, na_rep="")
 
 
 def compare_feature_tables(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
@@ -127,15 +206,51 @@ def agreement_view(agreement: pd.DataFrame) -> Styler:
     -------
     Styler
     """
-    return agreement.style.format(
+    names = {
+        "feature": "column",
+        "n": "clips",
+        "pearson_r": "Pearson r",
+        "median_rel_error": "median relative error",
+        "max_rel_error": "largest relative error",
+        "exact_fraction": "clips within 1e-4",
+    }
+    shown = agreement.rename(columns=names)
+    return shown.style.format(
         {
-            "pearson_r": "{:.4g}".format,
-            "median_rel_error": "{:.1e}".format,
-            "max_rel_error": "{:.1e}".format,
-            "exact_fraction": "{:.0%}".format,
+            "Pearson r": "{:.4g}".format,
+            "median relative error": "{:.1e}".format,
+            "largest relative error": "{:.1e}".format,
+            "clips within 1e-4": "{:.0%}".format,
         },
         na_rep="-",
     ).hide(axis="index")
+
+
+LEAK_COLUMNS: dict[str, str] = {
+    "protocol": "split",
+    "test_tracks": "test tracks",
+    "tracks_in_train": "test tracks also in training",
+    "test_artists": "test artists (known)",
+    "artists_in_train": "test artists also in training",
+}
+"""Readable headers of :func:`genrelib.protocols.shared_across_split`."""
+
+
+def leak_view(shared: pd.DataFrame) -> Styler:
+    """:func:`genrelib.protocols.shared_across_split` as the page shows it: readable headers.
+
+    Notebook: 03_baselines.
+
+    Parameters
+    ----------
+    shared : pd.DataFrame
+        One row per protocol, the counts of ``shared_across_split``.
+
+    Returns
+    -------
+    Styler
+    """
+    return shared.rename(columns=LEAK_COLUMNS).style.hide(axis="index")
 
 
 def tempo_padding_table(
@@ -199,7 +314,14 @@ def tempo_padding_view(tempos: pd.DataFrame) -> list:
         f"with {name}, {int(mask.sum())} of {len(tempos)} clips get another tempo than the table"
         for name, mask in differs.items()
     )
-    changed = tempos[differs["zero padding"]]
+    changed = tempos[differs["zero padding"]].rename(
+        columns={
+            "track_id": "clip",
+            "table_bpm": "Kaggle table (BPM)",
+            "reflect_bpm": "ours, reflect padding (BPM)",
+            "zero_padded_bpm": "zero padding (BPM)",
+        }
+    )
     return [
         Markdown(sentence[0].upper() + sentence[1:] + "."),
         rounded(changed, 1, hide_index=True),

@@ -12,6 +12,7 @@ from IPython.display import Markdown
 
 from genrelib.baselines import MODEL_LABELS
 from genrelib.chapters.context import ChapterContext, chapter_context
+from genrelib.chapters.display import glue_values
 from genrelib.config import Profile
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data import PROTOCOLS
@@ -51,6 +52,7 @@ __all__ = [
     "deep_experiments",
     "deep_protocol_runs",
     "experiment_predictions",
+    "glue_values",
     "percent_table",
     "plot_gap_intervals",
     "plot_protocol_intervals",
