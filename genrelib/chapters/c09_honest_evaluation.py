@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from IPython.display import Markdown
 
 from genrelib.baselines import MODEL_LABELS
 from genrelib.chapters.context import ChapterContext, chapter_context
@@ -17,6 +16,7 @@ from genrelib.config import Profile
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data import PROTOCOLS
 from genrelib.errors import ConfigError
+from genrelib.exercises import check, filled
 from genrelib.experiments import Experiment
 from genrelib.features import compute_features, read_feature_table
 from genrelib.plots.honest import (
@@ -47,11 +47,14 @@ __all__ = [
     "baseline_predictions",
     "budget_text",
     "chapter_context",
+    "check",
     "compute_features",
     "cross_validated_predictions",
     "deep_experiments",
     "deep_protocol_runs",
+    "drop_table",
     "experiment_predictions",
+    "filled",
     "glue_values",
     "percent_table",
     "plot_gap_intervals",
@@ -62,8 +65,15 @@ __all__ = [
     "read_feature_table",
     "recall_by_protocol",
     "record_headline",
-    "takeaways",
 ]
+
+
+NETWORK_LABELS: dict[str, str] = {
+    "base_crnn": "base CRNN",
+    "extended_crnn": "extended CRNN",
+    "resnet18": "ResNet-18",
+}
+"""Readable names of the networks, for the chapter's tables."""
 
 
 def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol")) -> pd.DataFrame:
@@ -76,13 +86,13 @@ def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol
     summary : pandas.DataFrame
         Output of :func:`protocol_summary`.
     by : sequence of str
-        Grouping columns to keep in front.
+        Grouping columns, shown as the table's index (models by their readable names).
 
     Returns
     -------
     pandas.DataFrame
-        The ``by`` columns (baseline names as readable labels), ``accuracy (%)``,
-        ``macro F1 (%)`` and ``test tracks``.
+        Indexed by the ``by`` columns; columns ``accuracy (%)``, ``macro F1 (%)`` and
+        ``test tracks``.
     """
     cells = summary[list(by)].copy()
     for metric, name in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
@@ -93,7 +103,44 @@ def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol
             )
         ]
     cells["test tracks"] = summary["n_test_tracks"].round(0).astype(int)
-    return cells.replace({"model": MODEL_LABELS})
+    if "model" in cells:
+        cells["model"] = cells["model"].replace({**MODEL_LABELS, **NETWORK_LABELS})
+    return cells.set_index(list(by))
+
+
+def drop_table(drop: pd.DataFrame) -> pd.DataFrame:
+    """The drop of each model from the random split, as the page shows it.
+
+    Notebook: 09_honest_evaluation.
+
+    Parameters
+    ----------
+    drop : pandas.DataFrame
+        Rows of :func:`genrelib.protocols.protocol_gap` for one protocol and one metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: model labels. Columns ``random split (%)``, ``<protocol> split (%)`` and
+        ``drop (points) [95 % interval]``; the drop is the difference of the two printed
+        scores, its interval that of :func:`~genrelib.protocols.protocol_gap`.
+    """
+    protocol = drop["protocol"].iloc[0]
+    random = (100 * drop["reference_value"]).round(1)
+    honest = (100 * drop["value"]).round(1)
+    return pd.DataFrame(
+        {
+            "random split (%)": random.map("{:.1f}".format).to_numpy(),
+            f"{protocol} split (%)": honest.map("{:.1f}".format).to_numpy(),
+            "drop (points) [95 % interval]": [
+                f"{r - h:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+                for r, h, low, high in zip(
+                    random, honest, drop["gap_low"], drop["gap_high"], strict=True
+                )
+            ],
+        },
+        index=pd.Index(drop["model"].map(MODEL_LABELS).to_numpy(), name="model"),
+    )
 
 
 PROTOCOL_MODELS: tuple[str, ...] = ("base_crnn",)
@@ -196,55 +243,3 @@ def budget_text(rows: Sequence[dict]) -> str:
         f"at most {' or '.join(map(str, budgets))} epochs, early stopping ended {stopped} of "
         f"{len(rows)} runs"
     )
-
-
-def takeaways(gap30: pd.DataFrame, gap3: pd.DataFrame, synthetic: bool) -> Markdown:
-    """The chapter's conclusions, each computed from the protocol gaps on the page.
-
-    Notebook: 09_honest_evaluation.
-
-    Parameters
-    ----------
-    gap30, gap3 : pd.DataFrame
-        :func:`genrelib.protocols.protocol_gap` of the 30-s and the 3-s rows.
-    synthetic : bool
-        Whether the 3-s rows come from synthetic clips (then they say nothing about music).
-    """
-
-    def gaps(table: pd.DataFrame, protocol: str) -> pd.DataFrame:
-        return table[(table["protocol"] == protocol) & (table["metric"] == "accuracy")]
-
-    def size(rows: pd.DataFrame) -> str:
-        return (
-            f"{100 * rows['gap'].mean():.1f} points on average "
-            f"(from {100 * rows['gap'].min():.1f} to {100 * rows['gap'].max():.1f})"
-        )
-
-    lines = []
-    track30, artist30 = gaps(gap30, "track"), gaps(gap30, "artist")
-    if not track30.empty:
-        agree = int(((track30["gap_low"] <= 0) & (track30["gap_high"] >= 0)).sum())
-        lines.append(
-            f"With one row per clip (30-s table), the track split differs from the random one by "
-            f"{size(track30)}; for {agree} of {len(track30)} baselines the interval of the "
-            "difference includes zero: one row per clip leaves no sibling chunk to leak."
-        )
-    if not artist30.empty:
-        lines.append(f"Keeping artists apart costs {size(artist30)} on the 30-s table.")
-    track3 = gaps(gap3, "track")
-    if not track3.empty and synthetic:
-        lines.append(
-            "The 3-s rows come from synthetic clips here: they show that every protocol runs, "
-            "nothing about the leak of sibling chunks in music."
-        )
-    elif not track3.empty:
-        lines.append(
-            f"With 3-s rows, the track split costs {size(track3)}: the random split also "
-            "leaks the recording itself."
-        )
-    lines.append(
-        "Numbers meant to say how well a model recognises *genres* should come from an "
-        "artist-disjoint split, preferably the fixed fault-filtered one, so that they can be "
-        "compared with other work."
-    )
-    return Markdown("\n".join(f"* {line}" for line in lines))
