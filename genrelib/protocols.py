@@ -465,3 +465,37 @@ def recall_by_protocol(
     )
     full["n_test_rows"] = full["n_test_rows"].fillna(0).astype(int)
     return full
+
+
+def shared_cells(
+    summary: pd.DataFrame, models: Sequence[str], prefix: str = "acc30"
+) -> dict[str, float]:
+    """Accuracy cells (%, one decimal) under names that another page can glue too.
+
+    Chapters 03 and 09 print the same baseline cells of the 30-s rows; each glues them
+    under ``<prefix>_<protocol>_<model>`` (hyphens as underscores), and the site test
+    checks that every name both pages glue has one value.
+
+    Notebook: 03_baselines, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`protocol_summary` (``model``, ``protocol``, ``accuracy``).
+    models : sequence of str
+        The models whose cells to name.
+    prefix : str
+        Start of every name.
+
+    Returns
+    -------
+    dict
+        Name -> accuracy in %, rounded to one decimal as the pages print it.
+    """
+    rows = summary[summary["model"].isin(models)]
+    return {
+        f"{prefix}_{protocol}_{model}".replace("-", "_"): round(100 * float(accuracy), 1)
+        for protocol, model, accuracy in zip(
+            rows["protocol"], rows["model"], rows["accuracy"], strict=True
+        )
+    }

@@ -24,6 +24,7 @@ from genrelib.protocols import (
     protocol_gap,
     protocol_summary,
     recall_by_protocol,
+    shared_cells,
 )
 
 
@@ -174,3 +175,15 @@ def test_percent_table_formats_estimate_and_interval() -> None:
     assert row["accuracy (%)"] == "74.5 [70.2, 78.7]"
     assert row["macro F1 (%)"] == "74.2 [69.3, 78.1]"
     assert row["test tracks"] == 200 and row.name == ("SVM (tuned C)", "paper")
+
+
+def test_shared_cells_name_each_cell_as_both_chapters_glue_it() -> None:
+    summary = pd.DataFrame(
+        {
+            "model": ["svm_tuned", "knn_5", "svm"],
+            "protocol": ["fault-filtered", "paper", "paper"],
+            "accuracy": [0.48449, 0.655, 0.7],
+        }
+    )
+    cells = shared_cells(summary, ["svm_tuned", "knn_5"])
+    assert cells == {"acc30_fault_filtered_svm_tuned": 48.4, "acc30_paper_knn_5": 65.5}

@@ -318,6 +318,15 @@ def test_shared_numbers_agree_on_every_page(site: Path, page: Page, base_url: st
         values = {stem: glued[stem].get(name) for stem in stems}
         assert len(set(values.values())) == 1 and None not in values.values(), (name, values)
         printed[name] = float(values[stems[0]])
+    # every baseline cell of the 30-s rows that both chapters glue (shared_cells)
+    cells = {
+        stem: {name: value for name, value in glued[stem].items() if name.startswith("acc30_")}
+        for stem in pages
+    }
+    common = set.intersection(*(set(named) for named in cells.values()))
+    assert len(common) >= 12, f"too few shared cells: {sorted(common)}"  # 4 models x 3 protocols
+    for name in common:
+        assert len({named[name] for named in cells.values()}) == 1, (name, cells)
     for stem in pages:
         page.goto(base_url + f"book/{stem}.html", wait_until="load")
         text = page.locator("article.bd-article").inner_text()

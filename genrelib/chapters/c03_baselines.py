@@ -26,7 +26,7 @@ from genrelib.baselines import (
 )
 from genrelib.chapters.context import chapter_context
 from genrelib.chapters.display import glue_values, preview, rounded
-from genrelib.config import BASELINES, GENRES, SAMPLE_RATE
+from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES, SAMPLE_RATE
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data.splits import artist_keys
 from genrelib.errors import ConfigError
@@ -46,12 +46,18 @@ from genrelib.plots.baselines import (
     plot_protocol_gap,
 )
 from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci
-from genrelib.protocols import baseline_predictions, protocol_summary, shared_across_split
+from genrelib.protocols import (
+    baseline_predictions,
+    protocol_summary,
+    shared_across_split,
+    shared_cells,
+)
 from genrelib.summary import record_headline
 
 __all__ = [
     "BASELINES",
     "CV_PROTOCOLS",
+    "DEFAULT_BASELINES",
     "FEATURE_COLUMNS",
     "GENRES",
     "MODEL_LABELS",
@@ -87,6 +93,7 @@ __all__ = [
     "recall_intervals",
     "record_headline",
     "shared_across_split",
+    "shared_cells",
     "signal_features",
     "table_iv",
     "tempo_padding_table",

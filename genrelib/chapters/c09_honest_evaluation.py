@@ -32,6 +32,7 @@ from genrelib.protocols import (
     protocol_gap,
     protocol_summary,
     recall_by_protocol,
+    shared_cells,
 )
 from genrelib.summary import record_headline
 
@@ -65,6 +66,7 @@ __all__ = [
     "read_feature_table",
     "recall_by_protocol",
     "record_headline",
+    "shared_cells",
 ]
 
 
