@@ -401,55 +401,6 @@ def run_baselines(
     return pd.DataFrame(rows)
 
 
-def predict_baseline(
-    features: pd.DataFrame,
-    model: str,
-    protocol: str = "fault-filtered",
-    seed: int = 0,
-    artists: pd.DataFrame | None = None,
-    n_jobs: int = 1,
-) -> pd.DataFrame:
-    """Fit one baseline and return its test predictions (for confusion matrices).
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    features : pandas.DataFrame
-        Kaggle-style feature table, shape (n_rows, 60).
-    model : str
-        One of :data:`BASELINES`.
-    protocol : str
-        Split protocol (see :func:`split_rows`).
-    seed : int
-        Seed of the split and the model.
-    artists : pandas.DataFrame or None
-        ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
-    n_jobs : int
-        Parallel jobs inside the model.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per test row: ``filename``, ``track_id``, ``true`` and ``predicted``
-        (genre names).
-    """
-    if model not in BASELINES:
-        raise ConfigError(f"unknown baseline {model!r}; choose one of {BASELINES}")
-    table = prepare_table(features, artists)
-    split = split_rows(table, protocol, seed)
-    predicted, _ = fit_predict(table, split, model, protocol, seed, n_jobs)
-    test = table[(split == "test").to_numpy()]
-    return pd.DataFrame(
-        {
-            "filename": test["filename"].to_numpy(),
-            "track_id": test["track_id"].to_numpy(),
-            "true": test["genre"].to_numpy(),
-            "predicted": np.asarray(GENRES, dtype=object)[predicted],
-        }
-    )
-
-
 def summarise(
     results: pd.DataFrame,
     by: Sequence[str] = ("model", "protocol"),

@@ -23,7 +23,7 @@ Notebook: 03_baselines, 09_honest_evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -31,11 +31,10 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from genrelib.baselines import fit_predict, prepare_table
-from genrelib.config import BASELINES, DEFAULT_BASELINES
+from genrelib.config import DEFAULT_BASELINES
 from genrelib.data.splits import artist_keys
 from genrelib.errors import ConfigError
-from genrelib.progress import tqdm
-from genrelib.run_cache import cached_predictions
+from genrelib.run_cache import baseline_runs, cached_runs
 
 CV_PROTOCOLS: tuple[str, ...] = ("paper", "track", "artist")
 """Protocols that can be cross-validated (``fault-filtered`` is one fixed split)."""
@@ -122,10 +121,9 @@ def assign_folds(
     return folds
 
 
-def _one_run(
-    table: pd.DataFrame, model: str, protocol: str, seed: int, n_folds: int, n_jobs: int
-) -> pd.DataFrame:
-    """Out-of-fold predictions of one model under one protocol and seed (every row once)."""
+def _one_run(table: pd.DataFrame, run: Mapping, n_jobs: int) -> pd.DataFrame:
+    """Out-of-fold predictions of one run (model, protocol, seed, folds): every row once."""
+    model, protocol, seed, n_folds = run["model"], run["protocol"], run["seed"], run["n_folds"]
     folds = assign_folds(table, protocol, n_folds, seed)
     predicted = np.empty(len(table), dtype=np.int64)
     for fold in range(n_folds):
@@ -195,26 +193,13 @@ def cross_validated_predictions(
     ConfigError
         On an unknown protocol or model, no seed, or fewer tracks or artists than folds.
     """
-    seeds = [int(seed) for seed in seeds]
-    bad = [p for p in protocols if p not in CV_PROTOCOLS]
-    bad += [m for m in models if m not in BASELINES]
-    if bad:
-        raise ConfigError(
-            f"unknown protocol(s) or baseline(s) {bad}; choose from {CV_PROTOCOLS} and {BASELINES}"
-        )
-    if not seeds or not protocols or not models:
-        raise ConfigError("cross-validation needs at least one protocol, seed and model")
+    runs = baseline_runs(
+        protocols, seeds, models, CV_PROTOCOLS, kind="cross-validation", n_folds=n_folds
+    )
     table = prepare_table(features, artists)
-    frames = []
-    runs = [(p, s, m) for p in protocols for s in seeds for m in models]
-    for protocol, seed, model in tqdm(runs, desc="cross-validation", disable=not progress):
-        run = {"kind": "cross-validation", "model": model, "protocol": protocol, "seed": seed}
-        run["n_folds"] = n_folds
-        compute = partial(_one_run, table, model, protocol, seed, n_folds, n_jobs)
-        predictions = cached_predictions(table, run, compute, cache)
-        frames.append(predictions.assign(model=model, protocol=protocol, seed=seed))
-    columns = ["model", "protocol", "seed", "fold", "track_id", "true", "predicted"]
-    return pd.concat(frames, ignore_index=True)[columns]
+    compute = partial(_one_run, table, n_jobs=n_jobs)
+    predictions = cached_runs(table, runs, compute, cache, progress, desc="cross-validation")
+    return predictions[["model", "protocol", "seed", "fold", "track_id", "true", "predicted"]]
 
 
 def track_votes(predictions: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from genrelib.baselines import fit_predict, prepare_table, split_rows
-from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES
+from genrelib.config import DEFAULT_BASELINES, GENRES
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.evaluation import (
@@ -43,8 +43,7 @@ from genrelib.evaluation import (
     track_predictions,
 )
 from genrelib.experiments import load_test_predictions
-from genrelib.progress import tqdm
-from genrelib.run_cache import cached_predictions
+from genrelib.run_cache import baseline_runs, cached_runs
 
 PREDICTION_COLUMNS: tuple[str, ...] = ("model", "protocol", "seed", "track_id", "true", "predicted")
 """Columns of a predictions table (``true``/``predicted``: genre indices into GENRES)."""
@@ -79,10 +78,9 @@ def _check_predictions(predictions: pd.DataFrame) -> None:
         raise ConfigError("predictions table is empty")
 
 
-def _split_run(
-    table: pd.DataFrame, model: str, protocol: str, seed: int, n_jobs: int
-) -> pd.DataFrame:
-    """Test predictions of one baseline on the single 80/20 split of ``protocol`` and ``seed``."""
+def _split_run(table: pd.DataFrame, run: Mapping, n_jobs: int) -> pd.DataFrame:
+    """Test predictions of one run (model, protocol, seed) on its single 80/20 split."""
+    model, protocol, seed = run["model"], run["protocol"], run["seed"]
     split = split_rows(table, protocol, seed)
     predicted, _ = fit_predict(table, split, model, protocol, seed, n_jobs)
     test = table[(split == "test").to_numpy()]
@@ -193,23 +191,12 @@ def baseline_predictions(
     ConfigError
         On an unknown protocol or model, no seed, or a protocol that leaves no test row.
     """
-    seeds = [int(seed) for seed in seeds]
-    bad = [p for p in protocols if p not in PROTOCOLS] + [m for m in models if m not in BASELINES]
-    if bad:
-        raise ConfigError(
-            f"unknown protocol(s) or baseline(s) {bad}; choose from {PROTOCOLS} and {BASELINES}"
-        )
-    if not seeds or not protocols or not models:
-        raise ConfigError("baseline_predictions needs at least one protocol, seed and model")
+    runs = baseline_runs(protocols, seeds, models, PROTOCOLS, kind="split")
     table = prepare_table(features, artists)
-    frames = []
-    runs = [(p, s, m) for p in protocols for s in seeds for m in models]
-    for protocol, seed, model in tqdm(runs, desc="baselines", disable=not progress):
-        run = {"kind": "split", "model": model, "protocol": protocol, "seed": seed}
-        compute = partial(_split_run, table, model, protocol, seed, n_jobs)
-        predictions = cached_predictions(table, run, compute, cache)
-        frames.append(predictions.assign(model=model, protocol=protocol, seed=seed))
-    return pd.concat(frames, ignore_index=True)[list(PREDICTION_COLUMNS)]
+    predictions = cached_runs(
+        table, runs, partial(_split_run, table, n_jobs=n_jobs), cache, progress
+    )
+    return predictions[list(PREDICTION_COLUMNS)]
 
 
 def experiment_predictions(

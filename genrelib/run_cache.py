@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,8 @@ import sklearn
 
 from genrelib.atomic import atomic_write
 from genrelib.config import cache_dir
+from genrelib.errors import ConfigError
+from genrelib.progress import tqdm
 
 RUN_CACHE_VERSION = "1"
 """Part of every key: bump it when the way a run is fitted or stored changes."""
@@ -117,3 +120,94 @@ def cached_predictions(
     predictions = compute()
     atomic_write(path, predictions.to_csv(index=False))
     return predictions
+
+
+def baseline_runs(
+    protocols: Sequence[str],
+    seeds: Iterable[int],
+    models: Sequence[str],
+    allowed: Sequence[str],
+    **settings: object,
+) -> list[dict[str, object]]:
+    """Describe every (protocol, seed, model) run of a request, after checking it.
+
+    Notebook: 03_baselines, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    protocols, seeds, models
+        What to run; models from :data:`genrelib.config.BASELINES`.
+    allowed : sequence of str
+        The protocols this kind of run accepts.
+    **settings
+        Added to every run's description (e.g. ``kind``, ``n_folds``).
+
+    Returns
+    -------
+    list of dict
+        One description per run, protocol-major: ``protocol``, ``seed``, ``model`` and the
+        settings.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown protocol or model, or no protocol, seed or model.
+    """
+    from genrelib.config import BASELINES
+
+    seeds = [int(seed) for seed in seeds]
+    bad = [p for p in protocols if p not in allowed] + [m for m in models if m not in BASELINES]
+    if bad:
+        raise ConfigError(
+            f"unknown protocol(s) or baseline(s) {bad}; choose from {tuple(allowed)} and "
+            f"{BASELINES}"
+        )
+    if not seeds or not protocols or not models:
+        raise ConfigError("a baseline run needs at least one protocol, seed and model")
+    return [
+        {"protocol": protocol, "seed": seed, "model": model, **settings}
+        for protocol in protocols
+        for seed in seeds
+        for model in models
+    ]
+
+
+def cached_runs(
+    table: pd.DataFrame,
+    runs: Sequence[Mapping[str, object]],
+    compute: Callable[[Mapping[str, object]], pd.DataFrame],
+    cache: bool = True,
+    progress: bool = True,
+    desc: str = "baselines",
+) -> pd.DataFrame:
+    """The predictions of every run, each read from the cache or computed and stored.
+
+    Notebook: 03_baselines, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`genrelib.baselines.prepare_table`.
+    runs : sequence of mapping
+        Output of :func:`baseline_runs`.
+    compute : callable
+        Given one run's description, returns its predictions.
+    cache : bool
+        Read and write the cache.
+    progress : bool
+        Show a tqdm progress bar, one step per run.
+    desc : str
+        The bar's label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every run's predictions, with its ``model``, ``protocol`` and ``seed`` columns.
+    """
+    frames = []
+    for run in tqdm(runs, desc=desc, disable=not progress):
+        predictions = cached_predictions(table, run, partial(compute, run), cache)
+        frames.append(
+            predictions.assign(model=run["model"], protocol=run["protocol"], seed=run["seed"])
+        )
+    return pd.concat(frames, ignore_index=True)
