@@ -130,7 +130,8 @@ def feature_families(values: Mapping[str, float]) -> Styler:
     -------
     Styler
         One row per quantity of :data:`FEATURE_FAMILIES` plus tempo: ``mean over frames``,
-        ``variance over frames`` and ``unit``, numbers with four significant digits.
+        ``variance over frames`` and ``unit``; numbers in at most three decimals, in
+        scientific notation below 0.01 and from 100,000.
     """
     rows = {
         name: {
@@ -147,7 +148,19 @@ def feature_families(values: Mapping[str, float]) -> Styler:
     }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("feature")
     numbers = ["mean over frames", "variance over frames"]
-    return table.style.format("{:.4g}", subset=numbers, na_rep="")
+    return table.style.format(_short_number, subset=numbers, na_rep="")
+
+
+def _short_number(value: float) -> str:
+    """Three significant digits at most, in scientific notation far from 1 (no long floats)."""
+    size = abs(value)
+    if size == 0 or 0.01 <= size < 1:
+        return f"{value:.3f}"
+    if 1 <= size < 100:
+        return f"{value:.1f}"
+    if 100 <= size < 1e5:
+        return f"{value:,.0f}"
+    return f"{value:.2e}"
 
 
 def compare_feature_tables(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
