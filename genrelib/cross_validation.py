@@ -200,27 +200,3 @@ def cross_validated_predictions(
     compute = partial(_one_run, table, n_jobs=n_jobs)
     predictions = cached_runs(table, runs, compute, cache, progress, desc="cross-validation")
     return predictions[["model", "protocol", "seed", "fold", "track_id", "true", "predicted"]]
-
-
-def track_votes(predictions: pd.DataFrame) -> pd.DataFrame:
-    """One prediction per track: the genre most of its rows were given (ties: the first).
-
-    Notebook: 03_baselines.
-
-    Parameters
-    ----------
-    predictions : pandas.DataFrame
-        Columns ``model``, ``protocol``, ``seed``, ``track_id``, ``true``, ``predicted``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same columns, one row per model, protocol, seed and track; ``predicted`` is the
-        majority vote of the track's rows (on equal counts, the lowest genre index).
-    """
-    keys = ["model", "protocol", "seed", "track_id"]
-    counts = predictions.groupby([*keys, "true", "predicted"], sort=False).size()
-    counts = counts.reset_index(name="votes").sort_values(
-        [*keys, "votes", "predicted"], ascending=[True] * len(keys) + [False, True]
-    )
-    return counts.drop_duplicates(keys)[[*keys, "true", "predicted"]].reset_index(drop=True)

@@ -478,13 +478,9 @@ def _exact_track_intervals(
     low, high = exact_interval(int((y_true == y_pred).sum()), len(y_true), confidence)
     for name in ("accuracy", "f1_micro"):  # equal with one label per track
         metrics.loc[name, ["low", "high"]] = low, high
-    for index, genre in enumerate(recall.index):
-        member = y_true == index
-        if member.any():
-            correct = int((y_pred[member] == index).sum())
-            recall.loc[genre, ["low", "high"]] = exact_interval(
-                correct, int(member.sum()), confidence
-            )
+    exact = recall_intervals(y_true, y_pred, tuple(recall.index), confidence).set_index("genre")
+    tested = exact.index[exact["n"] > 0]  # a genre without test tracks keeps its interval
+    recall.loc[tested, ["low", "high"]] = exact.loc[tested, ["low", "high"]].to_numpy()
     return metrics, recall
 
 

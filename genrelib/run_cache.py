@@ -55,15 +55,15 @@ def table_fingerprint(table: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
 
 
-def run_key(table: pd.DataFrame, run: Mapping[str, object]) -> str:
+def run_key(fingerprint: str, run: Mapping[str, object]) -> str:
     """Cache key of one run on one table.
 
     Notebook: 03_baselines.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        Output of :func:`genrelib.baselines.prepare_table`.
+    fingerprint : str
+        :func:`table_fingerprint` of the table the run sees.
     run : mapping
         What defines the run (kind, model, protocol, seed, folds), JSON-serialisable.
 
@@ -74,7 +74,7 @@ def run_key(table: pd.DataFrame, run: Mapping[str, object]) -> str:
     """
     description = {
         "run": dict(run),
-        "table": table_fingerprint(table),
+        "table": fingerprint,
         "sklearn": sklearn.__version__,
         "version": RUN_CACHE_VERSION,
     }
@@ -83,7 +83,7 @@ def run_key(table: pd.DataFrame, run: Mapping[str, object]) -> str:
 
 
 def cached_predictions(
-    table: pd.DataFrame,
+    fingerprint: str,
     run: Mapping[str, object],
     compute: Callable[[], pd.DataFrame],
     cache: bool = True,
@@ -95,8 +95,8 @@ def cached_predictions(
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        Output of :func:`genrelib.baselines.prepare_table` (its content is in the key).
+    fingerprint : str
+        :func:`table_fingerprint` of the table the run sees (part of the key).
     run : mapping
         What defines the run, JSON-serialisable.
     compute : callable
@@ -114,7 +114,7 @@ def cached_predictions(
     if not cache:
         return compute()
     folder = Path(root) if root is not None else cache_dir() / "baseline_runs"
-    path = folder / f"{run_key(table, run)}.csv"
+    path = folder / f"{run_key(fingerprint, run)}.csv"
     if path.is_file():
         return pd.read_csv(path, dtype={"track_id": str})
     predictions = compute()
@@ -204,9 +204,10 @@ def cached_runs(
     pandas.DataFrame
         Every run's predictions, with its ``model``, ``protocol`` and ``seed`` columns.
     """
+    fingerprint = table_fingerprint(table) if cache else ""  # hashed once, not once a run
     frames = []
     for run in tqdm(runs, desc=desc, disable=not progress):
-        predictions = cached_predictions(table, run, partial(compute, run), cache)
+        predictions = cached_predictions(fingerprint, run, partial(compute, run), cache)
         frames.append(
             predictions.assign(model=run["model"], protocol=run["protocol"], seed=run["seed"])
         )

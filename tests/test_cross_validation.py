@@ -18,7 +18,6 @@ from genrelib.cross_validation import (
     assign_folds,
     cross_validated_predictions,
     fold_groups,
-    track_votes,
 )
 from genrelib.errors import ConfigError
 from genrelib.evaluation import exact_interval, recall_intervals
@@ -124,23 +123,6 @@ def test_a_group_interval_does_not_depend_on_the_other_groups(table: pd.DataFram
     reference = both.xs("paper", level="protocol")["accuracy"]
     accuracy_gap = gap.xs("accuracy", level="metric")
     assert accuracy_gap["reference_value"].droplevel("protocol").equals(reference)
-
-
-def test_track_votes_take_the_most_frequent_genre() -> None:
-    rows = pd.DataFrame(
-        {
-            "model": "m",
-            "protocol": "track",
-            "seed": 0,
-            "track_id": ["a"] * 5 + ["b"] * 4,
-            "true": [1] * 5 + [2] * 4,
-            "predicted": [1, 3, 1, 3, 1, 4, 2, 2, 4],
-        }
-    )
-    votes = track_votes(rows).set_index("track_id")
-    assert votes.loc["a", "predicted"] == 1 and votes.loc["a", "true"] == 1
-    assert votes.loc["b", "predicted"] == 2  # 2 and 4 tie: the lower genre index
-    assert len(votes) == 2
 
 
 def test_bad_requests_are_config_errors(table: pd.DataFrame, prepared: pd.DataFrame) -> None:
