@@ -160,6 +160,29 @@ def test_display_helpers_round_escape_and_hide_local_paths(tmp_path: Path) -> No
     assert not shown_path(tmp_path / "best.pt", start=tmp_path / "a" / "b").startswith("/")
 
 
+def test_csv_download_carries_the_whole_table_in_the_link() -> None:
+    import base64
+    import io
+    import re
+
+    import pandas as pd
+
+    from genrelib.chapters.display import csv_download
+
+    table = pd.DataFrame(
+        {"model": ["svm_tuned", "knn_5"], "accuracy": [0.7301234, 0.5], "n": [20, 20]}
+    )
+    link = csv_download(table, "table iv.csv", "every <metric>").data
+    encoded = re.search(r'href="data:text/csv;base64,([^"]+)"', link).group(1)
+    read_back = pd.read_csv(io.BytesIO(base64.b64decode(encoded)))
+    assert read_back.columns.tolist() == ["model", "accuracy", "n"]  # an unnamed index is left out
+    assert read_back["accuracy"].tolist() == [0.7301, 0.5] and read_back["n"].tolist() == [20, 20]
+    assert 'download="table iv.csv"' in link
+    assert "Download every &lt;metric&gt; (CSV, 2 rows x 3 columns)" in link
+    indexed = csv_download(table.set_index("model"), "t.csv", "it").data
+    assert "2 rows x 3 columns" in indexed  # a named index is a column of the file
+
+
 def test_figures_use_whole_epochs_and_label_genres_without_test_clips() -> None:
     import matplotlib
 

@@ -204,3 +204,20 @@ def test_exercise_titles_lose_the_parentheses_around_a_chapter_number() -> None:
     named = nodes.title("", "", nodes.Text("Exercise"), nodes.Text(" ("), nodes.Text("Hops"))
     named += nodes.Text(")")
     assert not unwrap_number(named) and named.astext() == "Exercise (Hops)"
+
+
+def test_figures_are_numbered_within_their_chapter() -> None:
+    from genrelib.figure_numbers import chapter_of, renumber
+
+    assert [chapter_of(name) for name in ("book/03_baselines", "book/06b_music_transfer")] == [
+        "3",
+        "6b",
+    ]
+    assert chapter_of("book/intro") is None
+    book_wide = {"fig-03-paper": (10,), "fig-03-leak": (12,), "fig-03-gap30": (11,)}
+    assert renumber(book_wide, "3") == {
+        "fig-03-paper": ("3", 1),
+        "fig-03-gap30": ("3", 2),
+        "fig-03-leak": ("3", 3),
+    }
+    assert renumber({"fig-intro": (1,)}, None) == {"fig-intro": (1,)}

@@ -386,12 +386,17 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
             timeout=10_000,
         )
 
+    chapter = chapter_number(source.stem) if source.stem != "intro" else None
+    if chapter is not None:  # figures are numbered within their chapter (figure_numbers)
+        numbers = [text.strip() for text in article.locator(".caption-number").all_inner_texts()]
+        expected = [f"Fig. {chapter}.{k}" for k in range(1, len(numbers) + 1)]
+        assert numbers == expected, f"{source}: figure numbers {numbers}"
+
     if source.stem in LESSON_PAGES:
         exercises = article.locator("div.exercise")
         assert exercises.count() >= 3, f"{source}: fewer than 3 exercises"
         shown = exercises.locator(".admonition-title").all_inner_texts()
         titles = [title.strip() for title in shown]
-        chapter = chapter_number(source.stem)
         assert titles == [f"Exercise {chapter}.{number}" for number in range(1, len(titles) + 1)], (
             f"{source}: exercise titles {titles}"
         )

@@ -25,7 +25,7 @@ from genrelib.baselines import (
     table_iv,
 )
 from genrelib.chapters.context import chapter_context
-from genrelib.chapters.display import glue_values, preview, rounded
+from genrelib.chapters.display import csv_download, glue_values, preview, rounded
 from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES, SAMPLE_RATE
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data.splits import artist_keys
@@ -73,6 +73,7 @@ __all__ = [
     "compute_features",
     "confusion_table",
     "cross_validated_predictions",
+    "csv_download",
     "exact_interval",
     "feature_families",
     "filled",

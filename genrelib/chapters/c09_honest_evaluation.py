@@ -11,7 +11,7 @@ import pandas as pd
 
 from genrelib.baselines import MODEL_LABELS
 from genrelib.chapters.context import ChapterContext, chapter_context
-from genrelib.chapters.display import glue_values
+from genrelib.chapters.display import csv_download, glue_values
 from genrelib.config import Profile
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data import PROTOCOLS
@@ -51,6 +51,7 @@ __all__ = [
     "check",
     "compute_features",
     "cross_validated_predictions",
+    "csv_download",
     "deep_experiments",
     "deep_protocol_runs",
     "drop_table",

@@ -5,6 +5,8 @@ Notebook: 02_preprocessing to 10_reproducibility (through their chapter modules)
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 import re
 from numbers import Integral, Real
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from IPython.display import HTML
 from pandas.io.formats.style import Styler
 
 from genrelib.data.home import data_home
@@ -140,6 +143,40 @@ def preview(frame: pd.DataFrame, rows: int = 3, columns: int = 8, decimals: int 
     return shown.set_caption(
         f"First {min(rows, len(frame))} of {len(frame):,} rows; {len(keep)} of "
         f"{len(frame.columns)} columns ({', '.join(map(str, keep[:-1]))} ... {keep[-1]})."
+    )
+
+
+def csv_download(frame: pd.DataFrame, filename: str, what: str) -> HTML:
+    """A link that saves ``frame`` as a CSV file, the data inside the page itself.
+
+    A page shows the columns its text discusses; the link gives the reader every column
+    (all metrics, their intervals and spreads, as fractions to 4 significant digits). The file
+    travels in the link (a ``data:`` address), so it works on the static site, offline and
+    in JupyterLab alike, and needs no file beside the page.
+
+    Notebook: 03_baselines, 09_honest_evaluation.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        The full table; its index is written when it is named.
+    filename : str
+        The name the browser saves it under, e.g. ``table_iv_30s.csv``.
+    what : str
+        What the table holds, for the link's text.
+
+    Returns
+    -------
+    IPython.display.HTML
+        ``Download <what> (CSV, <rows> rows x <columns> columns)``.
+    """
+    named_index = any(name is not None for name in frame.index.names)
+    text = frame.to_csv(index=named_index, float_format="%.4g")
+    encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    columns = len(frame.columns) + (frame.index.nlevels if named_index else 0)
+    label = html.escape(f"Download {what} (CSV, {len(frame)} rows x {columns} columns)")
+    return HTML(
+        f'<a download="{html.escape(filename)}" href="data:text/csv;base64,{encoded}">{label}</a>'
     )
 
 
