@@ -18,7 +18,9 @@ from genrelib.models import (
     count_parameters,
     layer_table,
     parameter_comparison,
+    receptive_field,
 )
+from genrelib.models.crnn import BASE_POOLS, EXTENDED_POOLS
 from genrelib.models.resnet import FROZEN_CHILDREN, RESNET18_FILENAME, ResNetTransfer
 
 
@@ -124,6 +126,25 @@ def test_base_crnn_block_shapes() -> None:
     table = layer_table(BaseCRNN(), (1, 1, 192, 988)).set_index("name")
     pooled = [table.loc[f"blocks.{i}.3", "output_shape"] for i in range(4)]
     assert pooled == [(1, 64, 96, 494), (1, 128, 24, 247), (1, 128, 6, 123), (1, 128, 1, 61)]
+
+
+def test_receptive_field_by_hand_and_by_gradient() -> None:
+    # By hand, frequency axis of the base CRNN: conv +2, pool 2 (+1) -> 4, jump 2; conv +4,
+    # pool 4 (+6) -> 14, jump 8; conv +16, pool 4 (+24) -> 54, jump 32; conv +64, pool 4 (+96)
+    # -> 214, jump 128. Time axis (pools of 2): 4, 10, 22, 46; jump 16.
+    base = receptive_field(BASE_POOLS)
+    assert base["bands"].tolist() == [4, 14, 54, 214] and base["frames"].tolist() == [4, 10, 22, 46]
+    assert base[["band_step", "frame_step"]].iloc[-1].tolist() == [128, 16]
+    assert receptive_field(EXTENDED_POOLS)["frames"].iloc[-1] == 54
+    # the input frames that move one output cell of the blocks: the field, cut by the edges
+    torch.manual_seed(0)
+    blocks = BaseCRNN(n_mels=192).blocks.eval()
+    x = torch.randn(1, 1, 192, 200, requires_grad=True)
+    blocks(x)[0, :, 0, 6].sum().backward()
+    frames = (x.grad[0, 0].abs().sum(dim=0) > 0).nonzero().flatten()
+    assert frames.max() - frames.min() + 1 <= 46 and frames.max() - frames.min() + 1 > 16 * 2
+    with pytest.raises(ConfigError, match="positive"):
+        receptive_field([(2, 0)])
 
 
 def test_double_softmax_outputs_probabilities() -> None:

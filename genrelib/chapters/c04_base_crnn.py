@@ -17,25 +17,70 @@ import pandas as pd
 from IPython.display import Markdown
 from torch import nn
 
+from genrelib.audio import SpectrogramSet, build_spectrogram_set
 from genrelib.chapters.context import ChapterContext, chapter_context
-from genrelib.chapters.display import rounded
+from genrelib.chapters.display import glue_values, rounded
 from genrelib.config import Profile, get_profile
-from genrelib.evaluation import Evaluation
+from genrelib.evaluation import Evaluation, predict_proba
+from genrelib.exercises import check, filled
 from genrelib.experiments import (
     Experiment,
     collect_results,
     load_history,
+    load_test_predictions,
     results_table,
     run_path,
+    split_sets,
     stored_test_evaluation,
 )
-from genrelib.models import build_model, count_parameters, layer_table, parameter_comparison
+from genrelib.models import (
+    BaseCRNN,
+    build_model,
+    conv_block,
+    count_parameters,
+    layer_table,
+    parameter_comparison,
+    receptive_field,
+)
+from genrelib.models.crnn import BASE_FILTERS, BASE_POOLS
 from genrelib.plots import plot_confusion_matrix, plot_recall_with_ci, plot_training_curves
 from genrelib.project import results_root
 from genrelib.summary import record_headline
+from genrelib.training.checkpoint import load_checkpoint
+from genrelib.training.data import (
+    NormalizedModel,
+    SpectrogramDataset,
+    band_statistics,
+    collate_chunks,
+)
+
+LEVEL_NAMES: dict[str, str] = {
+    "chunk": "chunks",
+    "track_mean": "tracks (mean probability)",
+    "track_vote": "tracks (majority vote)",
+}
+"""The evaluation levels as the pages name them."""
 
 __all__ = [
+    "BASE_FILTERS",
+    "BASE_POOLS",
+    "BaseCRNN",
+    "LEVEL_NAMES",
+    "NormalizedModel",
+    "SpectrogramDataset",
+    "band_statistics",
     "chapter_context",
+    "chapter_sets",
+    "check",
+    "collate_chunks",
+    "conv_block",
+    "filled",
+    "glue_values",
+    "load_checkpoint",
+    "load_test_predictions",
+    "predict_proba",
+    "receptive_field",
+    "score_table",
     "collect_results",
     "count_parameters",
     "epochs_text",
@@ -73,6 +118,56 @@ def training_banner(ch: ChapterContext, experiment: Experiment, extra: str = "")
         f"{experiment.chunk_seconds:g}-s chunks, mel `{mel.name}` (hop {mel.hop_length}), "
         f"split protocol `{experiment.protocol}`{extra}.**"
     )
+
+
+def chapter_sets(ch: ChapterContext, experiment: Experiment) -> dict[str, SpectrogramSet]:
+    """The train, valid and test chunks of ``experiment``, split as its run splits them.
+
+    The spectrograms come from the cache the run filled (computed once otherwise); the split
+    is :func:`genrelib.experiments.split_sets` with the run's protocol and seed, so the test
+    set is the one the stored run was scored on.
+
+    Notebook: 04_base_crnn.
+
+    Returns
+    -------
+    dict of str to SpectrogramSet
+        ``train``, ``valid``, ``test``; each chunk (n_mels, n_frames).
+    """
+    spectrograms = build_spectrogram_set(
+        ch.tracks,
+        experiment.mel,
+        ch.profile.chunk_config(experiment.chunk_seconds),
+        progress=False,
+    )
+    return split_sets(spectrograms, experiment.protocol, experiment.seed)
+
+
+def score_table(evaluation: Evaluation) -> pd.DataFrame:
+    """Test accuracy and macro F1 of each level, in % with their 95 % bootstrap intervals.
+
+    Notebook: 04_base_crnn.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index: the levels (:data:`LEVEL_NAMES`); columns ``accuracy (%) [95 % interval]``
+        and ``macro F1 (%) [95 % interval]``, as ``"estimate [low, high]"`` with one decimal.
+    """
+    metrics = evaluation.metrics.set_index(["level", "metric"])
+    table = {}
+    for metric, name in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
+        table[f"{name} (%) [95 % interval]"] = {
+            LEVEL_NAMES[level]: (
+                f"{100 * metrics.loc[(level, metric), 'estimate']:.1f} "
+                f"[{100 * metrics.loc[(level, metric), 'low']:.1f}, "
+                f"{100 * metrics.loc[(level, metric), 'high']:.1f}]"
+            )
+            for level in LEVEL_NAMES
+        }
+    frame = pd.DataFrame(table)
+    frame.index.name = "test set scored as"
+    return frame
 
 
 def layer_summary(

@@ -18,6 +18,7 @@ from genrelib.models.summary import (
     count_parameters,
     layer_table,
     parameter_comparison,
+    receptive_field,
 )
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "load_resnet18_weights",
     "model_options",
     "parameter_comparison",
+    "receptive_field",
     "weights_cache_file",
 ]

@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from genrelib.errors import ConfigError
 from genrelib.models.registry import build_model
 
 PAPER_PARAMETERS: dict[str, int] = {
@@ -106,6 +107,51 @@ def layer_table(model: nn.Module, input_shape: Sequence[int]) -> pd.DataFrame:
     return pd.DataFrame(
         list(rows.values()), columns=["name", "type", "output_shape", "params", "trainable"]
     )
+
+
+def receptive_field(pools: Sequence[tuple[int, int]], kernel_size: int = 3) -> pd.DataFrame:
+    """How much of the spectrogram one output cell of each conv block sees.
+
+    Each block is a ``kernel_size`` convolution (stride 1) and a max pool whose size equals
+    its stride (:func:`genrelib.models.crnn.conv_block`). Along each axis a layer of size
+    ``k`` and stride ``s`` widens the receptive field ``r`` by ``(k - 1) * j``, where ``j``
+    (the *jump*) is the distance in input cells between two neighbouring cells of the layer's
+    input; then ``j`` is multiplied by ``s``. Start: ``r = 1``, ``j = 1``.
+
+    Notebook: 04_base_crnn, 05_extended_crnn.
+
+    Parameters
+    ----------
+    pools : sequence of (int, int)
+        Max-pool (frequency, time) of each block, e.g. :data:`genrelib.models.crnn.BASE_POOLS`.
+    kernel_size : int
+        Square convolution kernel of every block.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per block (``block`` 1, 2, ...): ``bands`` and ``frames`` (receptive field
+        of one output cell, in input mel bands and frames), ``band_step`` and
+        ``frame_step`` (input cells between two neighbouring output cells).
+    """
+    if kernel_size < 1 or any(min(pool) < 1 for pool in pools):
+        raise ConfigError(f"kernel_size and pools must be positive, got {kernel_size}, {pools}")
+    field, jump, rows = [1, 1], [1, 1], []
+    for block, pool in enumerate(pools, start=1):
+        for axis in (0, 1):
+            field[axis] += (kernel_size - 1) * jump[axis]  # the convolution
+            field[axis] += (pool[axis] - 1) * jump[axis]  # the max pool
+            jump[axis] *= pool[axis]
+        rows.append(
+            {
+                "block": block,
+                "bands": field[0],
+                "frames": field[1],
+                "band_step": jump[0],
+                "frame_step": jump[1],
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def parameter_comparison(n_mels: int = 192) -> pd.DataFrame:
