@@ -351,7 +351,8 @@ def bootstrap_ci(
     metrics : pd.DataFrame
         Index :data:`METRICS`; columns ``estimate`` (on the data), ``low``, ``high``.
     recall : pd.DataFrame
-        Index class names; columns ``estimate``, ``low``, ``high`` (NaN if undefined).
+        Index class names; columns ``estimate``, ``low``, ``high`` (NaN if undefined; the
+        interval is NaN too for a class whose items all lie in one group).
     """
     n_classes = len(class_names)
     y_true, y_pred = _check_labels(y_true, y_pred, n_classes)
@@ -373,6 +374,11 @@ def bootstrap_ci(
     with warnings.catch_warnings():  # a genre absent from every resample has no interval
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(resampled["recall"], [tail, 100 - tail], axis=0)
+    # A genre whose items all come from one group (one test track) has the same recall in
+    # every resample that contains it: the bootstrap cannot see its uncertainty, so it gets
+    # no interval rather than a zero-width one.
+    single = (true > 0).sum(axis=0) < 2
+    low, high = np.where(single, np.nan, low), np.where(single, np.nan, high)
     recall = pd.DataFrame(
         {"estimate": point["recall"], "low": low, "high": high},
         index=pd.Index(list(class_names), name="genre"),

@@ -101,6 +101,10 @@ def test_track_intervals_are_exact_binomial_and_never_collapse() -> None:
     assert metrics.loc[("chunk", "accuracy"), "low"] == 1.0  # chunk level: bootstrap over tracks
     recall = evaluation.recall.set_index(["level", "genre"]).loc[("track_mean", "blues")]
     assert recall["low"] == pytest.approx(0.025, abs=1e-3)  # 1 of 1 track: [2.5, 100]
+    # chunk level, one test track a genre: every resample gives that track's recall again,
+    # so the bootstrap has no interval to give (not a zero-width one)
+    chunk = evaluation.recall.set_index(["level", "genre"]).loc["chunk"]
+    assert chunk["estimate"].eq(1.0).all() and chunk[["low", "high"]].isna().all().all()
 
 
 def test_vectorised_bootstrap_equals_a_plain_loop() -> None:

@@ -30,7 +30,13 @@ from genrelib.exercises import (
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {path.stem: path for path in toc_notebooks(ROOT)}
-LESSONS = ("01_dataset", "02_preprocessing", "03_baselines", "09_honest_evaluation")
+LESSONS = (
+    "01_dataset",
+    "02_preprocessing",
+    "03_baselines",
+    "04_base_crnn",
+    "09_honest_evaluation",
+)
 """Chapters rebuilt as lessons: each has at least 3 exercises and the lesson frame."""
 
 

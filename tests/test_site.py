@@ -42,7 +42,13 @@ PAGES = [path.relative_to(ROOT) for path in toc_files(ROOT)]
 AUDIO_PAGES = ("01_dataset", "08_external_songs")
 """Chapters that embed audio players."""
 SCREENSHOT_PAGES = ("intro", "01_dataset", "02_preprocessing")
-LESSON_PAGES = ("01_dataset", "02_preprocessing", "03_baselines", "09_honest_evaluation")
+LESSON_PAGES = (
+    "01_dataset",
+    "02_preprocessing",
+    "03_baselines",
+    "04_base_crnn",
+    "09_honest_evaluation",
+)
 """Chapters rebuilt as lessons: exercises numbered in the page, each with a collapsed solution."""
 ERROR_OUTPUTS = ".output.traceback, .output.error, .output.stderr, .cell_output .traceback"
 TRACEBACK = "Traceback (most recent call last)"  # plain Python and IPython tracebacks alike

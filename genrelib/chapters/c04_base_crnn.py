@@ -101,6 +101,7 @@ __all__ = [
     "rounded",
     "run_path",
     "seed_runs",
+    "seed_table",
     "seed_text",
     "stored_test_evaluation",
     "training_banner",
@@ -168,6 +169,48 @@ def score_table(evaluation: Evaluation) -> pd.DataFrame:
     frame = pd.DataFrame(table)
     frame.index.name = "test set scored as"
     return frame
+
+
+def seed_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The stored runs of one setting, one row per seed, as the page prints them.
+
+    Notebook: 04_base_crnn.
+
+    Parameters
+    ----------
+    runs : pd.DataFrame
+        Output of :func:`seed_runs`.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``seed``, ``epochs (best)``, ``train chunks (%)``, ``valid chunks (%)``,
+        ``test chunks (%)`` (accuracy, one decimal) and ``test tracks (%) [95 % interval]``
+        (track accuracy with its exact binomial interval).
+    """
+
+    def percent(column: str) -> pd.Series:
+        return (100 * runs[column]).map("{:.1f}".format)
+
+    table = pd.DataFrame(
+        {
+            "seed": runs["seed"].astype(int),
+            "epochs (best)": runs["epochs_run"].astype(str)
+            + " ("
+            + runs["best_epoch"].astype(str)
+            + ")",
+            "train chunks (%)": percent("train_chunk_accuracy"),
+            "valid chunks (%)": percent("valid_chunk_accuracy"),
+            "test chunks (%)": percent("test_chunk_accuracy"),
+            "test tracks (%) [95 % interval]": percent("test_track_accuracy")
+            + " ["
+            + percent("test_track_accuracy_low")
+            + ", "
+            + percent("test_track_accuracy_high")
+            + "]",
+        }
+    )
+    return table.reset_index(drop=True)
 
 
 def layer_summary(
