@@ -114,22 +114,12 @@ def test_chapter_checkpoint_reuses_chapter_04s_run_and_keeps_only_best(
     assert json.loads((fresh.parent / "result.json").read_text())["n_test_tracks"] >= 1
 
 
-def test_page_texts_say_ties_and_missing_genres() -> None:
-    """Lowest recall names every tied genre; a genre without test clips is not 0 %;
-    a grid whose cells all score the same says so instead of 'highest x, lowest x'."""
+def test_grid_verdict_says_when_every_cell_ties() -> None:
+    """A grid whose cells all score the same says so instead of 'highest x, lowest x'."""
     import pandas as pd
 
-    from genrelib.chapters.c04_base_crnn import lowest_recall_text
     from genrelib.chapters.c07_split_length import grid_verdict
 
-    recall = pd.DataFrame(
-        {"genre": ["blues", "classical", "jazz", "rock"], "estimate": [0.0, 0.0, 0.5, None]}
-    )
-    text = lowest_recall_text(recall)
-    assert text == "2 genres tie at 0 % (blues, classical); no test clips of rock"
-    assert lowest_recall_text(recall.fillna(0.9).assign(estimate=[0.1, 0.3, 0.5, 0.9])) == (
-        "blues 10 %, classical 30 %"
-    )
     cell = {"test_track_accuracy": 0.1, "test_track_accuracy_low": 0.0}
     table = pd.DataFrame(
         [

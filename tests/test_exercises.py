@@ -35,6 +35,7 @@ LESSONS = (
     "02_preprocessing",
     "03_baselines",
     "04_base_crnn",
+    "05_extended_crnn",
     "09_honest_evaluation",
 )
 """Chapters rebuilt as lessons: each has at least 3 exercises and the lesson frame."""

@@ -14,6 +14,7 @@ from genrelib.models import (
     DEEP_MODELS,
     BaseCRNN,
     ExtendedCRNN,
+    block_table,
     build_model,
     count_parameters,
     layer_table,
@@ -126,6 +127,16 @@ def test_base_crnn_block_shapes() -> None:
     table = layer_table(BaseCRNN(), (1, 1, 192, 988)).set_index("name")
     pooled = [table.loc[f"blocks.{i}.3", "output_shape"] for i in range(4)]
     assert pooled == [(1, 64, 96, 494), (1, 128, 24, 247), (1, 128, 6, 123), (1, 128, 1, 61)]
+
+
+def test_block_table_sums_each_part_of_a_crnn() -> None:
+    table = block_table(ExtendedCRNN(), (1, 1, 192, 259))
+    assert list(table.index) == [*(f"block {i}" for i in range(1, 6)), "GRU", "dense"]
+    assert table.loc["block 5", "output"] == (1, 512, 1, 32)  # time pooled by 2 x 2 x 2 only
+    assert table.loc["GRU", "output"] == (1, 32, 32)  # 32 steps of 32 units
+    assert table.loc["block 4", "parameters"] == conv(256, 512) + 2 * 512  # conv + batch norm
+    assert table.loc["GRU", "parameters"] == gru_layer(512, 32) + gru_layer(32, 32)
+    assert table["parameters"].sum() == count_parameters(ExtendedCRNN())
 
 
 def test_receptive_field_by_hand_and_by_gradient() -> None:

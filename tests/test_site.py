@@ -47,6 +47,7 @@ LESSON_PAGES = (
     "02_preprocessing",
     "03_baselines",
     "04_base_crnn",
+    "05_extended_crnn",
     "09_honest_evaluation",
 )
 """Chapters rebuilt as lessons: exercises numbered in the page, each with a collapsed solution."""

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown
-from torch import nn
 
 from genrelib.audio import SpectrogramSet, build_spectrogram_set
 from genrelib.chapters.context import ChapterContext, chapter_context
@@ -35,10 +34,8 @@ from genrelib.experiments import (
 )
 from genrelib.models import (
     BaseCRNN,
-    build_model,
     conv_block,
     count_parameters,
-    layer_table,
     parameter_comparison,
     receptive_field,
 )
@@ -83,20 +80,14 @@ __all__ = [
     "score_table",
     "collect_results",
     "count_parameters",
-    "epochs_text",
     "get_profile",
-    "layer_summary",
     "load_history",
-    "lowest_recall_text",
-    "metric_table",
     "parameter_comparison",
-    "parameter_text",
     "plot_confusion_matrix",
     "plot_recall_with_ci",
     "plot_training_curves",
     "real_runs_view",
     "record_run_headlines",
-    "result_text",
     "results_table",
     "rounded",
     "run_path",
@@ -211,143 +202,6 @@ def seed_table(runs: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table.reset_index(drop=True)
-
-
-def layer_summary(
-    ch: ChapterContext, experiment: Experiment
-) -> tuple[nn.Module, pd.DataFrame, int]:
-    """The experiment's model, its layer table and the frames of one chunk.
-
-    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
-
-    Returns
-    -------
-    model : torch.nn.Module
-        Freshly built (untrained).
-    layers : pd.DataFrame
-        :func:`genrelib.models.layer_table` for an input of shape (1, 1, n_mels, n_frames).
-    n_frames : int
-        Spectrogram frames of one chunk.
-    """
-    mel = ch.profile.mel
-    n_frames = mel.n_frames(ch.profile.chunk_config(experiment.chunk_seconds).chunk_samples)
-    model = build_model(experiment.model, n_mels=mel.n_mels, **experiment.options)
-    return model, layer_table(model, (1, 1, mel.n_mels, n_frames)), n_frames
-
-
-def parameter_text(
-    model: nn.Module, layers: pd.DataFrame, experiment: Experiment, n_frames: int
-) -> Markdown:
-    """Parameters per layer type and how many GRU steps a chunk becomes.
-
-    Notebook: 04_base_crnn, 05_extended_crnn.
-    """
-    by_type = layers.groupby("type", sort=False)["params"].sum()
-    steps = layers.loc[layers["type"] == "GRU", "output_shape"].iloc[0][1]
-    return Markdown(
-        f"{count_parameters(model):,} parameters in all: "
-        + ", ".join(f"{kind} {count:,}" for kind, count in by_type.items() if count)
-        + f". A {experiment.chunk_seconds:g}-s chunk of {n_frames} frames reaches the GRU as "
-        f"{steps} steps."
-    )
-
-
-def metric_table(evaluation: Evaluation) -> pd.DataFrame:
-    """Estimate and 95 % bounds of every metric and level, in percent (one decimal).
-
-    Notebook: 04_base_crnn, 05_extended_crnn.
-
-    Returns
-    -------
-    pd.DataFrame
-        Rows: levels (chunk, track_mean, ...); columns: (estimate|low|high, metric).
-    """
-    summary = evaluation.metrics.pivot(
-        index="level", columns="metric", values=["estimate", "low", "high"]
-    )
-    return (100 * summary).round(1)
-
-
-def lowest_recall_text(recall: pd.DataFrame, n: int = 2) -> str:
-    """The genres recalled worst, saying so when more genres tie at the lowest value.
-
-    Genres with no test clip (NaN recall) are named apart, never counted as 0 %.
-
-    Notebook: 04_base_crnn, 05_extended_crnn (through :func:`result_text`).
-
-    Parameters
-    ----------
-    recall : pd.DataFrame
-        One level of ``Evaluation.recall``: ``genre`` and ``estimate`` (fractions).
-    n : int
-        How many of the lowest values to name when there is no tie.
-
-    Returns
-    -------
-    str
-        E.g. ``"blues 10 %, rock 20 %"`` or ``"8 genres tie at 0 % (blues, ...)"``.
-    """
-    percent = (100 * recall.set_index("genre")["estimate"].astype(float)).round()
-    missing = list(percent.index[percent.isna()])
-    scored = percent.dropna().sort_values(kind="stable")
-    if scored.empty:
-        text = "none (no genre has a test clip)"
-    else:
-        lowest = scored.iloc[0]
-        tied = list(scored.index[scored == lowest])
-        if len(tied) > 1:
-            text = f"{len(tied)} genres tie at {lowest:.0f} % ({', '.join(tied)})"
-        else:
-            text = ", ".join(f"{genre} {value:.0f} %" for genre, value in scored.head(n).items())
-    if missing:
-        text += f"; no test clips of {', '.join(missing)}"
-    return text
-
-
-def result_text(result: dict, evaluation: Evaluation, synthetic: bool) -> Markdown:
-    """The run's test scores in one paragraph, with the two genres recalled worst.
-
-    Notebook: 04_base_crnn, 05_extended_crnn.
-    """
-
-    def scored(key: str) -> str:
-        return (
-            f"{100 * result[key]:.1f} % [{100 * result[f'{key}_low']:.1f}, "
-            f"{100 * result[f'{key}_high']:.1f}]"
-        )
-
-    recalls = lowest_recall_text(evaluation.recall.query("level == 'chunk'"))
-    caveat = " These numbers come from synthetic clips and say nothing about GTZAN."
-    stored = (
-        f" (read back from the stored run `{Path(result['run_dir']).name}`, not trained now: "
-        f"delete its folder to train it here)"
-        if result.get("read_back")
-        else ""
-    )
-    return Markdown(
-        f"Test chunk accuracy {scored('test_chunk_accuracy')}, macro F1 "
-        f"{100 * result['test_chunk_f1_macro']:.1f} %; track accuracy "
-        f"{scored('test_track_accuracy')} over {result['n_test_tracks']} test tracks, after "
-        f"{epochs_text(result)}, {result['seconds_per_epoch']:.1f} s per epoch on "
-        f"`{result['device']}`{stored}. "
-        f"Lowest chunk recall: {recalls}." + (caveat if synthetic else "")
-    )
-
-
-def epochs_text(result: dict) -> str:
-    """How a run ended: stopped early (and when it was best) or at its epoch cap.
-
-    Notebook: 04_base_crnn, 05_extended_crnn (through :func:`result_text`).
-    """
-    if result["stopped_early"]:
-        return (
-            f"{result['epochs_run']} epochs, ended by early stopping (best epoch "
-            f"{result['best_epoch']})"
-        )
-    return (
-        f"{result['epochs_run']} epochs, ended by the cap of {result['max_epochs']} epochs, not "
-        f"by early stopping (best epoch {result['best_epoch']}: it might still improve)"
-    )
 
 
 def seed_runs(results: str | Path, experiment: Experiment, profile: Profile) -> pd.DataFrame:

@@ -1,10 +1,145 @@
-"""Chapter 05, the extended CRNN: chapter 04's steps, unchanged, for the larger model.
+"""Chapter 05, the extended CRNN beside the base CRNN: parts, curves, and scores over seeds.
 
-Everything this chapter calls is chapter 04's (:mod:`genrelib.chapters.c04_base_crnn`):
-the same layer table, training run, test scores and headlines, with another ``MODEL``.
+Training, scoring and the seed tables are chapter 04's (:mod:`genrelib.chapters.c04_base_crnn`);
+this module adds what a comparison of the two networks needs.
 
 Notebook: 05_extended_crnn.
 """
 
-from genrelib.chapters.c04_base_crnn import *  # noqa: F403 (the same toolbox as chapter 04)
-from genrelib.chapters.c04_base_crnn import __all__  # noqa: F401
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from genrelib.chapters.c04_base_crnn import (
+    chapter_context,
+    record_run_headlines,
+    rounded,
+    run_path,
+    seed_runs,
+    training_banner,
+)
+from genrelib.chapters.display import glue_values
+from genrelib.exercises import check, filled
+from genrelib.experiments import load_history
+from genrelib.models import (
+    NETWORK_LABELS,
+    block_table,
+    build_model,
+    count_parameters,
+    parameter_comparison,
+    receptive_field,
+)
+from genrelib.models.crnn import BASE_POOLS, EXTENDED_POOLS
+from genrelib.plots import plot_loss_comparison, plot_protocol_intervals
+from genrelib.protocols import experiment_predictions, protocol_summary
+
+__all__ = [
+    "BASE_POOLS",
+    "EXTENDED_POOLS",
+    "NETWORK_LABELS",
+    "block_table",
+    "build_model",
+    "chapter_context",
+    "check",
+    "count_parameters",
+    "filled",
+    "glue_values",
+    "history_by_model",
+    "load_history",
+    "paired_seeds",
+    "parameter_comparison",
+    "plot_loss_comparison",
+    "plot_protocol_intervals",
+    "receptive_field",
+    "record_run_headlines",
+    "rounded",
+    "run_path",
+    "seed_runs",
+    "seed_summary",
+    "training_banner",
+]
+
+
+def history_by_model(results: Mapping[str, dict], results_root) -> pd.DataFrame:
+    """The epoch histories of several runs, stacked, each named by its network.
+
+    Notebook: 05_extended_crnn.
+
+    Parameters
+    ----------
+    results : mapping
+        Model name (``base_crnn``...) -> the run's result row.
+    results_root : str or Path
+        The profile's results folder.
+
+    Returns
+    -------
+    pd.DataFrame
+        The rows of every ``history.csv`` with a ``variant`` column (the network's readable
+        name), the input of :func:`genrelib.plots.plot_loss_comparison`.
+    """
+    return pd.concat(
+        [
+            load_history(run_path(results_root, row)).assign(variant=NETWORK_LABELS[model])
+            for model, row in results.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def seed_summary(runs: pd.DataFrame, results_root, seed: int = 0) -> pd.DataFrame:
+    """Track accuracy of each network over its stored seeds, with two-level intervals.
+
+    The intervals resample seeds, then test tracks within each seed
+    (:func:`genrelib.protocols.protocol_summary`), as chapter 09 does for every protocol.
+
+    Notebook: 05_extended_crnn.
+
+    Parameters
+    ----------
+    runs : pd.DataFrame
+        Stored runs of :func:`~genrelib.chapters.c04_base_crnn.seed_runs`, of one or more
+        networks, all under one protocol.
+    results_root : str or Path
+        The profile's results folder.
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pd.DataFrame
+        :func:`~genrelib.protocols.protocol_summary` rows, ``model`` by readable name.
+    """
+    predictions = experiment_predictions(runs.to_dict("records"), results_root)
+    summary = protocol_summary(predictions, seed=seed)
+    return summary.assign(model=summary["model"].map(NETWORK_LABELS).fillna(summary["model"]))
+
+
+def paired_seeds(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Test track accuracy of two or more networks seed by seed, on the same test tracks.
+
+    A seed fixes the split, so the runs of one seed are scored on the same test tracks and
+    their difference is free of the luck of the split.
+
+    Notebook: 05_extended_crnn.
+
+    Parameters
+    ----------
+    runs : mapping
+        Network name -> its stored runs (:func:`~genrelib.chapters.c04_base_crnn.seed_runs`).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per seed stored for every network: ``seed``, then the test track accuracy
+        (%, one decimal) under each network's readable name.
+    """
+    columns = {
+        NETWORK_LABELS[model]: (100 * table.set_index("seed")["test_track_accuracy"]).round(1)
+        for model, table in runs.items()
+    }
+    paired = pd.DataFrame(columns).dropna()
+    paired.index = paired.index.astype(int)
+    return paired.rename_axis("seed").reset_index()

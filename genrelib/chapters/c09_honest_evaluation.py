@@ -19,6 +19,7 @@ from genrelib.errors import ConfigError
 from genrelib.exercises import check, filled
 from genrelib.experiments import Experiment
 from genrelib.features import compute_features, read_feature_table
+from genrelib.models import NETWORK_LABELS
 from genrelib.plots.honest import (
     plot_gap_intervals,
     plot_protocol_intervals,
@@ -69,14 +70,6 @@ __all__ = [
     "record_headline",
     "shared_cells",
 ]
-
-
-NETWORK_LABELS: dict[str, str] = {
-    "base_crnn": "base CRNN",
-    "extended_crnn": "extended CRNN",
-    "resnet18": "ResNet-18",
-}
-"""Readable names of the networks, for the chapter's tables."""
 
 
 def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol")) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from genrelib.models.crnn import CRNN, BaseCRNN, ExtendedCRNN, GruHead, conv_blo
 from genrelib.models.musicnn import Musicnn, MusicnnGRU, load_musicnn
 from genrelib.models.registry import (
     DEEP_MODELS,
+    NETWORK_LABELS,
     TRANSFER_MODELS,
     build_model,
     check_model_options,
@@ -15,6 +16,7 @@ from genrelib.models.registry import (
 from genrelib.models.resnet import ResNetTransfer, load_resnet18_weights, weights_cache_file
 from genrelib.models.summary import (
     PAPER_PARAMETERS,
+    block_table,
     count_parameters,
     layer_table,
     parameter_comparison,
@@ -24,6 +26,7 @@ from genrelib.models.summary import (
 __all__ = [
     "CRNN",
     "DEEP_MODELS",
+    "NETWORK_LABELS",
     "PAPER_PARAMETERS",
     "BaseCRNN",
     "ExtendedCRNN",
@@ -32,6 +35,7 @@ __all__ = [
     "MusicnnGRU",
     "ResNetTransfer",
     "TRANSFER_MODELS",
+    "block_table",
     "build_model",
     "check_model_options",
     "conv_block",

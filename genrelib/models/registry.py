@@ -22,6 +22,13 @@ TRANSFER_MODELS: tuple[str, ...] = ("musicnn_gru",)
 """Models on musicnn's own input (96-band 16 kHz patches, chapter 06b), trained through
 ``genrelib.transfer`` rather than ``genrelib.experiments``."""
 
+NETWORK_LABELS: dict[str, str] = {
+    "base_crnn": "base CRNN",
+    "extended_crnn": "extended CRNN",
+    "resnet18": "ResNet-18",
+}
+"""Readable names of the paper's networks, for tables and legends (chapters 05, 06, 09)."""
+
 _CLASSES: dict[str, type[nn.Module]] = {
     "base_crnn": BaseCRNN,
     "extended_crnn": ExtendedCRNN,

@@ -109,6 +109,43 @@ def layer_table(model: nn.Module, input_shape: Sequence[int]) -> pd.DataFrame:
     )
 
 
+def block_table(model: nn.Module, input_shape: Sequence[int]) -> pd.DataFrame:
+    """A CRNN by its parts: each conv block, the GRU and the dense layer, with shapes and sizes.
+
+    Sums :func:`layer_table` over the layers of each part of a
+    :class:`~genrelib.models.crnn.CRNN` (``blocks.<i>``, ``head.gru``, ``head.dense``).
+
+    Notebook: 05_extended_crnn.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A :class:`~genrelib.models.crnn.CRNN` (base or extended).
+    input_shape : sequence of int
+        Input shape including the batch, e.g. ``(1, 1, 192, 259)``.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``block 1`` ... ``block N``, ``GRU``, ``dense``; columns ``output`` (the
+        part's output shape: ``(batch, channels, bands, frames)`` for a block, ``(batch,
+        steps, units)`` for the GRU) and ``parameters``.
+    """
+    layers = layer_table(model, input_shape)
+    part = layers["name"].str.split(".").str[:2].str.join(".")
+    names = part.map(
+        lambda name: (
+            f"block {int(name.split('.')[1]) + 1}"
+            if name.startswith("blocks.")
+            else {"head.gru": "GRU", "head.dense": "dense"}.get(name, name)
+        )
+    )
+    grouped = layers.assign(part=names).groupby("part", sort=False)
+    table = grouped.agg(output=("output_shape", "last"), parameters=("params", "sum"))
+    table.index.name = None
+    return table
+
+
 def receptive_field(pools: Sequence[tuple[int, int]], kernel_size: int = 3) -> pd.DataFrame:
     """How much of the spectrogram one output cell of each conv block sees.
 

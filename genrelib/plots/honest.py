@@ -48,6 +48,7 @@ def plot_protocol_intervals(
             error = np.abs(100 * rows[[f"{metric}_low", f"{metric}_high"]].to_numpy().T - value)
             ax.errorbar(x, value, yerr=error, fmt="o", color=colour, capsize=3, label=_label(model))
         ax.set_xticks(np.arange(len(protocols)), protocols)
+        ax.set_xlim(-0.6, len(protocols) - 0.4)  # one protocol: its models not at the edges
         ax.set(xlabel="split protocol", ylabel=_METRIC_LABELS[metric], ylim=(0, 100))
         ax.grid(axis="y", alpha=0.3)
     axes[1].legend(loc="lower left", fontsize=8)
