@@ -36,6 +36,7 @@ LESSONS = (
     "03_baselines",
     "04_base_crnn",
     "05_extended_crnn",
+    "06_resnet_transfer",
     "09_honest_evaluation",
 )
 """Chapters rebuilt as lessons: each has at least 3 exercises and the lesson frame."""

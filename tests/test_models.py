@@ -137,6 +137,18 @@ def test_block_table_sums_each_part_of_a_crnn() -> None:
     assert table.loc["block 4", "parameters"] == conv(256, 512) + 2 * 512  # conv + batch norm
     assert table.loc["GRU", "parameters"] == gru_layer(512, 32) + gru_layer(32, 32)
     assert table["parameters"].sum() == count_parameters(ExtendedCRNN())
+    assert (table["trained"] == table["parameters"]).all()
+    resnet = block_table(ResNetTransfer(n_mels=192), (1, 1, 192, 259))
+    assert list(resnet.index[:8]) == [
+        "conv1",
+        "bn1",
+        "relu",
+        "maxpool",
+        *(f"layer{i}" for i in range(1, 5)),
+    ]
+    assert resnet.loc["layer4", "output"] == (1, 512, 6, 9)  # 192 / 32 bands, 259 -> 9 frames
+    assert resnet.loc["layer2", "trained"] == 0 and resnet.loc["layer3", "trained"] > 0
+    assert resnet.loc["GRU", "output"] == (1, 9, 32)  # the sequence head reads 9 steps
 
 
 def test_receptive_field_by_hand_and_by_gradient() -> None:

@@ -48,6 +48,7 @@ LESSON_PAGES = (
     "03_baselines",
     "04_base_crnn",
     "05_extended_crnn",
+    "06_resnet_transfer",
     "09_honest_evaluation",
 )
 """Chapters rebuilt as lessons: exercises numbered in the page, each with a collapsed solution."""

@@ -89,19 +89,19 @@ def history_by_model(results: Mapping[str, dict], results_root) -> pd.DataFrame:
     )
 
 
-def seed_summary(runs: pd.DataFrame, results_root, seed: int = 0) -> pd.DataFrame:
+def seed_summary(runs: Mapping[str, pd.DataFrame], results_root, seed: int = 0) -> pd.DataFrame:
     """Track accuracy of each network over its stored seeds, with two-level intervals.
 
     The intervals resample seeds, then test tracks within each seed
     (:func:`genrelib.protocols.protocol_summary`), as chapter 09 does for every protocol.
 
-    Notebook: 05_extended_crnn.
+    Notebook: 05_extended_crnn, 06_resnet_transfer.
 
     Parameters
     ----------
-    runs : pd.DataFrame
-        Stored runs of :func:`~genrelib.chapters.c04_base_crnn.seed_runs`, of one or more
-        networks, all under one protocol.
+    runs : mapping
+        Label (``"base CRNN"``...) -> the network's stored runs
+        (:func:`~genrelib.chapters.c04_base_crnn.seed_runs`), all under one protocol.
     results_root : str or Path
         The profile's results folder.
     seed : int
@@ -110,11 +110,16 @@ def seed_summary(runs: pd.DataFrame, results_root, seed: int = 0) -> pd.DataFram
     Returns
     -------
     pd.DataFrame
-        :func:`~genrelib.protocols.protocol_summary` rows, ``model`` by readable name.
+        :func:`~genrelib.protocols.protocol_summary` rows, ``model`` by label.
     """
-    predictions = experiment_predictions(runs.to_dict("records"), results_root)
-    summary = protocol_summary(predictions, seed=seed)
-    return summary.assign(model=summary["model"].map(NETWORK_LABELS).fillna(summary["model"]))
+    predictions = pd.concat(
+        [
+            experiment_predictions(table.to_dict("records"), results_root).assign(model=label)
+            for label, table in runs.items()
+        ],
+        ignore_index=True,
+    )
+    return protocol_summary(predictions, seed=seed)
 
 
 def paired_seeds(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -123,22 +128,22 @@ def paired_seeds(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     A seed fixes the split, so the runs of one seed are scored on the same test tracks and
     their difference is free of the luck of the split.
 
-    Notebook: 05_extended_crnn.
+    Notebook: 05_extended_crnn, 06_resnet_transfer.
 
     Parameters
     ----------
     runs : mapping
-        Network name -> its stored runs (:func:`~genrelib.chapters.c04_base_crnn.seed_runs`).
+        Label -> the network's stored runs (:func:`~genrelib.chapters.c04_base_crnn.seed_runs`).
 
     Returns
     -------
     pd.DataFrame
         One row per seed stored for every network: ``seed``, then the test track accuracy
-        (%, one decimal) under each network's readable name.
+        (%, one decimal) under each label.
     """
     columns = {
-        NETWORK_LABELS[model]: (100 * table.set_index("seed")["test_track_accuracy"]).round(1)
-        for model, table in runs.items()
+        label: (100 * table.set_index("seed")["test_track_accuracy"]).round(1)
+        for label, table in runs.items()
     }
     paired = pd.DataFrame(columns).dropna()
     paired.index = paired.index.astype(int)

@@ -1,4 +1,7 @@
-"""Chapter 06, ResNet-18 transfer: the sequence head against the authors' pooled head.
+"""Chapter 06, ResNet-18 transfer: its stages, frozen layers, two heads, and the CRNNs beside it.
+
+Training, scoring and the seed comparisons are those of chapters 04 and 05
+(:mod:`genrelib.chapters.c04_base_crnn`, :mod:`genrelib.chapters.c05_extended_crnn`).
 
 Notebook: 06_resnet_transfer.
 """
@@ -8,49 +11,56 @@ from __future__ import annotations
 from pathlib import Path
 
 from genrelib.chapters.c04_base_crnn import (
-    collect_results,
+    chapter_sets,
     load_history,
-    plot_confusion_matrix,
-    plot_recall_with_ci,
-    plot_training_curves,
-    real_runs_view,
     record_run_headlines,
-    results_table,
     run_path,
     seed_runs,
-    seed_text,
-    stored_test_evaluation,
     training_banner,
 )
+from genrelib.chapters.c05_extended_crnn import paired_seeds, seed_summary
 from genrelib.chapters.context import ChapterContext, chapter_context
-from genrelib.chapters.display import rounded
+from genrelib.chapters.display import glue_values, rounded
+from genrelib.exercises import check, filled
 from genrelib.experiments import Experiment
-from genrelib.models import build_model, layer_table, parameter_comparison
+from genrelib.models import NETWORK_LABELS, block_table, build_model, count_parameters
+from genrelib.models.resnet import FROZEN_CHILDREN
+from genrelib.plots import plot_loss_comparison, plot_protocol_intervals
 
 MODEL = "resnet18"
 """The model of this chapter."""
 
+HEAD_LABELS: dict[str, str] = {
+    "sequence": "ResNet-18, sequence head",
+    "faithful": "ResNet-18, pooled head",
+}
+"""The two heads as tables and legends name them."""
+
 __all__ = [
+    "FROZEN_CHILDREN",
+    "HEAD_LABELS",
     "MODEL",
+    "NETWORK_LABELS",
+    "block_table",
     "build_model",
     "chapter_context",
-    "collect_results",
-    "layer_table",
+    "chapter_sets",
+    "check",
+    "count_parameters",
+    "filled",
+    "glue_values",
     "load_history",
-    "parameter_comparison",
-    "plot_confusion_matrix",
-    "plot_recall_with_ci",
-    "plot_training_curves",
-    "real_runs_view",
+    "paired_seeds",
+    "plot_loss_comparison",
+    "plot_protocol_intervals",
     "record_run_headlines",
     "resnet_heads",
-    "results_table",
     "rounded",
     "run_path",
     "seed_runs",
-    "seed_text",
-    "stored_test_evaluation",
+    "seed_summary",
     "training_banner",
+    "weights_label",
 ]
 
 
@@ -83,3 +93,11 @@ def resnet_heads(
         for head, faithful in (("sequence", False), ("faithful", True))
     }
     return heads, pretrained
+
+
+def weights_label(pretrained: bool) -> str:
+    """``"ImageNet weights"`` or ``"random weights"``: what every result of chapter 06 says.
+
+    Notebook: 06_resnet_transfer.
+    """
+    return "ImageNet weights" if pretrained else "random weights"

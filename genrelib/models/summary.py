@@ -109,39 +109,60 @@ def layer_table(model: nn.Module, input_shape: Sequence[int]) -> pd.DataFrame:
     )
 
 
+RESNET_STAGES: tuple[str, ...] = (
+    "conv1",
+    "bn1",
+    "relu",
+    "maxpool",
+    "layer1",
+    "layer2",
+    "layer3",
+    "layer4",
+)
+"""The children of ResNet-18's backbone, in order (:class:`~genrelib.models.ResNetTransfer`)."""
+
+
+def _part_name(name: str) -> str:
+    """``blocks.2`` -> ``block 3``; ``backbone.4`` -> ``layer1``; ``head.gru`` -> ``GRU``."""
+    kind, _, index = name.partition(".")
+    if kind == "blocks":
+        return f"block {int(index) + 1}"
+    if kind == "backbone":
+        return RESNET_STAGES[int(index)]
+    return {"head.gru": "GRU", "head.dense": "dense"}.get(name, name)
+
+
 def block_table(model: nn.Module, input_shape: Sequence[int]) -> pd.DataFrame:
-    """A CRNN by its parts: each conv block, the GRU and the dense layer, with shapes and sizes.
+    """A network by its parts: each conv block or ResNet stage, the GRU and the dense layer.
 
     Sums :func:`layer_table` over the layers of each part of a
-    :class:`~genrelib.models.crnn.CRNN` (``blocks.<i>``, ``head.gru``, ``head.dense``).
+    :class:`~genrelib.models.crnn.CRNN` (``blocks.<i>``) or of a
+    :class:`~genrelib.models.ResNetTransfer` (``backbone.<i>``: :data:`RESNET_STAGES`),
+    then ``head.gru`` and ``head.dense``.
 
-    Notebook: 05_extended_crnn.
+    Notebook: 05_extended_crnn, 06_resnet_transfer.
 
     Parameters
     ----------
     model : nn.Module
-        A :class:`~genrelib.models.crnn.CRNN` (base or extended).
+        A CRNN (base or extended) or the ResNet-18 transfer model.
     input_shape : sequence of int
         Input shape including the batch, e.g. ``(1, 1, 192, 259)``.
 
     Returns
     -------
     pd.DataFrame
-        Index ``block 1`` ... ``block N``, ``GRU``, ``dense``; columns ``output`` (the
-        part's output shape: ``(batch, channels, bands, frames)`` for a block, ``(batch,
-        steps, units)`` for the GRU) and ``parameters``.
+        Index: the parts (``block 1`` ... or ``conv1`` ... ``layer4``, then ``GRU``,
+        ``dense``); columns ``output`` (the part's output shape: ``(batch, channels, bands,
+        frames)``, ``(batch, steps, units)`` for the GRU), ``parameters`` and ``trained``
+        (those that get a gradient; 0 for a frozen stage).
     """
     layers = layer_table(model, input_shape)
-    part = layers["name"].str.split(".").str[:2].str.join(".")
-    names = part.map(
-        lambda name: (
-            f"block {int(name.split('.')[1]) + 1}"
-            if name.startswith("blocks.")
-            else {"head.gru": "GRU", "head.dense": "dense"}.get(name, name)
-        )
+    part = layers["name"].str.split(".").str[:2].str.join(".").map(_part_name)
+    grouped = layers.assign(part=part).groupby("part", sort=False)
+    table = grouped.agg(
+        output=("output_shape", "last"), parameters=("params", "sum"), trained=("trainable", "sum")
     )
-    grouped = layers.assign(part=names).groupby("part", sort=False)
-    table = grouped.agg(output=("output_shape", "last"), parameters=("params", "sum"))
     table.index.name = None
     return table
 
