@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
+from lessons import LESSONS
 
 from genrelib.book import toc_notebooks, write_student_notebooks
 from genrelib.cli import main
@@ -30,16 +31,6 @@ from genrelib.exercises import (
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {path.stem: path for path in toc_notebooks(ROOT)}
-LESSONS = (
-    "01_dataset",
-    "02_preprocessing",
-    "03_baselines",
-    "04_base_crnn",
-    "05_extended_crnn",
-    "06_resnet_transfer",
-    "09_honest_evaluation",
-)
-"""Chapters rebuilt as lessons: each has at least 3 exercises and the lesson frame."""
 
 
 def _cells(*cells: tuple[str, str, list[str]]) -> nbformat.NotebookNode:

@@ -29,6 +29,7 @@ import nbformat
 import pytest
 from book_server import book_files, serve
 from browser import launch_chromium
+from lessons import LESSONS as LESSON_PAGES
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from genrelib.book import EXECUTED_DIR, build_book, toc_files
@@ -42,16 +43,6 @@ PAGES = [path.relative_to(ROOT) for path in toc_files(ROOT)]
 AUDIO_PAGES = ("01_dataset", "08_external_songs")
 """Chapters that embed audio players."""
 SCREENSHOT_PAGES = ("intro", "01_dataset", "02_preprocessing")
-LESSON_PAGES = (
-    "01_dataset",
-    "02_preprocessing",
-    "03_baselines",
-    "04_base_crnn",
-    "05_extended_crnn",
-    "06_resnet_transfer",
-    "09_honest_evaluation",
-)
-"""Chapters rebuilt as lessons: exercises numbered in the page, each with a collapsed solution."""
 ERROR_OUTPUTS = ".output.traceback, .output.error, .output.stderr, .cell_output .traceback"
 TRACEBACK = "Traceback (most recent call last)"  # plain Python and IPython tracebacks alike
 
