@@ -28,7 +28,6 @@ from genrelib.models import (
     block_table,
     build_model,
     count_parameters,
-    parameter_comparison,
     receptive_field,
 )
 from genrelib.models.crnn import BASE_POOLS, EXTENDED_POOLS
@@ -49,7 +48,6 @@ __all__ = [
     "history_by_model",
     "load_history",
     "paired_seeds",
-    "parameter_comparison",
     "plot_loss_comparison",
     "plot_protocol_intervals",
     "receptive_field",
