@@ -18,7 +18,7 @@ from IPython.display import Markdown
 
 from genrelib.audio import SpectrogramSet, build_spectrogram_set
 from genrelib.chapters.context import ChapterContext, chapter_context
-from genrelib.chapters.display import glue_values, rounded
+from genrelib.chapters.display import glue_values, percent_interval, rounded
 from genrelib.config import Profile, get_profile
 from genrelib.evaluation import Evaluation, predict_proba
 from genrelib.exercises import check, filled
@@ -150,11 +150,7 @@ def score_table(evaluation: Evaluation) -> pd.DataFrame:
     table = {}
     for metric, name in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
         table[f"{name} (%) [95 % interval]"] = {
-            LEVEL_NAMES[level]: (
-                f"{100 * metrics.loc[(level, metric), 'estimate']:.1f} "
-                f"[{100 * metrics.loc[(level, metric), 'low']:.1f}, "
-                f"{100 * metrics.loc[(level, metric), 'high']:.1f}]"
-            )
+            LEVEL_NAMES[level]: percent_interval(*metrics.loc[(level, metric)])
             for level in LEVEL_NAMES
         }
     frame = pd.DataFrame(table)
@@ -193,12 +189,12 @@ def seed_table(runs: pd.DataFrame) -> pd.DataFrame:
             "train chunks (%)": percent("train_chunk_accuracy"),
             "valid chunks (%)": percent("valid_chunk_accuracy"),
             "test chunks (%)": percent("test_chunk_accuracy"),
-            "test tracks (%) [95 % interval]": percent("test_track_accuracy")
-            + " ["
-            + percent("test_track_accuracy_low")
-            + ", "
-            + percent("test_track_accuracy_high")
-            + "]",
+            "test tracks (%) [95 % interval]": [
+                percent_interval(*bounds)
+                for bounds in runs[
+                    ["test_track_accuracy", "test_track_accuracy_low", "test_track_accuracy_high"]
+                ].to_numpy()
+            ],
         }
     )
     return table.reset_index(drop=True)

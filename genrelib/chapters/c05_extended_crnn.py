@@ -61,27 +61,27 @@ __all__ = [
 
 
 def history_by_model(results: Mapping[str, dict], results_root) -> pd.DataFrame:
-    """The epoch histories of several runs, stacked, each named by its network.
+    """The epoch histories of several runs, stacked, each under its label.
 
-    Notebook: 05_extended_crnn.
+    Notebook: 05_extended_crnn, 06_resnet_transfer.
 
     Parameters
     ----------
     results : mapping
-        Model name (``base_crnn``...) -> the run's result row.
+        Label (``"base CRNN"``, ``"ResNet-18, pooled head"``...) -> the run's result row.
     results_root : str or Path
         The profile's results folder.
 
     Returns
     -------
     pd.DataFrame
-        The rows of every ``history.csv`` with a ``variant`` column (the network's readable
-        name), the input of :func:`genrelib.plots.plot_loss_comparison`.
+        The rows of every ``history.csv`` with a ``variant`` column (the label), the input
+        of :func:`genrelib.plots.plot_loss_comparison`.
     """
     return pd.concat(
         [
-            load_history(run_path(results_root, row)).assign(variant=NETWORK_LABELS[model])
-            for model, row in results.items()
+            load_history(run_path(results_root, row)).assign(variant=label)
+            for label, row in results.items()
         ],
         ignore_index=True,
     )

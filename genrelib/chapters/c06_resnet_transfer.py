@@ -12,13 +12,11 @@ from pathlib import Path
 
 from genrelib.chapters.c04_base_crnn import (
     chapter_sets,
-    load_history,
     record_run_headlines,
-    run_path,
     seed_runs,
     training_banner,
 )
-from genrelib.chapters.c05_extended_crnn import paired_seeds, seed_summary
+from genrelib.chapters.c05_extended_crnn import history_by_model, paired_seeds, seed_summary
 from genrelib.chapters.context import ChapterContext, chapter_context
 from genrelib.chapters.display import glue_values, rounded
 from genrelib.exercises import check, filled
@@ -49,14 +47,13 @@ __all__ = [
     "count_parameters",
     "filled",
     "glue_values",
-    "load_history",
+    "history_by_model",
     "paired_seeds",
     "plot_loss_comparison",
     "plot_protocol_intervals",
     "record_run_headlines",
     "resnet_heads",
     "rounded",
-    "run_path",
     "seed_runs",
     "seed_summary",
     "training_banner",

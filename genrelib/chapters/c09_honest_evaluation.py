@@ -11,7 +11,7 @@ import pandas as pd
 
 from genrelib.baselines import MODEL_LABELS
 from genrelib.chapters.context import ChapterContext, chapter_context
-from genrelib.chapters.display import csv_download, glue_values
+from genrelib.chapters.display import csv_download, glue_values, percent_interval
 from genrelib.config import Profile
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data import PROTOCOLS
@@ -93,8 +93,8 @@ def percent_table(summary: pd.DataFrame, by: Sequence[str] = ("model", "protocol
     cells = summary[list(by)].copy()
     for metric, name in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
         cells[f"{name} (%)"] = [
-            f"{100 * estimate:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
-            for estimate, low, high in zip(
+            percent_interval(*bounds)
+            for bounds in zip(
                 summary[metric], summary[f"{metric}_low"], summary[f"{metric}_high"], strict=True
             )
         ]

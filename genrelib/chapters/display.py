@@ -146,6 +146,14 @@ def preview(frame: pd.DataFrame, rows: int = 3, columns: int = 8, decimals: int 
     )
 
 
+def percent_interval(estimate: float, low: float, high: float) -> str:
+    """A fraction and its interval as a page prints them: ``"73.0 [70.5, 75.5]"`` (percent).
+
+    Notebook: 04_base_crnn, 09_honest_evaluation (the tables of scores with intervals).
+    """
+    return f"{100 * estimate:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
 def csv_download(frame: pd.DataFrame, filename: str, what: str) -> HTML:
     """A link that saves ``frame`` as a CSV file, the data inside the page itself.
 
