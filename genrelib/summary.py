@@ -1,12 +1,13 @@
 """The book-wide results table: each chapter records its headline numbers, the intro shows them.
 
 A chapter calls :func:`record_headline` for each result a reader should see first (our
-number, its confidence interval, the paper's number when the paper has one, the data and
-the protocol). Rows live in ``<results root>/<profile>/headlines.csv`` (the results root
-is ``$GENRELIB_RESULTS`` or the project's ``results/``: :func:`genrelib.project.results_root`),
-one per (chapter, result, protocol), replaced when the chapter runs again; the intro,
-executed last, reads them with :func:`read_headlines`. So the table always shows what
-this run computed, never a pasted figure.
+number, its confidence interval and the method that gave it, the paper's number when the
+paper has one, the data and the protocol). Rows live in
+``<results root>/<profile>/headlines.csv`` (the results root is ``$GENRELIB_RESULTS`` or the
+project's ``results/``: :func:`genrelib.project.results_root`), one per (chapter, result, protocol),
+replaced when the chapter runs again; the intro, executed last, reads them with
+:func:`read_headlines`. So the table always shows what this run computed, never a pasted
+figure.
 
 Each row also carries the build it belongs to (:data:`BUILD_ENV`, set by
 ``genrelib book run`` from the profile and parameters of the run), so rows left by a run
@@ -35,6 +36,7 @@ COLUMNS = (
     "ours",
     "low",
     "high",
+    "interval",
     "paper",
     "unit",
     "data",
@@ -42,6 +44,13 @@ COLUMNS = (
     "build",
     "recorded",
 )
+EXACT_BINOMIAL = "exact binomial"
+"""Interval of an accuracy over test tracks: Clopper-Pearson (:mod:`genrelib.evaluation`)."""
+TRACK_BOOTSTRAP = "bootstrap over test tracks"
+"""Interval of a chunk-level score of one run: its test tracks resampled."""
+SEED_TRACK_BOOTSTRAP = "bootstrap over seeds, then test tracks"
+"""Interval of a score pooled over seeds (:func:`genrelib.protocols.protocol_summary`)."""
+
 INTERACTIVE_BUILD = "interactive"
 """Build name of headlines recorded outside ``genrelib book run`` (a notebook run by hand)."""
 
@@ -62,6 +71,7 @@ def record_headline(
     *,
     low: float = math.nan,
     high: float = math.nan,
+    interval: str = "",
     paper: float = math.nan,
     unit: str = "%",
     data: str = "",
@@ -83,7 +93,10 @@ def record_headline(
     profile : str
         Profile of the run (results of different profiles never mix).
     low, high : float
-        Confidence interval of ``ours`` (NaN when there is none).
+        95 % confidence interval of ``ours`` (NaN when there is none).
+    interval : str
+        How the interval was computed (:data:`EXACT_BINOMIAL`, :data:`TRACK_BOOTSTRAP`,
+        :data:`SEED_TRACK_BOOTSTRAP`); required with ``low`` and ``high``.
     paper : float
         The paper's value for the same cell (NaN when the paper has none).
     unit : str
@@ -105,6 +118,10 @@ def record_headline(
         raise ConfigError("record_headline needs a chapter and a result name")
     if not math.isfinite(float(ours)):
         raise ConfigError(f"record_headline: {chapter} / {result}: value {ours!r} is not finite")
+    if math.isfinite(float(low)) and math.isfinite(float(high)) and not interval:
+        raise ConfigError(
+            f"record_headline: {chapter} / {result}: name the interval's method (interval=...)"
+        )
     target = results_dir(profile, results) / HEADLINES_FILE
     row = {
         "chapter": chapter,
@@ -112,6 +129,7 @@ def record_headline(
         "ours": float(ours),
         "low": float(low),
         "high": float(high),
+        "interval": interval,
         "paper": float(paper),
         "unit": unit,
         "data": data,
@@ -156,9 +174,9 @@ def read_headlines(profile: str, results: str | Path | None = None) -> pd.DataFr
     target = results_dir(profile, results) / HEADLINES_FILE
     if not target.is_file():
         return pd.DataFrame(columns=list(COLUMNS))
-    text = ("chapter", "result", "unit", "data", "protocol", "build", "recorded")
+    text = ("chapter", "result", "interval", "unit", "data", "protocol", "build", "recorded")
     table = pd.read_csv(target, dtype=dict.fromkeys(text, str))
-    for column in ("build", "recorded"):  # files written before builds were recorded
+    for column in ("interval", "build", "recorded"):  # files written before these existed
         if column not in table:
             table[column] = ""
     table[list(text)] = table[list(text)].fillna("")
@@ -206,8 +224,9 @@ def headline_table(headlines: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``chapter``, ``result``, ``ours``, ``paper``, ``data``, ``protocol``
-        (numbers formatted with their unit; "-" where the paper has no such cell).
+        Columns ``chapter``, ``result``, ``ours [95% CI]``, ``interval`` (its method),
+        ``paper``, ``data``, ``protocol`` (numbers formatted with their unit; "-" where the
+        paper has no such cell).
     """
 
     def number(value: float, unit: str) -> str:
@@ -223,6 +242,7 @@ def headline_table(headlines: pd.DataFrame) -> pd.DataFrame:
                 "chapter": row.chapter,
                 "result": row.result,
                 "ours [95% CI]": ours,
+                "interval": row.interval or "-",
                 "paper": number(row.paper, row.unit),
                 "data": row.data,
                 "protocol": row.protocol,

@@ -126,10 +126,12 @@ def test_musicnn_gru_is_in_the_registry_and_trains_the_head():
 
 import pandas as pd  # noqa: E402
 import soundfile  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
 
 from genrelib.cli import main as cli_main  # noqa: E402
 from genrelib.config import GENRES, get_profile  # noqa: E402
 from genrelib.data import index_gtzan, synthetic_dataset  # noqa: E402
+from genrelib.errors import ConfigError  # noqa: E402
 from genrelib.predict import predict_songs  # noqa: E402
 from genrelib.protocols import PREDICTION_COLUMNS, protocol_summary  # noqa: E402
 from genrelib.transfer import (  # noqa: E402
@@ -147,6 +149,7 @@ from genrelib.transfer import (  # noqa: E402
     probe_predictions,
     run_finetune,
     signal_patches,
+    split_probe,
 )
 
 
@@ -203,6 +206,41 @@ def test_probe_predictions_feed_the_protocol_intervals():
     summary = protocol_summary(table, n_boot=50)
     assert set(summary["model"]) == {"logistic_regression", "svm"}
     assert (summary["accuracy"] > 0.9).all()  # separable toy embeddings
+
+
+def test_split_probe_fits_on_fewer_tracks_and_says_what_is_wrong():
+    embeddings = _fake_embeddings()
+    x, chunks = embeddings.features("pooled"), embeddings.chunks
+    whole = split_probe(x, chunks, "track", seed=1)
+    same = probe_predictions(embeddings, ("track",), seeds=(1,), progress=False)
+    assert whole["predicted"].tolist() == same["predicted"].tolist()  # one run of the table
+    fits, real_fit = [], Pipeline.fit
+
+    def counted_fit(self, a, b):  # count the patches each fit receives
+        fits.append(len(a))
+        return real_fit(self, a, b)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Pipeline, "fit", counted_fit)
+        one = split_probe(x, chunks, "track", seed=1, per_genre=1)
+    n_genres = chunks["genre"].nunique()
+    per_track = chunks.groupby("track_id").size().iloc[0]
+    assert fits == [n_genres * per_track] and len(one) == len(whole)
+    with pytest.raises(ConfigError, match="per_genre"):
+        split_probe(x, chunks, per_genre=0)
+    with pytest.raises(ConfigError, match="rows of features"):
+        split_probe(x[:-1], chunks)
+
+
+def test_capped_fine_tuning_is_named_a_demonstration():
+    from genrelib.chapters.c06b_music_transfer import finetune_label
+
+    stopped = {"max_epochs": 30, "stopped_early": True}
+    assert finetune_label([stopped]) == "musicnn front end + GRU (fine-tuned)"
+    capped = {"max_epochs": 3, "stopped_early": False}
+    assert finetune_label([stopped, capped]) == (
+        "musicnn front end + GRU (demonstration, 3-epoch cap)"
+    )
 
 
 BUDGET = {"max_epochs": 1, "max_train_chunks": 32, "batch_size": 16, "patience": 1}

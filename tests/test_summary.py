@@ -24,6 +24,7 @@ def test_headlines_are_replaced_per_chapter_result_and_protocol(tmp_path: Path) 
         "smoke",
         low=70,
         high=75,
+        interval="exact binomial",
         paper=78.03,
         protocol="paper",
         results=tmp_path,
@@ -34,6 +35,8 @@ def test_headlines_are_replaced_per_chapter_result_and_protocol(tmp_path: Path) 
     assert paper_row["ours"] == 72.5 and paper_row["paper"] == 78.03
     shown = headline_table(table)
     assert "72.5% [70.0, 75.0]" in set(shown["ours [95% CI]"])
+    assert shown.set_index("protocol").loc["paper", "interval"] == "exact binomial"
+    assert shown.set_index("protocol").loc["fault-filtered", "interval"] == "-"  # no interval
     assert "-" in set(shown["paper"])  # the fault-filtered cell has no paper value
     assert not list(tmp_path.glob(".headlines.csv.*"))  # no temporary file left behind
 
@@ -56,6 +59,18 @@ def test_empty_and_invalid_headlines(tmp_path: Path) -> None:
     assert read_headlines("cpu", tmp_path).empty
     with pytest.raises(ConfigError, match="not finite"):
         record_headline("04_base_crnn", "accuracy", math.nan, "cpu", results=tmp_path)
+    with pytest.raises(ConfigError, match="name the interval's method"):
+        record_headline("04_base_crnn", "accuracy", 70, "cpu", low=60, high=80, results=tmp_path)
+
+
+def test_headlines_written_before_the_interval_column_still_read(tmp_path: Path) -> None:
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "headlines.csv").write_text(
+        "chapter,result,ours,low,high,paper,unit,data,protocol\n"
+        "04_base_crnn,accuracy,70.0,60.0,80.0,,%,GTZAN,track\n"
+    )
+    table = read_headlines("cpu", tmp_path / "cpu")
+    assert table.loc[0, "interval"] == "" and headline_table(table).loc[0, "interval"] == "-"
 
 
 def test_intro_shows_the_headlines_of_one_build(

@@ -52,7 +52,7 @@ from genrelib.protocols import (
     shared_across_split,
     shared_cells,
 )
-from genrelib.summary import record_headline
+from genrelib.summary import SEED_TRACK_BOOTSTRAP, record_headline
 
 __all__ = [
     "BASELINES",
@@ -64,6 +64,7 @@ __all__ = [
     "N_FOLDS",
     "PAPER_TABLE_IV",
     "SAMPLE_RATE",
+    "SEED_TRACK_BOOTSTRAP",
     "agreement_view",
     "artist_keys",
     "baseline_predictions",

@@ -42,7 +42,7 @@ from genrelib.models import (
 from genrelib.models.crnn import BASE_FILTERS, BASE_POOLS
 from genrelib.plots import plot_confusion_matrix, plot_recall_with_ci, plot_training_curves
 from genrelib.project import results_root
-from genrelib.summary import record_headline
+from genrelib.summary import EXACT_BINOMIAL, TRACK_BOOTSTRAP, record_headline
 from genrelib.training.checkpoint import load_checkpoint
 from genrelib.training.data import (
     NormalizedModel,
@@ -321,9 +321,9 @@ def record_run_headlines(
     """
     data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
     setting = f"{label}, {result['chunk_seconds']:g}-s chunks"
-    for name, key, paper in (
-        ("test chunk F1", "test_chunk_accuracy", paper_chunk_f1),
-        ("test track accuracy", "test_track_accuracy", math.nan),
+    for name, key, paper, interval in (
+        ("test chunk F1", "test_chunk_accuracy", paper_chunk_f1, TRACK_BOOTSTRAP),
+        ("test track accuracy", "test_track_accuracy", math.nan, EXACT_BINOMIAL),
     ):
         record_headline(
             chapter,
@@ -332,6 +332,7 @@ def record_run_headlines(
             ch.profile.name,
             low=100 * result[f"{key}_low"],
             high=100 * result[f"{key}_high"],
+            interval=interval,
             paper=paper,
             data=data,
             protocol=result["protocol"],

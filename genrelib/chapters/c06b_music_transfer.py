@@ -33,32 +33,47 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from genrelib.atomic import atomic_write
+from genrelib.chapters.c05_extended_crnn import history_by_model  # noqa: F401
 from genrelib.chapters.c09_honest_evaluation import percent_table
 from genrelib.chapters.context import ChapterContext, chapter_context  # noqa: F401
-from genrelib.chapters.display import rounded
+from genrelib.chapters.display import glue_values, rounded  # noqa: F401
 from genrelib.config import GENRES
 from genrelib.data.splits import assign_splits
+from genrelib.exercises import check, filled  # noqa: F401
 from genrelib.experiments import collect_results, data_fingerprint
-from genrelib.models.musicnn import (
+from genrelib.models import build_model, count_parameters  # noqa: F401
+from genrelib.models.musicnn import (  # noqa: F401
+    N_MELS,
+    PATCH_FRAMES,
     PATCH_SECONDS,
     SAMPLE_RATE,
     load_musicnn,
     tag_names,
 )
-from genrelib.plots import plot_confusion_matrix, plot_protocol_intervals  # noqa: F401
-from genrelib.plots.music_transfer import plot_taggram, plot_track_tags  # noqa: F401
+from genrelib.plots import (  # noqa: F401
+    plot_confusion_matrix,
+    plot_loss_comparison,
+    plot_protocol_intervals,
+)
+from genrelib.plots.music_transfer import (  # noqa: F401
+    plot_patch_votes,
+    plot_taggram,
+    plot_track_tags,
+)
 from genrelib.predict import list_songs, predict_songs, prediction_table, song_excerpt
 from genrelib.protocols import experiment_predictions, protocol_summary
-from genrelib.summary import record_headline
-from genrelib.transfer import (
+from genrelib.summary import SEED_TRACK_BOOTSTRAP, record_headline
+from genrelib.transfer import (  # noqa: F401
     PROBE_LABELS,
     MusicnnEmbeddings,
+    build_probe,
     embed_patches,
     genre_probe_info,
     musicnn_embeddings,
     probe_predictions,
     run_finetune,
     signal_patches,
+    split_probe,
 )
 
 CHAPTER = "06b_music_transfer"
@@ -189,7 +204,34 @@ def finetune_results(ch: ChapterContext, progress: bool = False) -> tuple[list, 
         )
         for protocol in ch.protocols()
     ]  # fmt: skip
-    return rows, experiment_predictions(rows, results)
+    predictions = experiment_predictions(rows, results)
+    return rows, predictions.assign(model=finetune_label(rows))
+
+
+def finetune_label(rows: list[dict]) -> str:
+    """The fine-tuned system's name, flagged as a demonstration when a run hit the epoch cap.
+
+    A run that early stopping did not end was still improving when the budget ran out: its
+    score measures the budget, not fine-tuning, and must not be compared with the probes'.
+
+    Notebook: 06b_music_transfer.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Result rows of the fine-tuning runs (``epochs_run``, ``max_epochs``,
+        ``stopped_early``).
+
+    Returns
+    -------
+    str
+        ``"musicnn front end + GRU (fine-tuned)"``, or ``"musicnn front end + GRU
+        (demonstration, N-epoch cap)"`` when any run stopped at its cap of N epochs.
+    """
+    capped = [int(r["max_epochs"]) for r in rows if not r["stopped_early"]]
+    if not capped:
+        return PROBE_LABELS["musicnn_gru"]
+    return f"musicnn front end + GRU (demonstration, {max(capped)}-epoch cap)"
 
 
 def finetune_budget(ch: ChapterContext) -> str:
@@ -396,6 +438,7 @@ def record_headlines(ch: ChapterContext, summary: pd.DataFrame) -> None:
             ch.profile.name,
             low=100 * row["accuracy_low"],
             high=100 * row["accuracy_high"],
+            interval=SEED_TRACK_BOOTSTRAP,
             data=data,
             protocol="track",
             results=ch.results,

@@ -29,9 +29,10 @@ from genrelib.plots.split_length import (
 from genrelib.progress import tqdm
 from genrelib.project import project_dir
 from genrelib.split_length import PAPER_BEST, grid_table, read_table_v, write_table_v
-from genrelib.summary import record_headline
+from genrelib.summary import EXACT_BINOMIAL, record_headline
 
 __all__ = [
+    "EXACT_BINOMIAL",
     "PAPER_BEST",
     "chapter_context",
     "grid_banner",

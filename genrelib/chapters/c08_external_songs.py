@@ -37,10 +37,11 @@ from genrelib.predict import (
     song_excerpt,
     write_synthetic_song,
 )
-from genrelib.summary import record_headline
+from genrelib.summary import EXACT_BINOMIAL, record_headline
 from genrelib.widgets import live_frontend, try_your_song
 
 __all__ = [
+    "EXACT_BINOMIAL",
     "ChapterModel",
     "chapter_checkpoint",
     "chapter_model",

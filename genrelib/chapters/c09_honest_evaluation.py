@@ -35,7 +35,7 @@ from genrelib.protocols import (
     recall_by_protocol,
     shared_cells,
 )
-from genrelib.summary import record_headline
+from genrelib.summary import SEED_TRACK_BOOTSTRAP, record_headline
 
 __all__ = [
     "CV_PROTOCOLS",
@@ -46,6 +46,7 @@ __all__ = [
     "PROTOCOL_MIN_SEEDS",
     "PROTOCOL_MODELS",
     "PUBLISHED_FAULT_FILTERED",
+    "SEED_TRACK_BOOTSTRAP",
     "baseline_predictions",
     "budget_text",
     "chapter_context",

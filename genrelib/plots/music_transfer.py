@@ -62,3 +62,39 @@ def plot_track_tags(means: pd.DataFrame, genres: pd.Series, top: int = 12) -> pl
     ax.set(xlabel="musicnn tag (MSD)", ylabel="GTZAN genre", title="Mean tag probability per genre")
     fig.tight_layout()
     return fig
+
+
+def plot_patch_votes(probabilities: pd.DataFrame, title: str = "Patch probabilities") -> plt.Figure:
+    """A track's genre probabilities patch by patch, and their mean: how patches vote.
+
+    Notebook: 06b_music_transfer.
+
+    Parameters
+    ----------
+    probabilities : pandas.DataFrame, shape (n_patches, n_genres)
+        One row per patch (index: its start in seconds), one column per genre.
+    title : str
+        Figure title (name the track and its true genre here).
+
+    Returns
+    -------
+    plt.Figure
+        Heat map with the patches' rows, then a ``mean`` row under a line; the mean's
+        highest genre, the track's prediction, is framed.
+    """
+    if probabilities.empty:
+        raise ConfigError("plot_patch_votes: no patch probabilities")
+    shown = probabilities.copy()
+    shown.index = [f"{start:.0f} s" for start in probabilities.index]
+    shown.loc["mean"] = probabilities.mean().to_numpy()
+    fig, ax = plt.subplots(figsize=(10, 0.3 * len(shown) + 1.6))
+    sns.heatmap(
+        shown, ax=ax, cmap="rocket_r", vmin=0, vmax=1, annot=True, fmt=".2f",
+        annot_kws={"fontsize": 7}, cbar_kws={"label": "probability"},
+    )  # fmt: skip
+    ax.axhline(len(shown) - 1, color="white", linewidth=3)
+    best = int(np.argmax(shown.loc["mean"].to_numpy()))
+    ax.add_patch(plt.Rectangle((best, len(shown) - 1), 1, 1, fill=False, lw=2.5, ec="tab:blue"))
+    ax.set(xlabel="genre", ylabel="patch start", title=title)
+    fig.tight_layout()
+    return fig

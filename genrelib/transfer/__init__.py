@@ -8,7 +8,8 @@ module              job
 ``embeddings``      musicnn's tags, pooled embeddings and penultimate features of every patch
                     of every track, cached on disk (:func:`musicnn_embeddings`), and the cached
                     patches as a spectrogram set (:func:`musicnn_patch_set`)
-``probes``          frozen-embedding probes under every split protocol (:func:`probe_predictions`)
+``probes``          frozen-embedding probes under every split protocol (:func:`probe_predictions`,
+                    one split: :func:`split_probe`)
 ``finetune``        the musicnn front end under a GRU head, fine-tuned and stored as a run
                     folder (:func:`run_finetune`)
 ``genre_probe``     the genre probe shipped with genrelib, ``genrelib predict``'s default
@@ -62,6 +63,7 @@ from genrelib.transfer.probes import (
     PROBES,
     build_probe,
     probe_predictions,
+    split_probe,
 )
 
 __all__ = [
@@ -92,6 +94,7 @@ __all__ = [
     "patch_probabilities",
     "patches_per_track",
     "probe_predictions",
+    "split_probe",
     "run_finetune",
     "save_genre_probe",
     "signal_patches",

@@ -23,9 +23,7 @@ from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import track_predictions
 from genrelib.progress import tqdm
-from genrelib.transfer.embeddings import (
-    MusicnnEmbeddings,
-)
+from genrelib.transfer.embeddings import MusicnnEmbeddings
 
 GENRE_PROBE_C = 0.1
 """Inverse regularisation of the probes' (and the shipped probe's) logistic regression
@@ -123,7 +121,6 @@ def probe_predictions(
     if bad or not seeds:
         raise ConfigError(f"unknown protocol(s)/probe(s) {bad} or no seed; see {PROTOCOLS}")
     x = embeddings.features(kind)
-    chunks = embeddings.chunks
     frames = []
     runs = sum(1 if p == "fault-filtered" else len(seeds) for p in protocols) * len(probes)
     bar = tqdm(total=runs, desc="probes", disable=not progress)
@@ -131,32 +128,76 @@ def probe_predictions(
         # the fault-filtered split is fixed and both probes are deterministic: further seeds
         # would repeat the run and shrink the seed-then-track interval without new evidence
         for seed in seeds[:1] if protocol == "fault-filtered" else seeds:
-            split = assign_splits(chunks, protocol, seed=seed).to_numpy()
-            train_rows, test_rows = np.isin(split, ("train", "valid")), split == "test"
-            if not test_rows.any() or len(np.unique(chunks["label"][train_rows])) < 2:
-                raise ConfigError(
-                    f"protocol {protocol!r} leaves no test track or fewer than 2 training "
-                    "genres; use more tracks"
-                )
             for name in probes:
-                probe = build_probe(name, seed).fit(x[train_rows], chunks["label"][train_rows])
-                scores = _probe_scores(probe, x[test_rows])
-                tracks = track_predictions(chunks[test_rows], _as_probabilities(scores))
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "model": name,
-                            "protocol": protocol,
-                            "seed": seed,
-                            "track_id": tracks["track_id"].to_numpy(),
-                            "true": tracks["label"].to_numpy(np.int64),
-                            "predicted": tracks["pred_mean"].to_numpy(np.int64),
-                        }
-                    )
-                )
+                tracks = split_probe(x, embeddings.chunks, protocol, seed, name=name)
+                frames.append(tracks.assign(model=name, protocol=protocol, seed=seed))
                 bar.update()
     bar.close()
-    return pd.concat(frames, ignore_index=True)
+    columns = ["model", "protocol", "seed", "track_id", "true", "predicted"]
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def split_probe(
+    features: np.ndarray,
+    chunks: pd.DataFrame,
+    protocol: str = "track",
+    seed: int = 0,
+    name: str = "logistic_regression",
+    per_genre: int | None = None,
+) -> pd.DataFrame:
+    """Fit a probe on one split's train and valid patches and predict its test tracks.
+
+    A test track's genre is the argmax of its mean patch score (probabilities, or SVM
+    margins softmaxed).
+
+    Notebook: 06b_music_transfer (its exercises vary the features and ``per_genre``).
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (n_patches, n_features)
+        One row per patch, aligned with ``chunks`` (a block of
+        :meth:`MusicnnEmbeddings.features`, or columns of one).
+    chunks : pandas.DataFrame
+        :attr:`MusicnnEmbeddings.chunks` (``track_id``, ``genre``, ``label``, ``artist``).
+    protocol : str
+        From :data:`genrelib.data.splits.PROTOCOLS`.
+    seed : int
+        Seed of the split (:func:`genrelib.data.assign_splits`, 80/10/10).
+    name : str
+        From :data:`PROBES`.
+    per_genre : int, optional
+        Fit on only the first ``per_genre`` train/valid tracks of each genre (all: ``None``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per test track: ``track_id``, ``true``, ``predicted`` (genre indices).
+    """
+    if len(features) != len(chunks):
+        raise ConfigError(f"{len(features)} rows of features but {len(chunks)} patches")
+    split = assign_splits(chunks, protocol, seed=seed).to_numpy()
+    fit_rows, test_rows = np.isin(split, ("train", "valid")), split == "test"
+    if per_genre is not None:
+        if per_genre < 1:
+            raise ConfigError(f"per_genre must be at least 1, got {per_genre}")
+        kept = chunks[fit_rows].drop_duplicates("track_id").groupby("genre").head(per_genre)
+        fit_rows &= chunks["track_id"].isin(kept["track_id"]).to_numpy()
+    labels = chunks["label"].to_numpy()
+    if not test_rows.any() or len(np.unique(labels[fit_rows])) < 2:
+        raise ConfigError(
+            f"protocol {protocol!r} leaves no test track or fewer than 2 training genres; "
+            "use more tracks"
+        )
+    probe = build_probe(name, seed).fit(features[fit_rows], labels[fit_rows])
+    scores = _as_probabilities(_probe_scores(probe, features[test_rows]))
+    tracks = track_predictions(chunks[test_rows], scores)
+    return pd.DataFrame(
+        {
+            "track_id": tracks["track_id"].to_numpy(),
+            "true": tracks["label"].to_numpy(np.int64),
+            "predicted": tracks["pred_mean"].to_numpy(np.int64),
+        }
+    )
 
 
 def _as_probabilities(scores: np.ndarray) -> np.ndarray:
