@@ -12,5 +12,6 @@ LESSONS: tuple[str, ...] = (
     "04_base_crnn",
     "05_extended_crnn",
     "06_resnet_transfer",
+    "06b_music_transfer",
     "09_honest_evaluation",
 )

@@ -324,3 +324,22 @@ def test_cli_predict_needs_no_checkpoint(gtzan_mini, capsys):
     clip = gtzan_mini / "genres" / "metal" / "metal.00001.wav"
     assert cli_main(["predict", str(clip), "--no-progress", "--device", "cpu"]) == 0
     assert "1. " in capsys.readouterr().out
+
+
+def test_transfer_comparison_names_every_system_as_its_chapter_does():
+    from genrelib.chapters.c06b_music_transfer import comparison
+
+    names = {
+        "logistic_regression": "musicnn + logistic regression (frozen)",
+        "base_crnn": "base CRNN (from scratch)",
+        'resnet18 {"faithful": true}': "ResNet-18, pooled head (random weights)",
+        'resnet18 {"pretrained": true}': "ResNet-18, sequence head (ImageNet weights)",
+    }
+    rows = [
+        {"model": name, "protocol": "track", "seed": 0, "track_id": f"t{k}", "true": k % 2,
+         "predicted": k % 2}
+        for name in names
+        for k in range(4)
+    ]  # fmt: skip
+    summary, _ = comparison(pd.DataFrame(rows), n_boot=20)
+    assert set(summary["model"]) == set(names.values())

@@ -1,6 +1,6 @@
 """Chapter 06b, transfer from a network trained on music: the glue the notebook calls.
 
-The notebook sets its parameters, calls :func:`chapter_setup`, then the functions below in
+The notebook sets its parameters, calls :func:`chapter_context`, then the functions below in
 order, and plots. Everything a long run produces is a tidy file under
 ``results/<profile>/music_transfer/`` that the next rendering reads back:
 
@@ -34,6 +34,7 @@ from pandas.io.formats.style import Styler
 
 from genrelib.atomic import atomic_write
 from genrelib.chapters.c05_extended_crnn import history_by_model  # noqa: F401
+from genrelib.chapters.c06_resnet_transfer import HEAD_LABELS, weights_label
 from genrelib.chapters.c09_honest_evaluation import percent_table
 from genrelib.chapters.context import ChapterContext, chapter_context  # noqa: F401
 from genrelib.chapters.display import glue_values, rounded  # noqa: F401
@@ -50,11 +51,7 @@ from genrelib.models.musicnn import (  # noqa: F401
     load_musicnn,
     tag_names,
 )
-from genrelib.plots import (  # noqa: F401
-    plot_confusion_matrix,
-    plot_loss_comparison,
-    plot_protocol_intervals,
-)
+from genrelib.plots import plot_loss_comparison, plot_protocol_intervals  # noqa: F401
 from genrelib.plots.music_transfer import (  # noqa: F401
     plot_patch_votes,
     plot_taggram,
@@ -194,7 +191,8 @@ def finetune_results(ch: ChapterContext, progress: bool = False) -> tuple[list, 
     rows : list of dict
         Result rows of :func:`genrelib.transfer.run_finetune`.
     predictions : pandas.DataFrame
-        Track-level test predictions (:func:`genrelib.protocols.experiment_predictions`).
+        Track-level test predictions (:func:`genrelib.protocols.experiment_predictions`),
+        the model named by :func:`finetune_label`.
     """
     results, budget = transfer_dir(ch), ch.finetune_budget()
     rows = [
@@ -293,10 +291,11 @@ def comparison(predictions: pd.DataFrame, n_boot: int = 1000) -> tuple[pd.DataFr
     }
 
     def label(name: str) -> str:  # experiment_predictions appends a run's options to its name
-        head = name.split(" ", 1)[0]
-        if head == "resnet18":
-            start = "ImageNet weights" if '"pretrained": true' in name else "random weights"
-            return f"ResNet-18 ({start}) {name[len(head) :].strip()}".strip()
+        head, _, options = name.partition(" ")
+        if head == "resnet18":  # chapter 06's names: the head, then the weights it started from
+            options = json.loads(options or "{}")
+            kind = "faithful" if options.get("faithful", False) else "sequence"
+            return f"{HEAD_LABELS[kind]} ({weights_label(bool(options.get('pretrained')))})"
         return labels.get(name, labels.get(head, name))
 
     labelled = predictions.assign(model=predictions["model"].map(label))
@@ -451,11 +450,3 @@ def excerpt(path: str | Path, seconds: float = 10.0) -> tuple[np.ndarray, int]:
     Notebook: 06b_music_transfer.
     """
     return song_excerpt(path, seconds=seconds), 11_025
-
-
-def dumps(value: dict) -> str:
-    """Pretty JSON for a small dict shown in the page.
-
-    Notebook: 06b_music_transfer.
-    """
-    return json.dumps(value, indent=1)
