@@ -9,7 +9,11 @@ Notebook: none (how every chapter's kernel is started).
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 from papermill.engines import NBClientEngine
 
 
@@ -18,16 +22,23 @@ class BookKernelManager(AsyncKernelManager):
 
     Over the default TCP transport every kernel logs "Kernel is running over TCP without
     encryption"; the chapters run on this machine only, so the kernel talks over local
-    IPC sockets (files in Jupyter's runtime folder) instead. And jupyter_client interrupts
-    a kernel (SIGINT) before asking it to shut down; papermill shuts kernels down only
-    after the last cell, when they are idle, so that interrupt can only land in the
-    kernel's event loop, which logs "KeyboardInterrupt caught in kernel". It is skipped.
+    IPC sockets instead: files in Jupyter's runtime folder, named for this kernel alone
+    (jupyter_client's default, ``kernel-ipc-<n>`` in the working folder, is shared by every
+    kernel started there, so two chapters run at once would talk on each other's sockets).
+    And jupyter_client interrupts a kernel (SIGINT) before asking it to shut down; papermill
+    shuts kernels down only after the last cell, when they are idle, so that interrupt can
+    only land in the kernel's event loop, which logs "KeyboardInterrupt caught in kernel".
+    It is skipped.
 
     Notebook: used by ``genrelib book run`` (every chapter's kernel).
     """
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("transport", "ipc")
+        if kwargs["transport"] == "ipc" and "ip" not in kwargs:
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True)
+            kwargs["ip"] = str(runtime / f"genrelib-{uuid.uuid4().hex[:12]}-ipc")
         super().__init__(**kwargs)
 
     async def _async_interrupt_kernel(self) -> None:

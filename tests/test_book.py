@@ -75,3 +75,44 @@ def test_relative_path_parameters_are_read_from_the_callers_folder(tmp_path: Pat
     absolute = {**given, "songs_dir": str(songs)}
     assert build_id("smoke", given, cwd=tmp_path) == build_id("smoke", absolute, cwd=chapter_dir)
     assert build_id("smoke", given, cwd=tmp_path) != build_id("cpu", given, cwd=tmp_path)
+
+
+def test_chapter_kernels_use_sockets_of_their_own(tmp_path: Path, monkeypatch) -> None:
+    """Two chapters run at once from one folder must not share jupyter_client's default
+    ``kernel-ipc-<n>`` sockets there (they would read each other's messages)."""
+    import threading
+
+    import nbformat
+    import papermill
+
+    from genrelib.kernels import BookKernelManager
+
+    monkeypatch.chdir(tmp_path)
+    first, second = BookKernelManager(), BookKernelManager()
+    assert first.transport == "ipc" and first.ip != second.ip
+    assert Path(first.ip).is_absolute() and Path(first.ip).parent != tmp_path
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 6 * 7\nx")])
+    nbformat.write(notebook, tmp_path / "chapter.ipynb")
+    errors: list[BaseException] = []
+
+    def run(name: str) -> None:
+        try:
+            papermill.execute_notebook(
+                str(tmp_path / "chapter.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                engine_name="genrelib", kernel_name="python3", progress_bar=False,
+            )  # fmt: skip
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for name in ("a", "b"):
+        assert (
+            nbformat.read(tmp_path / f"{name}.ipynb", 4).cells[0].outputs[0].data["text/plain"]
+            == "42"
+        )
+    assert not list(tmp_path.glob("kernel-ipc*"))  # nothing left in the working folder
