@@ -9,7 +9,7 @@ split at random, so chunks of one track land on both sides of the split.
 
 Results are tidy: each run keeps its ``result.json``; :func:`table_v` turns the rows into
 Table V's columns (train/validation/test F1, epochs before early stopping) plus the
-track-level accuracy with its bootstrap interval, and :func:`write_table_v` saves them to
+track-level accuracy with its exact binomial interval, and :func:`write_table_v` saves them to
 ``table_v.csv``, which the chapter reads back.
 
 Notebook: 07_split_length.
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from genrelib.atomic import atomic_write
 from genrelib.errors import ConfigError
@@ -131,3 +133,94 @@ def grid_table(rows: pd.DataFrame, results_root: str | Path) -> pd.DataFrame:
     if stored.empty:
         return table_v(stored)
     return table_v(stored[stored["key"].isin(rows["key"])])
+
+
+MODEL_NAMES: dict[str, str] = {
+    "base_crnn": "base CRNN",
+    "extended_crnn": "extended CRNN",
+    "resnet18": "ResNet-18",
+}
+"""How the chapter's prose names the grid's models."""
+
+
+def cell_name(row: pd.Series) -> str:
+    """A grid cell as prose names it: ``"base CRNN, 10-s chunks"``.
+
+    Notebook: 07_split_length.
+    """
+    return f"{MODEL_NAMES.get(row['model'], row['model'])}, {row['chunk_seconds']:g}-s chunks"
+
+
+def capped_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The cells that the epoch cap ended, not early stopping: they were still improving.
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        :func:`table_v` rows.
+
+    Returns
+    -------
+    pd.DataFrame
+        The rows of ``table`` whose run did not stop early.
+    """
+    return table[~table["stopped_early"].astype(bool)]
+
+
+def chosen_on_validation(table: pd.DataFrame) -> pd.Series:
+    """The cell a practitioner would pick without looking at the test set.
+
+    The highest validation F1 (chunk level, the only validation score every cell has); ties
+    go to the first cell in table order (model, then decreasing chunk length).
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        :func:`table_v` rows.
+
+    Returns
+    -------
+    pd.Series
+        The chosen row; its test scores are then an honest estimate of that choice.
+    """
+    if table.empty:
+        raise ConfigError("the Table V table is empty: run the chapter 07 grid first")
+    return table.loc[table["valid_f1"].idxmax()]
+
+
+def expected_best_of(accuracy: float, n_tracks: int, n_cells: int) -> float:
+    """Expected highest test accuracy of ``n_cells`` equally good cells on ``n_tracks`` tracks.
+
+    Each cell's number of correct test tracks is taken as an independent binomial draw
+    with success probability ``accuracy``; the expectation of their maximum is
+    ``sum_k P(max >= k) / n_tracks``, with ``P(max >= k) = 1 - F(k - 1) ** n_cells`` (F the
+    binomial distribution function). It measures how far picking the best cell on the test
+    set flatters it, with no real difference between the cells.
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    accuracy : float
+        True accuracy of every cell, in [0, 1].
+    n_tracks : int
+        Test tracks each cell is scored on.
+    n_cells : int
+        Cells the best is picked from.
+
+    Returns
+    -------
+    float
+        The expected best test accuracy, in [accuracy, 1].
+    """
+    if not 0 <= accuracy <= 1 or n_tracks < 1 or n_cells < 1:
+        raise ConfigError(
+            f"expected_best_of needs accuracy in [0, 1] and positive counts, got "
+            f"{accuracy}, {n_tracks}, {n_cells}"
+        )
+    below = binom.cdf(np.arange(n_tracks), n_tracks, accuracy)  # P(one cell < k), k = 1..n
+    return float(np.sum(1 - below**n_cells) / n_tracks)

@@ -13,5 +13,6 @@ LESSONS: tuple[str, ...] = (
     "05_extended_crnn",
     "06_resnet_transfer",
     "06b_music_transfer",
+    "07_split_length",
     "09_honest_evaluation",
 )

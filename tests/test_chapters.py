@@ -114,27 +114,33 @@ def test_chapter_checkpoint_reuses_chapter_04s_run_and_keeps_only_best(
     assert json.loads((fresh.parent / "result.json").read_text())["n_test_tracks"] >= 1
 
 
-def test_grid_verdict_says_when_every_cell_ties() -> None:
-    """A grid whose cells all score the same says so instead of 'highest x, lowest x'."""
+def test_grid_headlines_pick_no_cell_on_the_test_set(tmp_path: Path) -> None:
+    """The grid's headlines are its mean and the cell chosen on validation, flagged if capped."""
     import pandas as pd
 
-    from genrelib.chapters.c07_split_length import grid_verdict
+    from genrelib.chapters.c07_split_length import chapter_context, record_grid_headlines
+    from genrelib.summary import read_headlines
 
-    cell = {"test_track_accuracy": 0.1, "test_track_accuracy_low": 0.0}
+    ch = chapter_context("smoke", None, results_dir=tmp_path)
+    cells = [  # the best test cell (1.0) is not the one validation picks (valid_f1 0.9)
+        ("base_crnn", 30.0, 0.9, 0.5, False),
+        ("base_crnn", 3.0, 0.7, 1.0, True),
+    ]
     table = pd.DataFrame(
         [
-            {
-                "model": "base_crnn",
-                "chunk_seconds": s,
-                "n_test_tracks": 10,
-                **cell,
-                "test_track_accuracy_high": 0.3,
-            }
-            for s in (3.0, 1.0)
+            {"model": m, "chunk_seconds": s, "valid_f1": v, "test_track_accuracy": t,
+             "test_track_accuracy_low": t / 2, "test_track_accuracy_high": 1.0,
+             "stopped_early": stopped, "key": f"{m}-{s}"}
+            for m, s, v, t, stopped in cells
         ]
-    )
-    verdict = grid_verdict(table, "track", synthetic=True).data
-    assert "Every cell of the grid (2 runs)" in verdict and "lowest" not in verdict
+    )  # fmt: skip
+    record_grid_headlines(ch, table, "track")
+    rows = read_headlines("smoke", tmp_path).set_index("result")["ours"]
+    assert rows["grid of 2 cells (models x chunk lengths), test track accuracy, mean"] == 75.0
+    chosen = "cell chosen on validation F1 (base CRNN, 30-s chunks), test track accuracy"
+    assert rows[chosen] == 50.0
+    data = read_headlines("smoke", tmp_path).set_index("result")["data"]
+    assert "1 of 2 ended by the epoch cap" in data.iloc[0] and "epoch cap" in data[chosen]
 
 
 def test_display_helpers_round_escape_and_hide_local_paths(tmp_path: Path) -> None:

@@ -14,12 +14,17 @@ from genrelib.chapters.c07_split_length import run_grid
 from genrelib.errors import ConfigError
 from genrelib.plots.split_length import (
     plot_accuracy_vs_length,
+    plot_epochs_vs_length,
     plot_examples_vs_length,
     plot_training_time_vs_length,
 )
 from genrelib.split_length import (
     PAPER_BEST,
     TABLE_V_COLUMNS,
+    capped_cells,
+    cell_name,
+    chosen_on_validation,
+    expected_best_of,
     grid_table,
     read_table_v,
     table_v,
@@ -119,3 +124,45 @@ def test_figures(grid) -> None:
     )
     with pytest.raises(ConfigError, match="empty"):
         plot_examples_vs_length(table.iloc[:0])
+
+
+def test_grid_reading_helpers_flag_caps_and_pick_on_validation() -> None:
+    table = pd.DataFrame(
+        {
+            "model": ["base_crnn", "base_crnn", "extended_crnn"],
+            "chunk_seconds": [30.0, 3.0, 3.0],
+            "valid_f1": [0.6, 0.8, 0.8],
+            "stopped_early": [False, True, True],
+        }
+    )
+    assert capped_cells(table)["chunk_seconds"].tolist() == [30.0]
+    chosen = chosen_on_validation(table)  # a tie goes to the first cell in table order
+    assert cell_name(chosen) == "base CRNN, 3-s chunks"
+    with pytest.raises(ConfigError, match="empty"):
+        chosen_on_validation(table.iloc[:0])
+
+
+def test_expected_best_of_equal_cells_matches_a_simulation() -> None:
+    assert expected_best_of(0.7, 10, 1) == pytest.approx(0.7)
+    draws = np.random.default_rng(0).binomial(10, 0.7, size=(100_000, 8)).max(axis=1)
+    assert expected_best_of(0.7, 10, 8) == pytest.approx(draws.mean() / 10, abs=0.002)
+    assert expected_best_of(1.0, 10, 8) == 1.0
+    with pytest.raises(ConfigError):
+        expected_best_of(1.5, 10, 8)
+
+
+def test_epochs_figure_marks_the_cap_and_the_best_epoch() -> None:
+    table = pd.DataFrame(
+        {
+            "model": ["base_crnn", "base_crnn"],
+            "chunk_seconds": [30.0, 3.0],
+            "epochs_run": [100, 40],
+            "best_epoch": [100, 30],
+            "max_epochs": [100, 100],
+            "stopped_early": [False, True],
+        }
+    )
+    fig = plot_epochs_vs_length(table)
+    bars = fig.axes[0].patches
+    assert [b.get_height() for b in bars] == [100, 40]  # longest chunk first
+    assert [bool(b.get_hatch()) for b in bars] == [True, False]

@@ -17,35 +17,55 @@ from genrelib.chapters.context import (
     run_chapter_experiment,
     training_inputs,
 )
-from genrelib.config import DEEP_MODELS, Profile
-from genrelib.data import PROTOCOLS
+from genrelib.chapters.display import glue_values
+from genrelib.config import DEEP_MODELS, ChunkConfig, Profile
+from genrelib.data import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
+from genrelib.exercises import check, filled
 from genrelib.experiments import Experiment
 from genrelib.plots.split_length import (
     plot_accuracy_vs_length,
+    plot_epochs_vs_length,
     plot_examples_vs_length,
     plot_training_time_vs_length,
 )
 from genrelib.progress import tqdm
-from genrelib.project import project_dir
-from genrelib.split_length import PAPER_BEST, grid_table, read_table_v, write_table_v
+from genrelib.split_length import (
+    PAPER_BEST,
+    capped_cells,
+    cell_name,
+    chosen_on_validation,
+    expected_best_of,
+    grid_table,
+    read_table_v,
+    write_table_v,
+)
 from genrelib.summary import EXACT_BINOMIAL, record_headline
 
+CHAPTER = "07_split_length"
+
 __all__ = [
-    "EXACT_BINOMIAL",
+    "ChunkConfig",
     "PAPER_BEST",
+    "assign_splits",
+    "capped_cells",
+    "cell_name",
     "chapter_context",
+    "check",
+    "chosen_on_validation",
+    "expected_best_of",
+    "filled",
+    "glue_values",
     "grid_banner",
     "grid_cells",
     "grid_settings",
     "grid_table",
-    "grid_verdict",
     "plot_accuracy_vs_length",
+    "plot_epochs_vs_length",
     "plot_examples_vs_length",
     "plot_training_time_vs_length",
-    "project_dir",
     "read_table_v",
-    "record_headline",
+    "record_grid_headlines",
     "run_grid",
     "table_v_view",
     "write_table_v",
@@ -270,68 +290,49 @@ def table_v_view(table: pd.DataFrame):
     return styler.set_properties(subset=["95 % CI"], **{"white-space": "nowrap"})
 
 
-def grid_verdict(table: pd.DataFrame, protocol: str, synthetic: bool) -> Markdown:
-    """What the grid shows: its best and worst cells, and whether their intervals overlap.
+def record_grid_headlines(ch: ChapterContext, table: pd.DataFrame, protocol: str) -> None:
+    """Record the grid in the book's results table, with no cell picked on the test set.
 
-    When every cell scores the same test track accuracy the text says so, rather than
-    naming one cell as both the highest and the lowest.
+    Two rows: the mean test track accuracy over the grid's cells (their range and the
+    cells that hit the epoch cap in the data column), and the cell chosen on validation
+    (:func:`genrelib.split_length.chosen_on_validation`) with its exact interval, flagged
+    when the cap ended it.
 
     Notebook: 07_split_length.
 
     Parameters
     ----------
+    ch : ChapterContext
+        The chapter's context (profile, data, results folder).
     table : pd.DataFrame
         :func:`genrelib.split_length.read_table_v`.
     protocol : str
         The grid's split protocol.
-    synthetic : bool
-        Whether the runs trained on the synthetic clips.
-
-    Returns
-    -------
-    Markdown
     """
-    accuracy = table["test_track_accuracy"]
-    best = table.loc[accuracy.idxmax()]
-    worst = table.loc[accuracy.idxmin()]
-    n_tracks = int(best["n_test_tracks"])
-    if round(100 * best["test_track_accuracy"], 1) == round(100 * worst["test_track_accuracy"], 1):
-        text = (
-            f"Every cell of the grid ({len(table)} runs) reaches the same test track accuracy, "
-            f"{best['test_track_accuracy']:.1%} (95 % interval "
-            f"{best['test_track_accuracy_low']:.1%} to {best['test_track_accuracy_high']:.1%} "
-            f"over {n_tracks} test tracks), so this grid cannot rank the chunk lengths."
-        )
-    else:
-        overlap = best["test_track_accuracy_low"] <= worst["test_track_accuracy_high"]
-        text = (
-            f"The highest test track accuracy is {best['test_track_accuracy']:.1%} "
-            f"({best['model']}, {best['chunk_seconds']:g}-s chunks; 95 % interval "
-            f"{best['test_track_accuracy_low']:.1%} to {best['test_track_accuracy_high']:.1%}), "
-            f"the lowest {worst['test_track_accuracy']:.1%} ({worst['model']}, "
-            f"{worst['chunk_seconds']:g} s). "
-        )
-        text += (
-            f"Their intervals overlap, so with {n_tracks} test tracks this grid "
-            "cannot rank the chunk lengths."
-            if overlap
-            else "Their intervals do not overlap: on these test tracks the difference is larger "
-            "than the resampling noise of the test set (one seed, so not of the training)."
-        )
-    if synthetic:
-        text += (
-            " These models were trained for a few short epochs on SYNTHETIC clips (the smoke "
-            "profile): the numbers test the pipeline, not the paper's claim."
-        )
-    paper_like = (
-        protocol == "paper"
-        and PAPER_BEST["model"] in set(table["model"])
-        and PAPER_BEST["chunk_seconds"] in set(table["chunk_seconds"])
+    data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
+    accuracy = 100 * table["test_track_accuracy"]
+    capped = capped_cells(table)
+    record_headline(
+        CHAPTER,
+        f"grid of {len(table)} cells (models x chunk lengths), test track accuracy, mean",
+        float(accuracy.mean()),
+        ch.profile.name,
+        data=f"{data}; cells {accuracy.min():.0f} to {accuracy.max():.0f} %; "
+        f"{len(capped)} of {len(table)} ended by the epoch cap",
+        protocol=protocol,
+        results=ch.results,
     )
-    if not paper_like:
-        text += (
-            f" The paper's {PAPER_BEST['test_accuracy']:.1%} comes from another protocol "
-            f"(chunk split) or model/chunk length than this grid (protocol `{protocol}`, models "
-            f"{', '.join(sorted(set(table['model'])))}), so it is not a target for these numbers."
-        )
-    return Markdown(text)
+    chosen = chosen_on_validation(table)
+    flag = "; ended by the epoch cap" if chosen["key"] in set(capped["key"]) else ""
+    record_headline(
+        CHAPTER,
+        f"cell chosen on validation F1 ({cell_name(chosen)}), test track accuracy",
+        100 * chosen["test_track_accuracy"],
+        ch.profile.name,
+        low=100 * chosen["test_track_accuracy_low"],
+        high=100 * chosen["test_track_accuracy_high"],
+        interval=EXACT_BINOMIAL,
+        data=f"{data}{flag}",
+        protocol=protocol,
+        results=ch.results,
+    )

@@ -25,6 +25,7 @@ from genrelib.plots.honest import (  # noqa: F401
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence  # noqa: F401
 from genrelib.plots.split_length import (  # noqa: F401
     plot_accuracy_vs_length,
+    plot_epochs_vs_length,
     plot_examples_vs_length,
     plot_training_time_vs_length,
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from genrelib.errors import ConfigError
@@ -79,7 +80,9 @@ def plot_accuracy_vs_length(
     -------
     matplotlib.figure.Figure
         Two panels: chunk-level and track-level (mean of the chunk probabilities) test
-        accuracy in %, with 95 % bootstrap intervals over test tracks.
+        accuracy in %, with their 95 % intervals (bootstrap over test tracks for chunks, exact
+        binomial for tracks). A cell that the epoch cap ended, not early stopping, is drawn
+        with an open marker.
     """
     _check(table, ("model", "chunk_seconds", "test_chunk_accuracy", "test_track_accuracy"))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
@@ -89,7 +92,7 @@ def plot_accuracy_vs_length(
             estimate = 100 * rows[f"test_{level}_accuracy"].to_numpy()
             low = 100 * rows[f"test_{level}_accuracy_low"].to_numpy()
             high = 100 * rows[f"test_{level}_accuracy_high"].to_numpy()
-            ax.errorbar(
+            bars = ax.errorbar(
                 rows["chunk_seconds"],
                 estimate,
                 yerr=[estimate - low, high - estimate],
@@ -97,6 +100,18 @@ def plot_accuracy_vs_length(
                 capsize=3,
                 label=_label(model),
             )
+            if "stopped_early" in rows:
+                capped = ~rows["stopped_early"].astype(bool).to_numpy()
+                ax.scatter(
+                    rows["chunk_seconds"][capped],
+                    estimate[capped],
+                    marker=_MARKERS[k % len(_MARKERS)],
+                    s=60,
+                    facecolor="white",
+                    edgecolor=bars.lines[0].get_color(),
+                    zorder=4,
+                    label="hit the epoch cap" if capped.any() and k == 0 else None,
+                )
         if paper_best is not None:
             ax.scatter(
                 [paper_best["chunk_seconds"]],
@@ -116,6 +131,50 @@ def plot_accuracy_vs_length(
     axes[1].legend(fontsize="small", loc="best")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_epochs_vs_length(table: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Epochs each cell ran, its best epoch and the epoch cap: one stopping rule, two endings.
+
+    Notebook: 07_split_length.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        :func:`genrelib.split_length.table_v` rows (``epochs_run``, ``best_epoch``,
+        ``max_epochs``, ``stopped_early``).
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One group of bars per chunk length, one bar per model (hatched when the cap ended
+        the run), a dot at the best epoch and a dashed line at the cap.
+    """
+    _check(table, ("model", "chunk_seconds", "epochs_run", "best_epoch", "max_epochs"))
+    lengths = sorted(table["chunk_seconds"].unique(), reverse=True)
+    models = list(dict.fromkeys(table["model"]))
+    width = 0.8 / len(models)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for k, model in enumerate(models):
+        rows = table[table["model"] == model].set_index("chunk_seconds").reindex(lengths)
+        x = np.arange(len(lengths)) + (k - (len(models) - 1) / 2) * width
+        capped = ~rows["stopped_early"].fillna(True).astype(bool).to_numpy()
+        bars = ax.bar(x, rows["epochs_run"], width, label=_label(model), alpha=0.8)
+        for bar, cap in zip(bars, capped, strict=True):
+            if cap:
+                bar.set_hatch("//")
+        ax.plot(x, rows["best_epoch"], "o", color="black", ms=4)
+    ax.axhline(table["max_epochs"].max(), ls="--", color="grey", label="epoch cap")
+    ax.plot([], [], "o", color="black", ms=4, label="best epoch (the checkpoint scored)")
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="cap reached"))
+    ax.set_xticks(np.arange(len(lengths)), [f"{length:g}" for length in lengths])
+    ax.set(xlabel="chunk length (s)", ylabel="epochs run", title=title)
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 
