@@ -14,5 +14,6 @@ LESSONS: tuple[str, ...] = (
     "06_resnet_transfer",
     "06b_music_transfer",
     "07_split_length",
+    "08_external_songs",
     "09_honest_evaluation",
 )

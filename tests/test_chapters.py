@@ -228,3 +228,37 @@ def test_downloads_and_results_are_shown_from_their_own_folders(tmp_path, monkey
     clips = tmp_path / "home" / "gtzan_mini" / "genres"
     assert shown_path(clips) == "gtzan_mini/genres"
     assert shown_path(tmp_path / "elsewhere" / "cpu" / "table_v.csv") == "results/cpu/table_v.csv"
+
+
+def test_chapter_08_songs_and_the_vote_of_their_chunks(tmp_path: Path) -> None:
+    """Without a songs folder the chapter writes one synthetic song; the vote table shows how
+    a song's chunks vote, by mean probability and by chunks won."""
+    import numpy as np
+
+    from genrelib.chapters.c08_external_songs import SONG_GENRES, chapter_songs, chunk_vote
+    from genrelib.predict import SongPrediction
+
+    (tmp_path / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg").write_bytes(b"")
+    songs, expected = chapter_songs(tmp_path)
+    assert [s.name for s in songs] == ["Kevin_MacLeod_-_Vibe_Ace.hq.ogg"]
+    assert expected == SONG_GENRES
+    (song,), expected = chapter_songs(None, seed=1)
+    assert song.is_file() and expected == {song.stem: "classical, then metal (SYNTHETIC)"}
+    probabilities = np.array([[0.6, 0.4, 0.0], [0.6, 0.4, 0.0], [0.0, 0.9, 0.1]], np.float32)
+    result = SongPrediction(
+        "song.ogg", 9.0, 9.0, 3.0, np.array([0.0, 3.0, 6.0]), probabilities, ("a", "b", "c")
+    )
+    vote = chunk_vote(result, top=2)
+    assert list(vote.index) == ["b", "a"]  # b: highest mean (0.57), though a wins 2 chunks
+    assert vote["chunks won"].tolist() == [1, 2] and result.vote == "a"
+
+
+def test_a_songs_label_names_it_and_its_top_genres() -> None:
+    import numpy as np
+
+    from genrelib.chapters.c08_external_songs import song_label
+    from genrelib.predict import SongPrediction
+
+    probabilities = np.array([[0.7, 0.2, 0.1]], np.float32)
+    result = SongPrediction("a_b.ogg", 4.2, 3.0, 3.0, np.zeros(1), probabilities, ("x", "y", "z"))
+    assert song_label(result).data == r"**a\_b.ogg** (4 s): x 70%, y 20%, z 10%"

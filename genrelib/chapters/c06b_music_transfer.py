@@ -35,6 +35,7 @@ from pandas.io.formats.style import Styler
 from genrelib.atomic import atomic_write
 from genrelib.chapters.c05_extended_crnn import history_by_model  # noqa: F401
 from genrelib.chapters.c06_resnet_transfer import HEAD_LABELS, weights_label
+from genrelib.chapters.c08_external_songs import SONG_GENRES
 from genrelib.chapters.c09_honest_evaluation import percent_table
 from genrelib.chapters.context import ChapterContext, chapter_context  # noqa: F401
 from genrelib.chapters.display import glue_values, rounded  # noqa: F401
@@ -78,18 +79,6 @@ SUBDIR = "music_transfer"
 PROBE_FILE = "probe_predictions.csv"
 SONGS_FILE = "external_songs.csv"
 SUMMARY_FILE = "summary.csv"
-
-EXPECTED_GENRES: dict[str, str] = {
-    "Hungarian_Dance_number_5": "classical",
-    "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy": "classical",
-    "147793__setuniman__sweet-waltz": "classical (solo piano waltz)",
-    "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime": "jazz (ragtime piano)",
-    "Kevin_MacLeod_-_Vibe_Ace": "jazz",
-    "sorohanro_-_solo-trumpet-06": "jazz / blues (trumpet loop)",
-    "Karissa_Hobbs_-_Lets_Go_Fishin": "country (folk)",
-    "admiralbob77_-_Choice_-_Drum-bass": "none of the ten (drum and bass)",
-}
-"""Genre each song's source gives it (judgements, not ground truth), by file-name stem."""
 
 SINGLE_ARTIST_GENRES: tuple[str, ...] = ("blues", "classical", "reggae", "rock")
 """Genres whose GTZAN indices 00000-00009 all belong to one artist (GTZANindex)."""
@@ -374,7 +363,7 @@ def song_table(
     results = predict_songs(
         list_songs(songs_dir), None, trim_seconds=trim_seconds, device=ch.device, progress=False
     )
-    table = prediction_table(results, EXPECTED_GENRES)
+    table = prediction_table(results, SONG_GENRES)
     atomic_write(transfer_dir(ch) / SONGS_FILE, table.to_csv(index=False))
     return results, table
 

@@ -9,6 +9,7 @@ Notebook: 08_external_songs.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,15 @@ from genrelib.chapters.context import (
     run_chapter_experiment,
     training_inputs,
 )
-from genrelib.chapters.display import markdown_text, shown_path
+from genrelib.chapters.display import glue_values, markdown_text, shown_path
 from genrelib.config import Profile
 from genrelib.data import DOWNLOAD_BOOK
 from genrelib.errors import ConfigError
+from genrelib.exercises import check, filled
 from genrelib.experiments import Experiment, collect_results, data_fingerprint, run_path
 from genrelib.plots.predict import plot_probability_timelines, plot_song_confidence
 from genrelib.predict import (
+    SongPrediction,
     list_songs,
     load_model,
     predict_songs,
@@ -42,25 +45,157 @@ from genrelib.widgets import live_frontend, try_your_song
 
 __all__ = [
     "EXACT_BINOMIAL",
+    "OUT_OF_DISTRIBUTION",
+    "SONG_GENRES",
     "ChapterModel",
     "chapter_checkpoint",
     "chapter_model",
     "chapter_context",
+    "chapter_songs",
+    "check",
+    "chunk_vote",
+    "filled",
+    "glue_values",
     "list_songs",
+    "live_frontend",
     "load_model",
-    "markdown_text",
     "plot_probability_timelines",
     "plot_song_confidence",
     "predict_songs",
     "prediction_table",
     "record_headline",
     "shown_path",
-    "songs_banner",
-    "live_frontend",
     "song_excerpt",
+    "song_label",
+    "songs_banner",
+    "songs_view",
     "try_your_song",
-    "write_synthetic_song",
 ]
+
+
+SONG_GENRES: dict[str, str] = {
+    "Hungarian_Dance_number_5": "classical",
+    "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy": "classical",
+    "147793__setuniman__sweet-waltz": "classical (solo piano waltz)",
+    "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime": "jazz (ragtime piano)",
+    "Kevin_MacLeod_-_Vibe_Ace": "jazz",
+    "sorohanro_-_solo-trumpet-06": "jazz / blues (trumpet loop)",
+    "Karissa_Hobbs_-_Lets_Go_Fishin": "country (folk)",
+    "admiralbob77_-_Choice_-_Drum-bass": "none of the ten (drum and bass stems)",
+}
+"""The genre each of the book's songs is given by its source's description, by file-name
+stem (matched as a prefix: :func:`genrelib.predict.expected_genre`). One person's judgements
+taken from the descriptions, not ground truth."""
+
+OUT_OF_DISTRIBUTION = "admiralbob77_-_Choice_-_Drum-bass"
+"""The book's song that belongs to none of the ten genres (drum and bass stems)."""
+
+
+def chapter_songs(songs_dir: str | Path | None, seed: int = 0) -> tuple[list[Path], dict[str, str]]:
+    """The songs chapter 08 classifies, and the genre each is expected to be.
+
+    With a folder, its songs and :data:`SONG_GENRES`. Without one (no songs downloaded: the
+    smoke build), one SYNTHETIC 30-s song written to a temporary folder, 15 s of the
+    synthetic classical recipe then 15 s of the metal one, so its timeline should change
+    halfway.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    songs_dir : str, Path or None
+        The songs folder (:meth:`ChapterContext.songs_folder`).
+    seed : int
+        Seed of the synthetic song.
+
+    Returns
+    -------
+    songs : list of Path
+    expected : dict
+        Expected genre text per file-name stem.
+    """
+    if songs_dir is not None:
+        return list_songs(songs_dir), dict(SONG_GENRES)
+    folder = Path(tempfile.mkdtemp(prefix="genrelib_songs_"))
+    song = write_synthetic_song(
+        folder / "synthetic_classical_then_metal.wav", ("classical", "metal"), 15.0, seed
+    )
+    return [song], {song.stem: "classical, then metal (SYNTHETIC)"}
+
+
+def chunk_vote(result: SongPrediction, top: int = 5) -> pd.DataFrame:
+    """How a song's chunks vote: each genre's mean probability and the chunks it wins.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    result : SongPrediction
+        One song's prediction.
+    top : int
+        Genres shown, highest mean probability first.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index: genre; columns ``mean probability`` (3 decimals; the song's prediction is the
+        first row) and ``chunks won`` (the chunks whose most likely genre it is: the majority vote).
+    """
+    vote = pd.DataFrame(
+        {"mean probability": result.mean_probabilities.round(3), "chunks won": result.votes},
+        index=pd.Index(result.class_names, name="genre"),
+    )
+    return vote.sort_values("mean probability", ascending=False).head(top)
+
+
+def song_label(result: SongPrediction) -> Markdown:
+    """A song's name and its three most likely genres, to stand above its audio player.
+
+    Notebook: 08_external_songs.
+
+    Returns
+    -------
+    Markdown
+        ``**name** (duration): genre p %, genre p %, genre p %``.
+    """
+    top = ", ".join(f"{genre} {probability:.0%}" for genre, probability in result.top3)
+    return Markdown(f"**{markdown_text(result.name)}** ({result.duration:.0f} s): {top}")
+
+
+SONG_COLUMNS: tuple[str, ...] = (
+    "song",
+    "expected",
+    "predicted",
+    "probability",
+    "second",
+    "vote",
+    "vote_share",
+    "n_chunks",
+    "agrees",
+)
+"""Columns of the songs table as chapter 08 shows it."""
+
+
+def songs_view(table: pd.DataFrame):
+    """The songs that were classified, as the page shows them: whole names, shares in %.
+
+    Notebook: 08_external_songs.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        :func:`genrelib.predict.prediction_table`.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        :data:`SONG_COLUMNS` of the rows that were classified, no index.
+    """
+    shown = table.loc[table["ok"], list(SONG_COLUMNS)]
+    styler = shown.style.format({"probability": "{:.0%}", "vote_share": "{:.0%}"})
+    return styler.hide(axis="index").set_properties(
+        subset=["song"], **{"overflow-wrap": "anywhere"}
+    )
 
 
 def _from_here(path: Path) -> Path:
