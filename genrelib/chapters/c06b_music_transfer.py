@@ -30,15 +30,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
-from pandas.io.formats.style import Styler
 
 from genrelib.atomic import atomic_write
 from genrelib.chapters.c05_extended_crnn import history_by_model  # noqa: F401
 from genrelib.chapters.c06_resnet_transfer import HEAD_LABELS, weights_label
-from genrelib.chapters.c08_external_songs import SONG_GENRES
+from genrelib.chapters.c08_external_songs import SONG_GENRES, songs_view  # noqa: F401
 from genrelib.chapters.c09_honest_evaluation import percent_table
 from genrelib.chapters.context import ChapterContext, chapter_context  # noqa: F401
-from genrelib.chapters.display import glue_values, rounded  # noqa: F401
+from genrelib.chapters.display import glue_values  # noqa: F401
 from genrelib.config import GENRES
 from genrelib.data.splits import assign_splits
 from genrelib.exercises import check, filled  # noqa: F401
@@ -366,38 +365,6 @@ def song_table(
     table = prediction_table(results, SONG_GENRES)
     atomic_write(transfer_dir(ch) / SONGS_FILE, table.to_csv(index=False))
     return results, table
-
-
-SONG_COLUMNS: tuple[str, ...] = (
-    "song",
-    "expected",
-    "predicted",
-    "probability",
-    "second",
-    "vote",
-    "agrees",
-)
-"""Columns of the songs table as chapter 06b shows it."""
-
-
-def songs_view(table: pd.DataFrame) -> Styler:
-    """The songs table as the page shows it: whole names, the probability in whole percent.
-
-    Notebook: 06b_music_transfer.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`song_table`'s table, one row per song.
-
-    Returns
-    -------
-    Styler
-        Columns :data:`SONG_COLUMNS`, no row labels.
-    """
-    view = table[list(SONG_COLUMNS)].assign(probability=100 * table["probability"])
-    view = view.rename(columns={"probability": "probability (%)"})
-    return rounded(view, decimals=0, hide_index=True)
 
 
 def shipped_probe() -> dict:
