@@ -59,7 +59,7 @@ from genrelib.plots.music_transfer import (  # noqa: F401
 )
 from genrelib.predict import list_songs, predict_songs, prediction_table, song_excerpt
 from genrelib.protocols import experiment_predictions, protocol_summary
-from genrelib.summary import SEED_TRACK_BOOTSTRAP, record_headline
+from genrelib.summary import SEED_TRACK_BOOTSTRAP, TRACK_BOOTSTRAP, record_headline
 from genrelib.transfer import (  # noqa: F401
     PROBE_LABELS,
     MusicnnEmbeddings,
@@ -393,7 +393,7 @@ def record_headlines(ch: ChapterContext, summary: pd.DataFrame) -> None:
             ch.profile.name,
             low=100 * row["accuracy_low"],
             high=100 * row["accuracy_high"],
-            interval=SEED_TRACK_BOOTSTRAP,
+            interval=SEED_TRACK_BOOTSTRAP if row["n_seeds"] > 1 else TRACK_BOOTSTRAP,
             data=data,
             protocol="track",
             results=ch.results,
