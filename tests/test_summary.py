@@ -90,3 +90,19 @@ def test_intro_shows_the_headlines_of_one_build(
     assert list(rows["chapter"]) == ["03_baselines"]
     monkeypatch.delenv(BUILD_ENV)  # the intro run by hand: the latest build
     assert build_headlines(table)[1] == "smoke-bbbb"
+
+
+def test_intro_groups_headlines_by_question_and_links_each_chapter(tmp_path: Path) -> None:
+    from genrelib.chapters.intro import QUESTIONS, headline_view
+
+    record_headline("07_split_length", "grid mean", 76.2, "cpu", results=tmp_path)
+    record_headline("03_baselines", "SVM F1", 73.0, "cpu", protocol="paper", results=tmp_path)
+    record_headline("03_baselines", "SVM F1", 48.4, "cpu", protocol="artist", results=tmp_path)
+    styler, _ = headline_view(read_headlines("cpu", tmp_path))
+    index = styler.data.index
+    assert list(index.get_level_values("question")) == [
+        QUESTIONS["03_baselines"], QUESTIONS["03_baselines"], QUESTIONS["07_split_length"]
+    ]  # fmt: skip
+    assert index.get_level_values("chapter")[2] == '<a href="07_split_length.html">chapter 7</a>'
+    html = styler.to_html()
+    assert 'rowspan="2"' in html and "73.0% [" not in html and "73.0%" in html
