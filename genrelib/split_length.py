@@ -26,6 +26,7 @@ from scipy.stats import binom
 from genrelib.atomic import atomic_write
 from genrelib.errors import ConfigError
 from genrelib.experiments import collect_results
+from genrelib.models.registry import NETWORK_LABELS
 
 TABLE_V_FILE = "table_v.csv"
 """Name of the tidy Table V file in a profile's results folder."""
@@ -135,20 +136,12 @@ def grid_table(rows: pd.DataFrame, results_root: str | Path) -> pd.DataFrame:
     return table_v(stored[stored["key"].isin(rows["key"])])
 
 
-MODEL_NAMES: dict[str, str] = {
-    "base_crnn": "base CRNN",
-    "extended_crnn": "extended CRNN",
-    "resnet18": "ResNet-18",
-}
-"""How the chapter's prose names the grid's models."""
-
-
 def cell_name(row: pd.Series) -> str:
     """A grid cell as prose names it: ``"base CRNN, 10-s chunks"``.
 
     Notebook: 07_split_length.
     """
-    return f"{MODEL_NAMES.get(row['model'], row['model'])}, {row['chunk_seconds']:g}-s chunks"
+    return f"{NETWORK_LABELS.get(row['model'], row['model'])}, {row['chunk_seconds']:g}-s chunks"
 
 
 def capped_cells(table: pd.DataFrame) -> pd.DataFrame:
