@@ -319,7 +319,7 @@ def record_run_headlines(
     seeds : pd.DataFrame or None
         The stored runs of the same setting under every seed.
     """
-    data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
+    data = ch.headline_data
     setting = f"{label}, {result['chunk_seconds']:g}-s chunks"
     for name, key, paper, interval in (
         ("test chunk F1", "test_chunk_accuracy", paper_chunk_f1, TRACK_BOOTSTRAP),

@@ -381,7 +381,7 @@ def record_headlines(ch: ChapterContext, summary: pd.DataFrame) -> None:
 
     Notebook: 06b_music_transfer.
     """
-    data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
+    data = ch.headline_data
     chosen = summary[summary["protocol"] == "track"]
     for _, row in chosen.iterrows():
         if not row["model"].startswith("musicnn"):

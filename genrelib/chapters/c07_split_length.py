@@ -309,7 +309,7 @@ def record_grid_headlines(ch: ChapterContext, table: pd.DataFrame, protocol: str
     protocol : str
         The grid's split protocol.
     """
-    data = "synthetic clips" if ch.synthetic else f"GTZAN, {len(ch.tracks)} clips"
+    data = ch.headline_data
     accuracy = 100 * table["test_track_accuracy"]
     capped = capped_cells(table)
     record_headline(

@@ -266,6 +266,14 @@ class ChapterContext:
             return "SYNTHETIC clips (smoke profile)"
         return f"real clips in {shown_path(self.data_root)}"
 
+    @property
+    def headline_data(self) -> str:
+        """What the clips are, for the ``data`` column of the book's results table.
+
+        Notebook: 04_base_crnn to 07_split_length (their headlines).
+        """
+        return "synthetic clips" if self.synthetic else f"GTZAN, {len(self.tracks)} clips"
+
     def banner(self, details: str = "") -> Markdown:
         """The chapter's opening line: profile, data and ``details``.
 
