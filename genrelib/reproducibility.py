@@ -4,7 +4,8 @@
 code did, what genrelib does by default). The functions measure what can be measured
 without retraining: spectrogram shapes of two mel settings, where early stopping with
 another patience would have stopped a finished run, and what a permuted label order does
-to a confusion matrix.
+to a confusion matrix; and whether two settings differ beyond the test set's noise, by an
+exact paired test on the test tracks both settings classified.
 
 Notebook: 10_reproducibility.
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from genrelib.config import MelConfig
 from genrelib.errors import ConfigError
@@ -226,3 +228,124 @@ def relabel_confusion(confusion: pd.DataFrame, names: Sequence[str]) -> pd.DataF
         index=pd.Index(list(names), name="true (as labelled)"),
         columns=pd.Index(list(names), name="predicted (as labelled)"),
     )
+
+
+def recall_misattribution(confusion: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """Each genre's recall as a confusion matrix shows it with ``names`` on its axes.
+
+    Notebook: 10_reproducibility.
+
+    Parameters
+    ----------
+    confusion : pandas.DataFrame
+        Square confusion matrix of counts with the right class names.
+    names : sequence of str
+        The names a plot puts on its rows, position by position.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per genre (the right names' order): ``recall`` (%), ``as_labelled`` (the
+        recall the relabelled matrix attributes to that genre, %) and ``points`` (their
+        absolute difference).
+    """
+    counts = confusion.to_numpy()
+    recall = 100 * counts.diagonal() / np.maximum(counts.sum(axis=1), 1)
+    shown = pd.Series(recall, index=relabel_confusion(confusion, names).index)
+    table = pd.DataFrame({"recall": recall}, index=confusion.index)
+    table["as_labelled"] = shown.reindex(confusion.index).to_numpy()
+    table["points"] = (table["as_labelled"] - table["recall"]).abs()
+    return table
+
+
+SIGNIFICANCE_LEVEL = 0.05
+"""Level of the paired test under which the chapter says two settings differ."""
+
+
+def track_outcomes(tracks: pd.DataFrame) -> pd.Series:
+    """Whether each track was classified right, by the mean of its chunks' probabilities.
+
+    Notebook: 10_reproducibility.
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame
+        :func:`genrelib.evaluation.track_predictions` output (``Evaluation.tracks``):
+        ``track_id``, ``label``, ``pred_mean``.
+
+    Returns
+    -------
+    pandas.Series of bool
+        Indexed by ``track_id``, shape (n_tracks,).
+    """
+    right = tracks["pred_mean"].to_numpy() == tracks["label"].to_numpy()
+    return pd.Series(right, index=pd.Index(tracks["track_id"], name="track_id"), name="right")
+
+
+def paired_test(right_a: pd.Series, right_b: pd.Series) -> dict:
+    """Exact paired test (McNemar's) of two settings scored on the same test tracks.
+
+    Tracks both settings classify right, or both wrong, say nothing about which is better;
+    the test looks only at the *discordant* tracks, those exactly one setting classifies
+    right. If the settings were equally good, each discordant track would go either way
+    with probability 1/2, so the count one way is binomial: the two-sided exact p-value of
+    that count is the chance of a split at least as lopsided. Pool several seeds by
+    giving series indexed by (seed, track).
+
+    Notebook: 10_reproducibility.
+
+    Parameters
+    ----------
+    right_a, right_b : pandas.Series of bool
+        Per test track, whether each setting classified it right; same index (any order).
+
+    Returns
+    -------
+    dict
+        ``n_tracks``, ``right_a``, ``right_b`` (counts), ``only_a``, ``only_b`` (tracks
+        only that setting got right) and ``p_value`` (1.0 when no track is discordant).
+
+    Raises
+    ------
+    ConfigError
+        If the two series do not cover the same tracks.
+    """
+    if len(right_a) != len(right_b) or not right_a.index.sort_values().equals(
+        right_b.index.sort_values()
+    ):
+        raise ConfigError("a paired test needs both settings scored on the same test tracks")
+    a = right_a.astype(bool)
+    b = right_b.astype(bool).reindex(a.index)
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    discordant = only_a + only_b
+    return {
+        "n_tracks": len(a),
+        "right_a": int(a.sum()),
+        "right_b": int(b.sum()),
+        "only_a": only_a,
+        "only_b": only_b,
+        "p_value": float(binomtest(only_a, discordant).pvalue) if discordant else 1.0,
+    }
+
+
+def paired_verdict(test: dict, level: float = SIGNIFICANCE_LEVEL) -> str:
+    """The paired test's answer in words: ``"differ"`` or ``"cannot tell apart"``.
+
+    Notebook: 10_reproducibility.
+    """
+    return "differ" if test["p_value"] < level else "cannot tell apart"
+
+
+def fewest_discordant(level: float = SIGNIFICANCE_LEVEL) -> int:
+    """Fewest discordant tracks, all going one way, that the paired test calls a difference.
+
+    With ``d`` discordant tracks all one way the two-sided p-value is ``2 x 0.5**d``, so a
+    run pair whose settings disagree on fewer tracks than this cannot show a difference,
+    however they split.
+
+    Notebook: 10_reproducibility.
+    """
+    d = 1
+    while binomtest(d, d).pvalue >= level:
+        d += 1
+    return d

@@ -16,4 +16,5 @@ LESSONS: tuple[str, ...] = (
     "07_split_length",
     "08_external_songs",
     "09_honest_evaluation",
+    "10_reproducibility",
 )

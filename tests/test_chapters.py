@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from deep_data import tiny_gtzan, tiny_profile, tiny_tracks
 
@@ -12,7 +14,14 @@ from genrelib import config
 from genrelib.chapters import chapter_context
 from genrelib.chapters.c08_external_songs import chapter_checkpoint, chapter_model
 from genrelib.chapters.c09_honest_evaluation import deep_inputs
-from genrelib.chapters.c10_reproducibility import comparison_setup, mean_score
+from genrelib.chapters.c10_reproducibility import (
+    COMPARED,
+    comparison_setup,
+    comparisons_view,
+    differences_table,
+    paired_comparisons,
+    plot_paired_scores,
+)
 from genrelib.chapters.context import training_inputs
 from genrelib.config import get_profile
 from genrelib.errors import ConfigError, DatasetNotFoundError
@@ -78,7 +87,29 @@ def test_chapter_profiles_of_09_and_10(gtzan_mini: Path, tmp_path: Path) -> None
     cpu = chapter_context("cpu", gtzan_mini, results_dir=tmp_path)
     assert deep_inputs(cpu, [0, 1, 2])[2][-1] == "fault-filtered"
     assert comparison_setup(cpu).profile.max_epochs == 40
-    assert mean_score([{"test_track_accuracy": 0.5}, {"test_track_accuracy": 1.0}]) == 75.0
+    assert comparison_setup(cpu).seeds == [0] and comparison_setup(smoke).seeds == [0, 1]
+
+
+def test_paired_comparisons_pool_seeds_and_name_every_setting() -> None:
+    tracks = pd.MultiIndex.from_product(
+        [[0, 1, 2], [f"t{i}" for i in range(10)]], names=["seed", "track_id"]
+    )
+    rng = np.random.default_rng(0)
+    names = {name for _, tried, against in COMPARED for name in (tried, against)}
+    outcomes = {name: pd.Series(rng.random(30) < 0.6, index=tracks) for name in names}
+    outcomes["double softmax"] = outcomes["reference"].copy()
+    outcomes["double softmax"].iloc[:7] = ~outcomes["reference"].iloc[:7]
+    table = paired_comparisons(outcomes).set_index("difference")
+    assert list(table.index) == [key for key, _, _ in COMPARED] and (table["n_seeds"] == 3).all()
+    row = table.loc["double_softmax"]
+    assert row["only_a"] + row["only_b"] == 7 and row["n_tracks"] == 30
+    per_seed = outcomes["reference"].groupby(level="seed").mean()
+    assert row["against_accuracy"] == pytest.approx(100 * per_seed.mean())
+    assert comparisons_view(table.reset_index()).to_html().count("<tr>") == len(COMPARED) + 1
+    figure = plot_paired_scores(outcomes, COMPARED)
+    arrows = [child for child in figure.axes[0].texts]  # one per comparison and seed
+    assert len(figure.axes) == 1 and len(arrows) == 3 * len(COMPARED)
+    assert "measured here" not in differences_table().to_html()
 
 
 @pytest.mark.slow  # trains end to end

@@ -1,4 +1,5 @@
-"""Tests of genrelib.reproducibility: shapes, early-stopping replay on real runs, relabelling."""
+"""Tests of genrelib.reproducibility: shapes, early-stopping replay on real runs, relabelling,
+the paired test."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from genrelib.errors import ConfigError
 from genrelib.evaluation import confusion_table
 from genrelib.reproducibility import (
     DIFFERENCES,
+    fewest_discordant,
+    paired_test,
+    paired_verdict,
+    recall_misattribution,
     relabel_confusion,
     spectrogram_shapes,
     stopping_points,
@@ -96,3 +101,36 @@ def test_relabelled_confusion_keeps_counts_and_moves_names() -> None:
 def test_differences_table_is_complete() -> None:
     assert DIFFERENCES["key"].is_unique and len(DIFFERENCES) == 10
     assert DIFFERENCES[["paper", "authors_code", "genrelib_default"]].notna().all().all()
+
+
+def test_recall_misattribution_moves_each_recall_to_the_shifted_name() -> None:
+    y_true = np.repeat(np.arange(len(GENRES)), 4)
+    y_pred = y_true.copy()
+    y_pred[: 4 * 3 : 2] = 9  # blues, classical and country lose half their tracks to rock
+    confusion = confusion_table(y_true, y_pred)
+    names = list(GENRES[1:]) + [GENRES[0]]
+    table = recall_misattribution(confusion, names)
+    assert table.loc["blues", "recall"] == 50 and table.loc["disco", "recall"] == 100
+    # the name at blues' position is "classical": classical is shown blues' 50 %
+    assert table.loc["classical", "as_labelled"] == 50
+    assert table.loc["country", "as_labelled"] == 50 and table.loc["disco", "as_labelled"] == 50
+    assert table.loc["disco", "points"] == 50 and table.loc["hiphop", "points"] == 0
+    assert sorted(table["as_labelled"]) == sorted(table["recall"])
+
+
+def test_paired_test_counts_discordant_tracks_only() -> None:
+    index = pd.MultiIndex.from_product([[0, 1], [f"t{i}" for i in range(10)]])
+    a = pd.Series([True] * 20, index=index)
+    b = a.copy()
+    b.iloc[:6] = False  # a alone right on 6 tracks
+    test = paired_test(a, b)
+    assert (test["only_a"], test["only_b"], test["n_tracks"]) == (6, 0, 20)
+    assert test["p_value"] == pytest.approx(2 * 0.5**6) and paired_verdict(test) == "differ"
+    b.iloc[:1] = True  # 5 discordant: 2 x 0.5**5 = 0.0625
+    assert paired_verdict(paired_test(a, b)) == "cannot tell apart"
+    # concordant tracks do not matter; the order of the index does not either
+    assert paired_test(a, a)["p_value"] == 1.0
+    assert paired_test(a, b.iloc[::-1])["only_a"] == 5
+    assert fewest_discordant() == 6 and fewest_discordant(0.01) == 8
+    with pytest.raises(ConfigError, match="same test tracks"):
+        paired_test(a, b.iloc[:-1])

@@ -9,6 +9,7 @@ Notebook: 10_reproducibility.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -16,51 +17,78 @@ import torch
 from pandas.io.formats.style import Styler
 
 from genrelib.chapters.context import ChapterContext, chapter_context, training_tracks
-from genrelib.chapters.display import rounded
+from genrelib.chapters.display import glue_values, rounded
 from genrelib.config import MelConfig, Profile
-from genrelib.evaluation import exact_interval
+from genrelib.evaluation import track_predictions
+from genrelib.exercises import check, filled
 from genrelib.experiments import (
     Experiment,
     evaluate_checkpoint,
     load_history,
+    load_test_predictions,
     run_path,
     stored_test_evaluation,
 )
 from genrelib.models import build_model, parameter_comparison
 from genrelib.plots.evaluation import plot_confusion_matrix
+from genrelib.plots.reproducibility import plot_paired_scores
 from genrelib.plots.training import plot_loss_comparison
+from genrelib.progress import tqdm
 from genrelib.reproducibility import (
     DIFFERENCES,
+    fewest_discordant,
+    paired_test,
+    paired_verdict,
+    recall_misattribution,
     relabel_confusion,
     spectrogram_shapes,
     stopping_points,
+    track_outcomes,
 )
 
 __all__ = [
-    "Comparison",
+    "COMPARED",
+    "COMPARISON_SEEDS",
+    "CONCLUSIVE_SEEDS",
     "DIFFERENCES",
-    "MelConfig",
     "build_model",
     "chapter_context",
+    "check",
+    "Comparison",
     "comparison_experiments",
     "comparison_setup",
     "comparison_variants",
+    "comparisons_view",
     "differences_table",
     "evaluate_checkpoint",
+    "fewest_discordant",
+    "filled",
+    "glue_values",
+    "last_epoch_outcomes",
     "load_history",
-    "mean_score",
+    "load_test_predictions",
+    "measured_effects",
+    "MelConfig",
+    "paired_comparisons",
+    "paired_test",
     "parameter_comparison",
+    "patience_replay",
     "plot_confusion_matrix",
     "plot_loss_comparison",
+    "plot_paired_scores",
+    "recall_misattribution",
     "relabel_confusion",
     "resnet_gru_inputs",
     "rounded",
     "run_comparison",
     "run_path",
+    "run_variants",
+    "seed_scores",
     "spectrogram_shapes",
     "stopping_points",
+    "stored_outcomes",
     "stored_test_evaluation",
-    "versus_text",
+    "track_outcomes",
 ]
 
 
@@ -100,17 +128,40 @@ class Comparison:
         """
         return (
             f"Profile **{ch.profile.name}**: {len(self.tracks)} {ch.kind} clips, "
-            f"{self.profile.chunk_seconds:g}-s chunks, {self.profile.max_epochs} epochs of at "
-            f"most {self.profile.max_train_chunks or 'all'} chunks, patience "
+            f"{self.profile.chunk_seconds:g}-s chunks, {self.profile.max_epochs} epochs of "
+            + (
+                f"at most {self.profile.max_train_chunks} chunks"
+                if self.profile.max_train_chunks
+                else "every training chunk"
+            )
+            + ", patience "
             f"{max(self.patience_grid)}, track-disjoint split, seeds {self.seeds}."
         )
 
 
-def comparison_setup(ch: ChapterContext, n_seeds: int = 1) -> Comparison:
+COMPARISON_SEEDS: dict[str, int] = {"smoke": 2, "cpu": 1, "full": 3}
+"""Seeds of every comparison per profile. ``cpu`` stores one seed's runs (40 epochs of a
+ResNet-18 take hours on a laptop CPU), so its comparisons show the method and cannot carry
+a conclusion (:data:`CONCLUSIVE_SEEDS`); ``smoke`` pools two seeds to exercise the pooling."""
+
+CONCLUSIVE_SEEDS = 3
+"""Fewest seeds a comparison of the chapter needs before the page reads it as a conclusion."""
+
+
+def comparison_setup(ch: ChapterContext, n_seeds: int | None = None) -> Comparison:
     """The shared settings of the chapter's comparison runs.
 
     Notebook: 10_reproducibility.
+
+    Parameters
+    ----------
+    ch : ChapterContext
+        The chapter's context.
+    n_seeds : int or None
+        Seeds of every comparison (``None``: :data:`COMPARISON_SEEDS` of the profile).
     """
+    if n_seeds is None:
+        n_seeds = COMPARISON_SEEDS.get(ch.profile.name, 3)
     seeds = ch.seeds(n_seeds)
     if ch.smoke:  # 30 clips, first 3 s in 1-s chunks, 4 epochs of 32 chunks
         profile = ch.profile.with_overrides(
@@ -207,39 +258,289 @@ def comparison_experiments(
     ]
 
 
-def mean_score(rows: list[dict], key: str = "test_track_accuracy") -> float:
-    """Mean over seeds of a result field, in percent.
+COMPARED: tuple[tuple[str, str, str], ...] = (
+    ("hop", "hop 67", "hop 256"),
+    ("checkpoint", "last epoch", "best checkpoint"),
+    ("double_softmax", "double softmax", "reference"),
+    ("gru_readout", "first GRU layer", "reference"),
+    ("resnet_pool", "ResNet-18 faithful", "ResNet-18 sequence"),
+)
+"""The chapter's trained comparisons: difference key, the setting tried, the one it is
+compared with (runs of :func:`comparison_variants`, plus the reference run's two
+checkpoints)."""
+
+
+def run_variants(ch: ChapterContext, comparison: Comparison) -> dict[str, list[dict]]:
+    """Train (or read back) every variant of :func:`comparison_variants` on every seed.
 
     Notebook: 10_reproducibility.
+
+    Returns
+    -------
+    dict of str to list of dict
+        Variant name -> one result row per seed.
     """
-    return 100 * sum(row[key] for row in rows) / len(rows)
+    variants = comparison_variants(comparison)
+    return {
+        name: run_comparison(ch, comparison, **keywords)
+        for name, keywords in tqdm(variants.items(), desc="comparison runs", unit="variant")
+    }
 
 
-def versus_text(rows: list[dict], other: list[dict]) -> str:
-    """Whether two comparison runs differ beyond the test set's noise, in words.
-
-    Counts the correct test tracks of each side (pooled over seeds) and compares their
-    exact binomial 95 % intervals: with 10 test tracks one track is 10 points, so most
-    single-run differences here are within noise, and the page must say so.
+def seed_scores(runs: dict[str, list[dict]]) -> pd.DataFrame:
+    """Test track accuracy and training length of every variant on every seed.
 
     Notebook: 10_reproducibility.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (variant, seed): ``variant``, ``seed``, ``accuracy`` (%),
+        ``n_test_tracks``, ``epochs_run``, ``best_epoch``, ``seconds_per_epoch``,
+        ``train_seconds``, ``device`` and ``run_dir`` (the reference and "hop 256" share
+        one run).
     """
-    sides = []
-    for group in (rows, other):
-        total = sum(int(row["n_test_tracks"]) for row in group)
-        correct = sum(round(row["test_track_accuracy"] * row["n_test_tracks"]) for row in group)
-        sides.append((correct, total, *exact_interval(correct, total)))
-    (k1, n1, lo1, hi1), (k2, n2, lo2, hi2) = sides
-    overlap = lo1 <= hi2 and lo2 <= hi1
-    verdict = (
-        "they overlap, so these runs cannot tell the two apart"
-        if overlap
-        else "they do not overlap: the difference is larger than the test set's noise"
+    return pd.DataFrame(
+        [
+            {
+                "variant": name,
+                "seed": int(row["seed"]),
+                "accuracy": 100 * row["test_track_accuracy"],
+                "n_test_tracks": int(row["n_test_tracks"]),
+                "epochs_run": int(row["epochs_run"]),
+                "best_epoch": int(row["best_epoch"]),
+                "seconds_per_epoch": row["seconds_per_epoch"],
+                "train_seconds": row["train_seconds"],
+                "device": row["device"],
+                "run_dir": row["run_dir"],
+            }
+            for name, rows in runs.items()
+            for row in rows
+        ]
     )
+
+
+def stored_outcomes(ch: ChapterContext, rows: list[dict]) -> pd.Series:
+    """Whether each test track was classified right, per seed, from the runs' stored predictions.
+
+    Notebook: 10_reproducibility.
+
+    Returns
+    -------
+    pandas.Series of bool
+        Indexed by (``seed``, ``track_id``).
+    """
+    outcomes = {}
+    for row in rows:
+        chunks, probabilities = load_test_predictions(run_path(ch.results, row))
+        outcomes[int(row["seed"])] = track_outcomes(track_predictions(chunks, probabilities))
+    return pd.concat(outcomes, names=["seed"])
+
+
+def last_epoch_outcomes(
+    ch: ChapterContext, comparison: Comparison, rows: list[dict], device: str = "auto"
+) -> pd.Series:
+    """Like :func:`stored_outcomes`, for the *last* epoch's checkpoint of each run.
+
+    The runs must keep ``last.pt`` (the reference variant does).
+
+    Notebook: 10_reproducibility.
+    """
+    outcomes = {}
+    for row in rows:
+        checkpoint = run_path(ch.results, row) / "last.pt"
+        evaluation = evaluate_checkpoint(
+            checkpoint, comparison.tracks, progress=False, device=device, n_boot=1
+        )
+        outcomes[int(row["seed"])] = track_outcomes(evaluation.tracks)
+    return pd.concat(outcomes, names=["seed"])
+
+
+def paired_comparisons(
+    outcomes: dict[str, pd.Series], compared: Sequence[tuple[str, str, str]] = COMPARED
+) -> pd.DataFrame:
+    """Every comparison of the chapter: accuracies over seeds and the paired test, pooled.
+
+    Notebook: 10_reproducibility.
+
+    Parameters
+    ----------
+    outcomes : dict of str to pandas.Series
+        Setting name -> per (seed, test track) whether it was classified right
+        (:func:`stored_outcomes`, :func:`last_epoch_outcomes`).
+    compared : sequence of (str, str, str)
+        Difference key, setting tried, setting compared with (:data:`COMPARED`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison: ``difference``, ``tried``, ``against``, ``n_seeds``,
+        ``tried_accuracy`` and ``against_accuracy`` (% of test tracks, mean over seeds),
+        ``seeds_higher`` and ``seeds_lower`` (seeds on which the tried setting scored
+        above / below), the :func:`~genrelib.reproducibility.paired_test` counts
+        (``a`` is the tried setting), ``p_value`` and ``verdict``.
+    """
+    rows = []
+    for key, tried, against in compared:
+        right_tried, right_against = outcomes[tried], outcomes[against]
+        by_seed = pd.DataFrame(
+            {
+                "tried": right_tried.groupby(level="seed").mean(),
+                "against": right_against.groupby(level="seed").mean(),
+            }
+        )
+        test = paired_test(right_tried, right_against)
+        rows.append(
+            {
+                "difference": key,
+                "tried": tried,
+                "against": against,
+                "n_seeds": len(by_seed),
+                "tried_accuracy": 100 * by_seed["tried"].mean(),
+                "against_accuracy": 100 * by_seed["against"].mean(),
+                "seeds_higher": int((by_seed["tried"] > by_seed["against"]).sum()),
+                "seeds_lower": int((by_seed["tried"] < by_seed["against"]).sum()),
+                **test,
+                "verdict": paired_verdict(test),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def comparisons_view(table: pd.DataFrame) -> Styler:
+    """The paired comparisons as the page shows them.
+
+    Notebook: 10_reproducibility.
+    """
+    view = pd.DataFrame(
+        {
+            "tried": table["tried"],
+            "against": table["against"],
+            "seeds": table["n_seeds"],
+            "tried (%)": table["tried_accuracy"],
+            "against (%)": table["against_accuracy"],
+            "seeds higher / lower": [
+                f"{h} / {lo}"
+                for h, lo in zip(table["seeds_higher"], table["seeds_lower"], strict=True)
+            ],
+            "tracks only tried / only against right": [
+                f"{a} / {b} of {n}"
+                for a, b, n in zip(table["only_a"], table["only_b"], table["n_tracks"], strict=True)
+            ],
+            "p (exact paired)": table["p_value"],
+            "verdict": table["verdict"],
+        }
+    )
+    return rounded(view, {"tried (%)": 1, "against (%)": 1, "p (exact paired)": 2}, hide_index=True)
+
+
+def patience_replay(
+    ch: ChapterContext, runs: dict[str, list[dict]], patience_grid: tuple[int, int]
+) -> pd.DataFrame:
+    """Where each patience would have stopped every run of the chapter, and which epoch it keeps.
+
+    Each run trained with the larger patience; :func:`stopping_points` replays its
+    validation losses under both. Runs that are the same run folder (the reference and
+    the hop-256 variant) appear once.
+
+    Notebook: 10_reproducibility.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``variant``, ``seed``, ``epochs_run``, then ``stop_<p>`` and
+        ``best_<p>`` per patience, and ``same_checkpoint`` (both patiences keep the same
+        epoch's checkpoint).
+    """
+    short, long = patience_grid
+    rows, seen = [], set()
+    for name, variant_rows in runs.items():
+        for row in variant_rows:
+            run_dir = run_path(ch.results, row)
+            if run_dir in seen:
+                continue
+            seen.add(run_dir)
+            points = stopping_points(load_history(run_dir), patience_grid).set_index("patience")
+            rows.append(
+                {
+                    "variant": name,
+                    "seed": int(row["seed"]),
+                    "epochs_run": int(row["epochs_run"]),
+                    f"stop_{short}": int(points.loc[short, "stop_epoch"]),
+                    f"best_{short}": int(points.loc[short, "best_epoch"]),
+                    f"stop_{long}": int(points.loc[long, "stop_epoch"]),
+                    f"best_{long}": int(points.loc[long, "best_epoch"]),
+                    "same_checkpoint": bool(
+                        points.loc[short, "best_epoch"] == points.loc[long, "best_epoch"]
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _comparison_text(row: pd.Series) -> str:
     return (
-        f"{k1} of {n1} vs {k2} of {n2} test tracks right; exact 95 % intervals "
-        f"[{100 * lo1:.0f}, {100 * hi1:.0f}] and [{100 * lo2:.0f}, {100 * hi2:.0f}]: {verdict}"
+        f"{row['tried']} {row['tried_accuracy']:.1f}% vs {row['against']} "
+        f"{row['against_accuracy']:.1f}% over {row['n_seeds']} seed"
+        f"{'s' if row['n_seeds'] > 1 else ''}; {row['only_a']} vs "
+        f"{row['only_b']} discordant tracks, p = {row['p_value']:.2f}: {row['verdict']}"
     )
+
+
+def measured_effects(
+    paired: pd.DataFrame,
+    patience: pd.DataFrame,
+    patience_grid: tuple[int, int],
+    hop_time_ratio: float,
+    misattributed_points: float,
+    counts: pd.DataFrame,
+) -> dict[str, str]:
+    """What the chapter measured for each difference, one phrase each, for the summary table.
+
+    Notebook: 10_reproducibility.
+
+    Parameters
+    ----------
+    paired : pandas.DataFrame
+        :func:`paired_comparisons`.
+    patience : pandas.DataFrame
+        :func:`patience_replay`.
+    patience_grid : tuple of int
+        The two patiences.
+    hop_time_ratio : float
+        Time per epoch at hop 67 over hop 256.
+    misattributed_points : float
+        Largest per-genre recall misattributed by shifted names (points).
+    counts : pandas.DataFrame
+        :func:`~genrelib.models.parameter_comparison`.
+
+    Returns
+    -------
+    dict of str to str
+        Difference key (:data:`DIFFERENCES`) -> measured effect.
+    """
+    effects = {row["difference"]: _comparison_text(row) for _, row in paired.iterrows()}
+    effects["hop"] += f"; {hop_time_ratio:.1f}x time per epoch"
+    short, long = patience_grid
+    same = int(patience["same_checkpoint"].sum())
+    early = int((patience[f"stop_{short}"] < patience["epochs_run"]).sum())
+    effects["patience"] = (
+        f"patience {short} stops before the {int(patience['epochs_run'].max())}-epoch budget in "
+        f"{early} of {len(patience)} runs; both patiences keep the same checkpoint in {same} of "
+        f"{len(patience)}"
+    )
+    effects["input"] = "not trained (see section)"
+    effects["confusion_labels"] = (
+        f"accuracy unchanged; per-genre recall misattributed by up to {misattributed_points:.0f} "
+        "points"
+    )
+    effects["parameters"] = "; ".join(
+        f"{name}: paper {int(r.paper):,}, ours {int(r.ours):,}, "
+        f"paper minus authors' build without GRU {int(r.paper_minus_without_gru):,}"
+        for name, r in counts.iterrows()
+    )
+    effects["table_v"] = "the paper's table (no numbers of ours)"
+    return effects
 
 
 def resnet_gru_inputs(profile: Profile) -> dict[bool, tuple[int, ...]]:
@@ -284,20 +585,29 @@ UNTRAINED_DIFFERENCES = ("parameters", "table_v", "input")
 """Differences the chapter describes or counts without training on the data."""
 
 
-def differences_table(measured: dict[str, str], data_note: str) -> Styler:
-    """Every difference with what the chapter measured, as the summary at its top shows it.
+def differences_table(
+    measured: dict[str, str] | None = None, data_note: str | None = None
+) -> Styler:
+    """Every difference, and with ``measured`` what the chapter measured for each.
 
-    Notebook: 10_reproducibility.
+    Notebook: 10_reproducibility (at its start without measurements, at its end with them).
 
     Parameters
     ----------
-    measured : dict of str to str
-        Measured effect per difference key (:data:`DIFFERENCES`'s ``key``).
-    data_note : str
+    measured : dict of str to str or None
+        Measured effect per difference key (:data:`DIFFERENCES`'s ``key``,
+        :func:`measured_effects`); ``None``: the three sources only.
+    data_note : str or None
         The data the trained comparisons ran on, e.g. ``"cpu, 100 real clips"``.
     """
+    if measured is None:
+        columns = [c for c in SUMMARY_HEADERS if c not in ("measured_effect", "data")]
+        return DIFFERENCES[columns].rename(columns=SUMMARY_HEADERS).style.hide(axis="index")
     summary = DIFFERENCES.assign(
         measured_effect=DIFFERENCES["key"].map(measured),
-        data=["-" if key in UNTRAINED_DIFFERENCES else data_note for key in DIFFERENCES["key"]],
+        data=[
+            "-" if key in UNTRAINED_DIFFERENCES else (data_note or "-")
+            for key in DIFFERENCES["key"]
+        ],
     )[list(SUMMARY_HEADERS)].rename(columns=SUMMARY_HEADERS)
     return summary.style.hide(axis="index")
