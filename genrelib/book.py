@@ -27,6 +27,7 @@ import papermill
 import yaml
 
 from genrelib.config import EDITIONS, NO_TRAINING_ENV, PROFILES
+from genrelib.course import record_chapter_time
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.exercises import student_edition
 from genrelib.kernels import BookKernelManager
@@ -205,8 +206,9 @@ def run_notebooks(
     parameters cell declares (so one ``-p songs_dir ...`` reaches only chapter 08).
     A chapter declaring ``interactive`` gets ``interactive=False`` unless ``parameters``
     says otherwise: its widgets then render as static figures and audio players.
-    The executed copy is written to ``_build/executed/<same path>``. Relative path
-    parameters are read from the current folder (:func:`resolve_path_parameters`), and
+    The executed copy is written to ``_build/executed/<same path>``, and the chapter's
+    execution time to the results folder (:func:`~genrelib.course.record_chapter_time`).
+    Relative path parameters are read from the current folder (:func:`resolve_path_parameters`), and
     every chapter's headlines are recorded under one build (:func:`build_id`).
 
     Parameters
@@ -285,6 +287,7 @@ def run_notebooks(
                 f"{error.ename}: {error.evalue} (partly executed copy: {target})"
             ) from None
         seconds = time.perf_counter() - started
+        record_chapter_time(results, notebook.stem, seconds, training)
         tqdm.write(f"executed {notebook.relative_to(root)} in {seconds:.1f} s")
         executed.append(target)
     return executed

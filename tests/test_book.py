@@ -13,11 +13,13 @@ from genrelib.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_toc_lists_intro_then_chapters_in_order() -> None:
+def test_toc_lists_intro_then_chapters_in_order_then_back_matter() -> None:
     files = toc_files(ROOT)
     assert files[0].name == "intro.ipynb"
-    chapters = [path.name for path in files[1:]]
+    chapters = [path.name for path in files[1:] if path.name[0].isdigit()]
     assert chapters == sorted(chapters) and chapters[0].startswith("01_")
+    back = [path.name for path in files[1 + len(chapters) :]]
+    assert back == ["teachers_guide.ipynb", "glossary.md"], "guide and glossary close the book"
 
 
 def test_intro_is_executed_last_because_it_summarises_the_chapters() -> None:

@@ -33,6 +33,7 @@ from lessons import LESSONS as LESSON_PAGES
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from genrelib.book import EXECUTED_DIR, build_book, toc_files
+from genrelib.chapters.display import RUN_SCORE_PREFIX
 from genrelib.cli import main
 from genrelib.data import DATA_ENV, book_data, download_book
 from genrelib.exercises import chapter_number
@@ -339,6 +340,29 @@ def test_shared_numbers_agree_on_every_page(site: Path, page: Page, base_url: st
 
 
 @pytest.mark.slow
+def test_every_run_shows_one_score_on_every_page(site: Path, page: Page, base_url: str) -> None:
+    """A run shown on several pages (chapter 4's run is a row of 5, 6 and 7 too) has one test
+    track accuracy: every page records the runs it shows (``glue_run_scores``), the records
+    agree, and each page prints the score."""
+    executed = build_root(ROOT) / EXECUTED_DIR / "book"
+    scores: dict[str, dict[str, float]] = {}
+    for notebook in sorted(executed.glob("*.ipynb")):
+        for name, value in glued_numbers(notebook).items():
+            if name.startswith(RUN_SCORE_PREFIX):
+                scores.setdefault(name, {})[notebook.stem] = float(value)
+    shared = {key: pages for key, pages in scores.items() if len(pages) > 1}
+    assert len(shared) >= 3, f"too few runs shown on several pages: {scores}"
+    texts: dict[str, str] = {}
+    for key, pages in shared.items():
+        assert len(set(pages.values())) == 1, f"{key} shows different scores: {pages}"
+        for stem, value in pages.items():
+            if stem not in texts:
+                page.goto(base_url + f"book/{stem}.html", wait_until="load")
+                texts[stem] = page.locator("article.bd-article").inner_text()
+            assert f"{value:.1f}" in texts[stem], f"{stem} does not print {key}'s {value:.1f}"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("source", PAGES, ids=[page.stem for page in PAGES])
 def test_page_renders(source: Path, page: Page, base_url: str) -> None:
     """The page loads, images decode, chapters show figures (and audio), the intro its results.
@@ -385,11 +409,13 @@ def test_page_renders(source: Path, page: Page, base_url: str) -> None:
             timeout=10_000,
         )
 
-    chapter = chapter_number(source.stem) if source.stem != "intro" else None
-    if chapter is not None:  # figures are numbered within their chapter (figure_numbers)
-        numbers = [text.strip() for text in article.locator(".caption-number").all_inner_texts()]
-        expected = [f"Fig. {chapter}.{k}" for k in range(1, len(numbers) + 1)]
-        assert numbers == expected, f"{source}: figure numbers {numbers}"
+    # figures are numbered within their chapter (figure_numbers); a page outside the
+    # numbered chapters (the teacher's guide) numbers its own from 1
+    chapter = chapter_number(source.stem)
+    numbers = [text.strip() for text in article.locator(".caption-number").all_inner_texts()]
+    prefix = f"{chapter}." if source.stem[0].isdigit() else ""
+    expected = [f"Fig. {prefix}{k}" for k in range(1, len(numbers) + 1)]
+    assert numbers == expected, f"{source}: figure numbers {numbers}"
 
     if source.stem in LESSON_PAGES:
         exercises = article.locator("div.exercise")

@@ -209,3 +209,38 @@ def glue_values(**values: object) -> None:
     for name, value in values.items():
         plain = value.item() if isinstance(value, np.generic) else value
         glue(name, plain, display=False)
+
+
+RUN_SCORE_PREFIX = "run_score:"
+"""Prefix of the hidden glue under which a page records each run whose score it shows."""
+
+
+def glue_run_scores(*groups: object) -> None:
+    """Record, hidden, the test track accuracy of every run a page shows, under its run key.
+
+    A run shown on several pages (chapter 4's run is a row of chapters 5, 6 and 7 too) must
+    show the same score everywhere; the site test reads these records from every executed
+    page and checks that each key has one value, printed on each page that records it.
+
+    Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
+    10_reproducibility.
+
+    Parameters
+    ----------
+    *groups : object
+        Result rows: a dict, a list of dicts, a DataFrame, or a dict of any of these; each
+        row has ``key`` and ``test_track_accuracy`` (a fraction).
+    """
+    rows: dict[str, float] = {}
+    pending = list(groups)
+    while pending:
+        group = pending.pop()
+        if isinstance(group, pd.DataFrame):
+            pending.extend(group.to_dict("records"))
+        elif isinstance(group, dict) and "key" in group:
+            rows[str(group["key"])] = round(100 * float(group["test_track_accuracy"]), 1)
+        elif isinstance(group, dict):
+            pending.extend(group.values())
+        elif isinstance(group, list | tuple):
+            pending.extend(group)
+    glue_values(**{f"{RUN_SCORE_PREFIX}{key}": score for key, score in rows.items()})
