@@ -256,13 +256,39 @@ def _data_info(args: argparse.Namespace) -> int:
 
 def _data_verify(args: argparse.Namespace) -> int:
     from genrelib.data import summarize_report, verify_dataset
+    from genrelib.data.collection import is_gtzan_folder
 
+    if args.data_dir and not is_gtzan_folder(args.data_dir):
+        return _verify_collection(args)
     report = verify_dataset(_data_root(args), progress=True, min_seconds=args.min_seconds)
     bad = report.loc[~report["ok"], ["path", "reason"]]
     if len(bad):
         print(bad.to_string(index=False))
     print(summarize_report(report))
     return 0 if bad.empty else 1
+
+
+def _verify_collection(args: argparse.Namespace) -> int:
+    """``data verify`` of your own collection: labels from its folders (or manifest)."""
+    from genrelib.data import summarize_report, verify_dataset
+    from genrelib.data.collection import content_duplicates, index_collection, label_summary
+
+    collection = index_collection(args.data_dir, with_duration=False)
+    report = verify_dataset(collection.tracks, progress=True, min_seconds=args.min_seconds)
+    twins = content_duplicates(collection.tracks)
+    print(
+        f"collection {collection.root}: {len(collection.tracks)} audio files, "
+        f"{len(collection.classes)} labels"
+    )
+    print(label_summary(collection, report, twins).to_string())
+    bad = report.loc[~report["ok"], ["track_id", "reason"]]
+    if len(bad):
+        print(bad.to_string(index=False))
+    for _, group in twins.groupby("digest"):
+        names = ", ".join(f"{row.track_id} ({row.genre})" for row in group.itertuples())
+        print(f"the same audio under {len(group)} names: {names}")
+    print(summarize_report(report) + f", {twins['digest'].nunique()} duplicated audio")
+    return 0 if bad.empty and twins.empty else 1
 
 
 def _origin(record: dict) -> str:
@@ -310,9 +336,16 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(handler=_data_info)
 
     verify = commands.add_parser(
-        "verify", help="decode every clip and list the bad ones (exit status 1 if any)"
+        "verify",
+        help="decode every clip and list the bad ones (exit status 1 if any); of your own "
+        "collection also the files per label and the same audio under two names",
     )
-    verify.add_argument("--data-dir", help=folder_help)
+    verify.add_argument(
+        "--data-dir",
+        help="GTZAN folder, or your own collection: a folder with one sub-folder of audio per "
+        "label, or a CSV manifest path,label[,group] (default: $GTZAN_DIR, else the "
+        "downloaded clips)",
+    )
     verify.add_argument(
         "--min-seconds", type=float, default=1.0, help="clips shorter than this are bad"
     )
