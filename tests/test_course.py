@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -19,6 +21,7 @@ from genrelib.course import (
     read_chapter_times,
     record_chapter_time,
 )
+from genrelib.exercises import chapter_number
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,3 +73,16 @@ def test_every_plan_teaches_a_lesson_after_what_it_needs(plan) -> None:
         "04_base_crnn",
         "09_honest_evaluation",
     ]
+
+
+def test_the_intro_reading_map_gathers_every_lesson_s_you_need_line() -> None:
+    cells = nbformat.read(ROOT / "book" / "intro.ipynb", as_version=4).cells
+    text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+    rows = re.findall(r"^\| \[[^\]]+\]\((\w+)\.ipynb\) \| ([^|]*)\|$", text, re.M)
+    assert len(rows) >= 11, "the reading map lists every chapter"
+    for stem, builds_on in rows:
+        listed = re.findall(r"\b(\d+b?)\b", builds_on.split("(")[0])
+        needs = [
+            chapter_number(need) for need in lesson_prerequisites(ROOT / "book" / f"{stem}.ipynb")
+        ]
+        assert sorted(listed) == sorted(needs), f"{stem}: map says {listed}, the chapter {needs}"
