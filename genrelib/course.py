@@ -79,6 +79,9 @@ def read_chapter_times(results: str | Path) -> pd.DataFrame:
 
     Notebook: teachers_guide.
 
+    A missing or unreadable file gives no rows (the next run starts it afresh); a file of
+    an earlier format without ``runs`` counts each chapter as run once.
+
     Returns
     -------
     pandas.DataFrame
@@ -86,9 +89,15 @@ def read_chapter_times(results: str | Path) -> pd.DataFrame:
         ``last_seconds``, ``cores``, ``may_train``, ``finished_at``.
     """
     path = Path(results) / CHAPTER_TIMES_FILE
-    if not path.is_file():
+    try:
+        table = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return pd.DataFrame(columns=_TIMES_COLUMNS)  # none yet, or unreadable: start afresh
+    if "chapter" not in table or "last_seconds" not in table:
         return pd.DataFrame(columns=_TIMES_COLUMNS)
-    return pd.read_csv(path)
+    table["runs"] = table.get("runs", 1)  # files of an earlier format: each run once
+    table["first_seconds"] = table.get("first_seconds", table["last_seconds"])
+    return table.reindex(columns=_TIMES_COLUMNS)
 
 
 def lesson_minutes(notebook: str | Path) -> dict:

@@ -26,6 +26,21 @@ from genrelib.exercises import chapter_number
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def test_an_old_or_broken_times_file_never_stops_a_book_run(tmp_path: Path) -> None:
+    path = tmp_path / CHAPTER_TIMES_FILE
+    path.write_text("chapter,first_seconds,last_seconds\n01_dataset,30.0,20.0\n")
+    record_chapter_time(tmp_path, "01_dataset", 10.0, may_train=False)
+    times = read_chapter_times(tmp_path).set_index("chapter")
+    assert times.loc["01_dataset", ["runs", "first_seconds", "last_seconds"]].tolist() == [
+        2,
+        30,
+        10,
+    ]
+    path.write_bytes(b"\x00\xff not a table")
+    record_chapter_time(tmp_path, "02_preprocessing", 5.0, may_train=True)
+    assert read_chapter_times(tmp_path)["chapter"].tolist() == ["02_preprocessing"]
+
+
 def test_record_keeps_the_first_time_and_the_latest(tmp_path: Path) -> None:
     assert read_chapter_times(tmp_path).empty
     record_chapter_time(tmp_path, "03_baselines", 540.0, may_train=False)

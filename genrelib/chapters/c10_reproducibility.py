@@ -30,6 +30,7 @@ from genrelib.experiments import (
     stored_test_evaluation,
 )
 from genrelib.models import build_model, parameter_comparison
+from genrelib.models.registry import NETWORK_LABELS
 from genrelib.plots.evaluation import plot_confusion_matrix
 from genrelib.plots.reproducibility import plot_paired_scores
 from genrelib.plots.training import plot_loss_comparison
@@ -72,6 +73,7 @@ __all__ = [
     "paired_comparisons",
     "paired_test",
     "parameter_comparison",
+    "parameter_view",
     "patience_replay",
     "plot_confusion_matrix",
     "plot_loss_comparison",
@@ -569,6 +571,29 @@ def resnet_gru_inputs(profile: Profile) -> dict[bool, tuple[int, ...]]:
         hook.remove()
         shapes[faithful] = tuple(seen["shape"])
     return shapes
+
+
+PARAMETER_HEADERS = {
+    "paper": "paper",
+    "authors_printed": "authors' notebook printed",
+    "ours": "genrelib",
+    "ours_trainable": "genrelib, trainable",
+    "ours_gru": "genrelib's GRU",
+    "authors_code": "authors' code",
+    "authors_code_gru": "authors' GRU",
+    "authors_code_without_gru": "authors' code without GRU",
+    "paper_minus_without_gru": "paper minus authors' code without GRU",
+}
+"""Headers of the parameter-count table as the page shows it."""
+
+
+def parameter_view(counts: pd.DataFrame) -> Styler:
+    """:func:`~genrelib.models.parameter_comparison` with readable headers and network names.
+
+    Notebook: 10_reproducibility.
+    """
+    view = counts.rename(columns=PARAMETER_HEADERS, index=NETWORK_LABELS)
+    return rounded(view[list(PARAMETER_HEADERS.values())])
 
 
 SUMMARY_HEADERS = {
