@@ -581,12 +581,21 @@ def _predict_run(args: argparse.Namespace) -> int:
     import json
 
     # Checked before genrelib.predict imports torch (seconds), so a typo is reported at once.
-    missing = [song for song in args.songs if not Path(song).is_file()]
-    for song in missing:
-        print(f"genrelib: error: {song}: song not found; check the path", file=sys.stderr)
+    if args.model is not None and args.checkpoint is not None:
+        raise GenrelibError(
+            "give --model (a probe of `genrelib probe fit`) or --checkpoint, not both"
+        )
+    if args.model is not None and not Path(args.model).is_file():
+        raise GenrelibError(
+            f"--model {args.model}: file not found; write it with `genrelib probe fit`"
+        )
     if args.checkpoint is not None and not Path(args.checkpoint).is_file():
         raise GenrelibError(f"{args.checkpoint}: checkpoint not found; pass the best.pt of a run")
-    songs = [song for song in args.songs if song not in missing]
+    candidates = [song for given in args.songs for song in _songs_in(given)]
+    missing = [song for song in candidates if not Path(song).is_file()]
+    for song in missing:
+        print(f"genrelib: error: {song}: song not found; check the path", file=sys.stderr)
+    songs = [song for song in candidates if song not in missing]
     if not songs:
         return 1
 
@@ -594,7 +603,7 @@ def _predict_run(args: argparse.Namespace) -> int:
 
     results = predict_songs(
         songs,
-        args.checkpoint,
+        args.model or args.checkpoint,
         trim_seconds=args.trim,
         batch_size=args.batch_size,
         device=args.device,
@@ -619,12 +628,40 @@ def _predict_run(args: argparse.Namespace) -> int:
     return 0 if not missing and all(result.ok for result in results) else 1
 
 
+def _songs_in(given: str) -> list[str]:
+    """A song as given, or every audio file under a folder (recursively, sorted)."""
+    from genrelib.data.gtzan import AUDIO_EXTENSIONS
+
+    folder = Path(given)
+    if not folder.is_dir():
+        return [given]
+    found = sorted(
+        str(path)
+        for path in folder.rglob("*")
+        if path.suffix.lower() in AUDIO_EXTENSIONS
+        and path.is_file()
+        and not path.name.startswith(".")
+    )
+    if not found:
+        raise GenrelibError(
+            f"{given}: a folder without audio files ({', '.join(AUDIO_EXTENSIONS)})"
+        )
+    return found
+
+
 def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     predict = subparsers.add_parser(
         "predict",
         help="top-3 genres of whole songs (any format, length, sample rate); no checkpoint needed",
     )
-    predict.add_argument("songs", nargs="+", metavar="SONG", help="audio files")
+    predict.add_argument(
+        "songs", nargs="+", metavar="SONG", help="audio files, or folders of them (recursively)"
+    )
+    predict.add_argument(
+        "--model",
+        default=None,
+        help="a probe written by `genrelib probe fit`: answers in its collection's labels",
+    )
     predict.add_argument(
         "--checkpoint",
         default=None,
@@ -645,6 +682,93 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--batch-size", type=int, default=32, help="chunks per forward pass")
     predict.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     predict.set_defaults(handler=_predict_run)
+
+
+def _int_at_least(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``, else one clear line."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    return parse
+
+
+def _seconds_at_least(minimum: float):
+    """An argparse type: seconds of at least ``minimum`` (one musicnn patch is 2.99 s)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not value >= minimum:
+            raise argparse.ArgumentTypeError(f"{text} s is shorter than {minimum:g} s")
+        return value
+
+    return parse
+
+
+def _probe_fit(args: argparse.Namespace) -> int:
+    from genrelib.data.collection import check_label_sizes, index_collection
+    from genrelib.transfer.collection_probe import (
+        check_probe_target,
+        fit_collection_probe,
+        write_probe,
+    )
+
+    target = check_probe_target(args.out)
+    collection = index_collection(args.data_dir, with_duration=False)
+    check_label_sizes(collection, args.folds, f"{args.folds}-fold cross-validation (--folds)")
+    fit = fit_collection_probe(
+        collection, seconds=args.seconds, n_folds=args.folds, seed=args.seed, device=args.device
+    )
+    for path, reason in fit.skipped:
+        print(f"skipped {path}: {reason}")
+    accuracy, low, high = fit.accuracy
+    print(
+        f"{len(collection.classes)} labels, {int(fit.confusion.to_numpy().sum())} tracks used "
+        f"({len(fit.skipped)} skipped); {fit.info['cv']} cross-validation: track accuracy "
+        f"{accuracy:.1%} [{low:.1%}, {high:.1%}] (exact binomial 95 % interval)"
+    )
+    print(fit.confusion.to_string())
+    write_probe(fit, target)
+    print(f"probe written to {target}: genrelib predict --model {target} SONG_OR_FOLDER")
+    return 0
+
+
+def _add_probe_commands(subparsers: argparse._SubParsersAction) -> None:
+    probe = subparsers.add_parser(
+        "probe", help="a musicnn probe for your own collection, answering in its labels"
+    )
+    commands = probe.add_subparsers(dest="probe_command", required=True)
+    fit = commands.add_parser(
+        "fit",
+        help="embed a collection with musicnn, cross-validate a logistic-regression probe, "
+        "write it for `genrelib predict --model`",
+    )
+    fit.add_argument(
+        "--data-dir",
+        required=True,
+        help="your collection: a folder with one sub-folder of audio per label, or a CSV "
+        "manifest path,label[,group] (groups are kept on one side of every fold)",
+    )
+    fit.add_argument("--out", required=True, help="file to write the probe to, e.g. my.probe")
+    fit.add_argument("--folds", type=_int_at_least(2), default=5, help="cross-validation folds")
+    fit.add_argument("--seed", type=_int_at_least(0), default=0, help="seed of the folds")
+    fit.add_argument(
+        "--seconds",
+        type=_seconds_at_least(3.0),
+        default=30.0,
+        help="seconds of each track used, from its start; shorter tracks are skipped",
+    )
+    fit.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
+    fit.set_defaults(handler=_probe_fit)
 
 
 def _protocols_run(args: argparse.Namespace) -> int:
@@ -684,6 +808,7 @@ _COMMAND_GROUPS = (
     _add_baselines_commands,
     _add_train_commands,
     _add_predict_commands,
+    _add_probe_commands,
     _add_protocols_commands,
 )
 

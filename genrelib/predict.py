@@ -59,6 +59,7 @@ from genrelib.training import load_checkpoint, resolve_device
 from genrelib.training.device import fast_path
 from genrelib.transfer import (
     is_musicnn_input,
+    is_probe_file,
     load_genre_probe,
     patch_probabilities,
     song_patches,
@@ -254,7 +255,8 @@ def load_model(
     Parameters
     ----------
     checkpoint_or_model : str, Path, (nn.Module, dict) or None
-        A ``best.pt``/``last.pt`` path, or the pair :func:`genrelib.training.load_checkpoint`
+        A ``best.pt``/``last.pt`` path, a probe file of ``genrelib probe fit`` (it answers
+        in its collection's labels), or the pair :func:`genrelib.training.load_checkpoint`
         returns (so many songs share one loaded model); ``None``: the musicnn genre probe
         shipped with genrelib (:func:`genrelib.transfer.load_genre_probe`).
     device : str
@@ -270,6 +272,8 @@ def load_model(
     target = resolve_device(device)
     if checkpoint_or_model is None:
         return load_genre_probe(device=str(target))
+    if isinstance(checkpoint_or_model, (str, Path)) and is_probe_file(checkpoint_or_model):
+        return load_genre_probe(device=str(target), path=checkpoint_or_model)
     if isinstance(checkpoint_or_model, (str, Path)):
         model, meta = load_checkpoint(checkpoint_or_model, device=target)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -13,12 +14,14 @@ import soundfile as sf
 
 from genrelib.cli import main
 from genrelib.data.collection import (
+    collection_folds,
     content_duplicates,
     index_collection,
     is_gtzan_folder,
     read_manifest,
+    split_collection,
 )
-from genrelib.errors import DatasetNotFoundError
+from genrelib.errors import ConfigError, DatasetNotFoundError
 
 
 def _clips(gtzan_mini: Path, genre: str, n: int) -> list[Path]:
@@ -122,3 +125,95 @@ def test_data_verify_reports_a_collection_per_label(
     out = capsys.readouterr().out
     assert "techno/broken.wav" in out and "the same audio under 2 names" in out
     assert "opera/aria.wav (opera)" in out and "6 good, 1 bad, 1 duplicated audio" in out
+
+
+@pytest.fixture
+def regrouped(gtzan_mini: Path, tmp_path: Path) -> Path:
+    """Three labels of 6 tracks (jazz as "smooth", metal as "loud", classical as "calm"),
+    with a manifest naming two artists per label (3 tracks each)."""
+    root = tmp_path / "regrouped"
+    rows = []
+    for label, genre in (("smooth", "jazz"), ("loud", "metal"), ("calm", "classical")):
+        (root / label).mkdir(parents=True)
+        for k, clip in enumerate(_clips(gtzan_mini, genre, 6)):
+            shutil.copy(clip, root / label / clip.name)
+            rows.append((f"{label}/{clip.name}", label, f"{label} artist {k // 3}"))
+    pd.DataFrame(rows, columns=["path", "label", "group"]).to_csv(root / "groups.csv", index=False)
+    return root
+
+
+def test_a_split_keeps_tracks_and_groups_whole_and_every_label_everywhere(regrouped: Path) -> None:
+    plain = index_collection(regrouped, with_duration=False)
+    split = split_collection(plain, seed=1)
+    per_set = pd.crosstab(plain.tracks["genre"], split)
+    assert (per_set > 0).all().all(), f"every label in every set:\n{per_set}"
+    grouped = index_collection(regrouped / "groups.csv", with_duration=False)
+    split = split_collection(grouped, seed=1)
+    assert split.groupby(grouped.tracks["artist"]).nunique().eq(1).all(), "a group on two sides"
+    folds = collection_folds(grouped, n_folds=2, seed=0)
+    assert pd.Series(folds).groupby(grouped.tracks["artist"]).nunique().eq(1).all()
+    folds = collection_folds(plain, n_folds=5, seed=0)
+    assert sorted(np.bincount(folds)) == [3, 3, 4, 4, 4]
+
+
+def test_a_label_with_too_few_tracks_is_one_clear_error(mymusic: Path, regrouped: Path) -> None:
+    with pytest.raises(ConfigError, match="label 'opera' has 1 track.*at least 3 per label"):
+        split_collection(index_collection(mymusic, with_duration=False))
+    with pytest.raises(ConfigError, match="label 'calm' has 6 track.*7-fold.*at least 7"):
+        collection_folds(index_collection(regrouped, with_duration=False), n_folds=7)
+
+
+def test_probe_fit_refuses_bad_options_before_any_work(
+    mymusic: Path, tmp_path: Path, capsys
+) -> None:
+    assert main(["probe", "fit", "--data-dir", str(mymusic), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    out = str(tmp_path / "no" / "my.probe")
+    assert main(["probe", "fit", "--data-dir", str(mymusic), "--out", out]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    target = str(tmp_path / "my.probe")
+    assert main(["probe", "fit", "--data-dir", str(mymusic), "--out", target, "--folds", "2"]) == 2
+    assert "label 'opera' has 1 track" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["probe", "fit", "--data-dir", str(mymusic), "--out", target, "--folds", "1"])
+    assert "1 is less than 2" in capsys.readouterr().err
+    song = str(mymusic / "lofi" / "My Song 1.wav")
+    assert main(["predict", song, "--model", target]) == 2
+    assert "write it with `genrelib probe fit`" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # musicnn embeddings of 8 clips
+def test_a_two_label_probe_predicts_in_the_collection_s_labels(
+    gtzan_mini: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import torch
+
+    from genrelib.predict import load_model
+    from genrelib.transfer import musicnn_embeddings
+    from genrelib.transfer.probes import build_probe
+
+    root = tmp_path / "two"
+    for label, genre in (("quiet", "classical"), ("noisy", "metal")):
+        (root / label / "deep").mkdir(parents=True)
+        for clip in _clips(gtzan_mini, genre, 4):
+            shutil.copy(clip, root / label / "deep" / clip.name)
+    target = tmp_path / "two.probe"
+    assert (
+        main(["probe", "fit", "--data-dir", str(root), "--out", str(target), "--folds", "2"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "2 labels, 8 tracks used (0 skipped); 2-fold, track-disjoint" in out
+    assert re.search(r"track accuracy \d+\.\d% \[\d+\.\d%, \d+\.\d%\]", out)
+    model, meta = load_model(target, device="cpu")
+    assert meta["class_names"] == ["noisy", "quiet"]
+    # the stored two-row probe gives sklearn's probabilities on the same embeddings
+    collection = index_collection(root, with_duration=False)
+    embeddings = musicnn_embeddings(collection.tracks, progress=False)
+    x, y = embeddings.features("pooled"), embeddings.chunks["label"].to_numpy()
+    expected = build_probe("logistic_regression").fit(x, y).predict_proba(x)
+    z = (torch.as_tensor(x) - model.mean) / model.scale
+    got = torch.softmax(model.linear(z), dim=1).detach().numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    assert main(["predict", str(root / "quiet"), "--model", str(target), "--no-progress"]) == 0
+    answers = re.findall(r"majority vote of the chunks: (\w+)", capsys.readouterr().out)
+    assert len(answers) == 4 and set(answers) <= {"noisy", "quiet"}

@@ -25,7 +25,8 @@ import pandas as pd
 
 from genrelib.config import GENRES
 from genrelib.data.gtzan import AUDIO_EXTENSIONS, COLUMNS, _duration, find_genre_root
-from genrelib.errors import DatasetNotFoundError
+from genrelib.data.splits import assign_splits
+from genrelib.errors import ConfigError, DatasetNotFoundError
 
 MANIFEST_COLUMNS: tuple[str, ...] = ("path", "label")
 """Columns a manifest must have; ``group`` is optional."""
@@ -266,3 +267,92 @@ def label_summary(
         .fillna(0)
         .astype(np.int64)
     )
+
+
+def check_label_sizes(collection: Collection, needed: int, what: str) -> None:
+    """Refuse a split that some label has too few tracks for, naming the label.
+
+    Notebook: none yet (the splits of :func:`split_collection` and :func:`collection_folds`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the smallest label, its tracks and what it needs.
+    """
+    counts = collection.counts()
+    short = counts[counts < needed]
+    if len(short):
+        label, n = short.idxmin(), int(short.min())
+        others = f" ({len(short) - 1} other label(s) too)" if len(short) > 1 else ""
+        raise ConfigError(
+            f"label {label!r} has {n} track(s){others}; {what} needs at least {needed} per "
+            "label: add tracks to it, or leave the label out"
+        )
+
+
+def _protocol(collection: Collection, by_group: bool | None) -> str:
+    grouped = (collection.tracks["artist"] != "").any() if by_group is None else by_group
+    return "artist" if grouped else "track"
+
+
+def split_collection(
+    collection: Collection,
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    by_group: bool | None = None,
+) -> pd.Series:
+    """Train, validation and test tracks of a collection: stratified, never a track on two sides.
+
+    With groups (a manifest's ``group`` column) the split keeps each group on one side
+    (:func:`~genrelib.data.splits.assign_splits`, protocol ``"artist"``); without, it keeps
+    each track on one side (protocol ``"track"``).
+
+    Notebook: none yet (``genrelib train --data-dir`` on a collection).
+
+    Parameters
+    ----------
+    collection : Collection
+        The indexed collection.
+    seed : int
+        Seed of the shuffle.
+    fractions : tuple of 3 float
+        Target shares of train, validation and test.
+    by_group : bool or None
+        Keep groups apart; ``None``: whenever the collection names any group.
+
+    Returns
+    -------
+    pandas.Series
+        ``"train"``, ``"valid"`` or ``"test"`` per row of ``collection.tracks``.
+
+    Raises
+    ------
+    ConfigError
+        If a label has fewer than 3 tracks (one per set).
+    """
+    protocol = _protocol(collection, by_group)
+    check_label_sizes(collection, 3, f"a {protocol}-disjoint train/validation/test split")
+    return assign_splits(collection.tracks, protocol, seed, fractions)
+
+
+def collection_folds(
+    collection: Collection, n_folds: int = 5, seed: int = 0, by_group: bool | None = None
+) -> np.ndarray:
+    """k folds of a collection's tracks, stratified by label, groups (if any) kept whole.
+
+    Notebook: none yet (``genrelib probe fit`` on a collection).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_tracks,), the fold of each row of ``collection.tracks``, in ``[0, n_folds)``.
+
+    Raises
+    ------
+    ConfigError
+        If a label has fewer tracks than folds, or there are fewer groups than folds.
+    """
+    from genrelib.cross_validation import assign_folds
+
+    check_label_sizes(collection, n_folds, f"{n_folds}-fold cross-validation")
+    return assign_folds(collection.tracks, _protocol(collection, by_group), n_folds, seed)

@@ -11,6 +11,7 @@ Notebook: 06b_music_transfer, 08_external_songs.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -45,6 +46,9 @@ from genrelib.transfer.probes import (
 
 GENRE_PROBE_FILE = WEIGHTS_DIR / "musicnn_genre_probe.npz"
 """The genre probe ``genrelib predict`` uses by default (written by :func:`save_genre_probe`)."""
+
+PROBE_MEMBER = "info_json.npy"
+"""The archive member that marks a probe file (a checkpoint has none)."""
 
 GENRE_PROBE_SHA256 = "bb9c883e385bd641cd826f0fe09a27b5354379b66826b5ade3376ff12076210d"
 """sha256 of :data:`GENRE_PROBE_FILE`, checked at load."""
@@ -237,3 +241,15 @@ def load_genre_probe(
         "probe": info,
     }
     return model.to(target).eval(), meta
+
+
+def is_probe_file(path: str | Path) -> bool:
+    """Whether ``path`` is a probe written by :func:`save_genre_probe` (not a checkpoint).
+
+    Notebook: none (``genrelib predict --model``).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return PROBE_MEMBER in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
