@@ -684,31 +684,20 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     predict.set_defaults(handler=_predict_run)
 
 
-def _int_at_least(minimum: int):
-    """An argparse type: a whole number of at least ``minimum``, else one clear line."""
+def _at_least(kind: type, minimum: float, unit: str = ""):
+    """An argparse type: a number of ``kind`` (int or float) of at least ``minimum``.
 
-    def parse(text: str) -> int:
+    A value that is not a number, or is smaller, is refused with one line naming it.
+    """
+
+    def parse(text: str):
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
-        return value
-
-    return parse
-
-
-def _seconds_at_least(minimum: float):
-    """An argparse type: seconds of at least ``minimum`` (one musicnn patch is 2.99 s)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
         if not value >= minimum:
-            raise argparse.ArgumentTypeError(f"{text} s is shorter than {minimum:g} s")
+            raise argparse.ArgumentTypeError(f"{text}{unit} is less than {minimum:g}{unit}")
         return value
 
     return parse
@@ -759,11 +748,11 @@ def _add_probe_commands(subparsers: argparse._SubParsersAction) -> None:
         "manifest path,label[,group] (groups are kept on one side of every fold)",
     )
     fit.add_argument("--out", required=True, help="file to write the probe to, e.g. my.probe")
-    fit.add_argument("--folds", type=_int_at_least(2), default=5, help="cross-validation folds")
-    fit.add_argument("--seed", type=_int_at_least(0), default=0, help="seed of the folds")
+    fit.add_argument("--folds", type=_at_least(int, 2), default=5, help="cross-validation folds")
+    fit.add_argument("--seed", type=_at_least(int, 0), default=0, help="seed of the folds")
     fit.add_argument(
         "--seconds",
-        type=_seconds_at_least(3.0),
+        type=_at_least(float, 3.0, " s"),
         default=30.0,
         help="seconds of each track used, from its start; shorter tracks are skipped",
     )
