@@ -100,6 +100,12 @@ def read_chapter_times(results: str | Path) -> pd.DataFrame:
     return table.reindex(columns=_TIMES_COLUMNS)
 
 
+def _markdown(notebook: Path) -> str:
+    """The text of a notebook's markdown cells, joined."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    return "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+
+
 def lesson_minutes(notebook: str | Path) -> dict:
     """A lesson's title and the reading and exercise minutes its "Time" line states.
 
@@ -112,11 +118,7 @@ def lesson_minutes(notebook: str | Path) -> dict:
         (minutes; ``None`` when the page states no "Time" line).
     """
     path = Path(notebook)
-    text = "\n".join(
-        cell.source
-        for cell in nbformat.read(path, as_version=4).cells
-        if cell.cell_type == "markdown"
-    )
+    text = _markdown(path)
     title = _TITLE.search(text)
     stated = _TIME_LINE.search(text)
     return {
@@ -183,9 +185,7 @@ def lesson_prerequisites(notebook: str | Path) -> list[str]:
 
     Notebook: teachers_guide (and the test that every plan keeps them in order).
     """
-    cells = nbformat.read(Path(notebook), as_version=4).cells
-    text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
-    needs = _NEEDS.search(text)
+    needs = _NEEDS.search(_markdown(Path(notebook)))
     return _CHAPTER_LINK.findall(needs.group(1)) if needs else []
 
 

@@ -59,6 +59,7 @@ __all__ = [
     "comparison_experiments",
     "comparison_setup",
     "comparison_variants",
+    "comparison_text",
     "comparisons_view",
     "differences_table",
     "evaluate_checkpoint",
@@ -480,12 +481,17 @@ def patience_replay(
     return pd.DataFrame(rows)
 
 
-def _comparison_text(row: pd.Series) -> str:
+def comparison_text(row: pd.Series) -> str:
+    """One comparison of :func:`paired_comparisons` in words: accuracies, seeds, the test.
+
+    Notebook: 10_reproducibility (each section's result, and the summary table).
+    """
+    seeds = f"mean over {row['n_seeds']} seeds" if row["n_seeds"] > 1 else "one seed"
     return (
-        f"{row['tried']} {row['tried_accuracy']:.1f}% vs {row['against']} "
-        f"{row['against_accuracy']:.1f}% over {row['n_seeds']} seed"
-        f"{'s' if row['n_seeds'] > 1 else ''}; {row['only_a']} vs "
-        f"{row['only_b']} discordant tracks, p = {row['p_value']:.2f}: {row['verdict']}"
+        f"{row['tried']} {row['tried_accuracy']:.1f} % against {row['against']} "
+        f"{row['against_accuracy']:.1f} % ({seeds}); discordant test tracks {row['only_a']} "
+        f"for the first, {row['only_b']} for the second, p = {row['p_value']:.2f}: "
+        f"{row['verdict']}"
     )
 
 
@@ -521,7 +527,7 @@ def measured_effects(
     dict of str to str
         Difference key (:data:`DIFFERENCES`) -> measured effect.
     """
-    effects = {row["difference"]: _comparison_text(row) for _, row in paired.iterrows()}
+    effects = {row["difference"]: comparison_text(row) for _, row in paired.iterrows()}
     effects["hop"] += f"; {hop_time_ratio:.1f}x time per epoch"
     short, long = patience_grid
     same = int(patience["same_checkpoint"].sum())

@@ -198,7 +198,7 @@ def content_duplicates(tracks: pd.DataFrame, chunk_bytes: int = 1 << 20) -> pd.D
         One row per file that has a twin: ``digest`` (shared by the twins), ``track_id``,
         ``genre``; sorted by digest. Empty when every file is unique.
     """
-    sizes = tracks["path"].map(lambda p: os.path.getsize(p))
+    sizes = tracks["path"].map(os.path.getsize)
     candidates = tracks[sizes.duplicated(keep=False)]
     digests = candidates["path"].map(lambda p: _sha256(Path(p), chunk_bytes))
     twins = candidates.assign(digest=digests)

@@ -24,7 +24,7 @@ from genrelib.errors import ConfigError
 from genrelib.evaluation import exact_interval, track_predictions
 from genrelib.models.musicnn import WEIGHT_FILES
 from genrelib.transfer.embeddings import musicnn_embeddings
-from genrelib.transfer.genre_probe import save_genre_probe
+from genrelib.transfer.genre_probe import probe_arrays, save_genre_probe
 from genrelib.transfer.probes import GENRE_PROBE_C, build_probe
 
 
@@ -132,7 +132,6 @@ def fit_collection_probe(
     probe = build_probe("logistic_regression").fit(x, y)
     if list(probe.classes_) != list(range(n_classes)):
         raise ConfigError("every label needs usable tracks to fit the probe on")
-    scaler, model = probe.named_steps["scale"], probe.named_steps["model"]
     hits = int(np.trace(confusion.to_numpy()))
     grouped = (usable.tracks["artist"] != "").any()
     info = {
@@ -149,19 +148,7 @@ def fit_collection_probe(
         "backbone_sha256": WEIGHT_FILES[embeddings.model][1],
         "genrelib_version": genrelib.__version__,
     }
-    coef, intercept = model.coef_, model.intercept_
-    if n_classes == 2:  # one logit z for class 1; softmax of (-z/2, z/2) is (1 - p, p)
-        coef, intercept = (
-            np.vstack([-coef / 2, coef / 2]),
-            np.concatenate([-intercept, intercept]) / 2,
-        )
-    arrays = {
-        "mean": scaler.mean_.astype(np.float32),
-        "scale": scaler.scale_.astype(np.float32),
-        "coef": coef.astype(np.float32),
-        "intercept": intercept.astype(np.float32),
-    }
-    return ProbeFit(arrays, info, confusion, list(embeddings.skipped))
+    return ProbeFit(probe_arrays(probe), info, confusion, list(embeddings.skipped))
 
 
 def check_probe_target(target: str | Path) -> Path:

@@ -146,8 +146,7 @@ def train_genre_probe(
         chunk_hits += int((scores.argmax(axis=1) == y[test_rows]).sum())
         per_fold.append(hits / len(tracks))
     probe = build_probe("logistic_regression").fit(x, y)
-    scaler, model = probe.named_steps["scale"], probe.named_steps["model"]
-    if list(model.classes_) != list(range(len(GENRES))):
+    if list(probe.classes_) != list(range(len(GENRES))):
         raise ConfigError("the genre probe needs every genre in its training data")
     n_tracks = embeddings.chunks["track_id"].nunique()
     info = {
@@ -164,13 +163,34 @@ def train_genre_probe(
         "backbone_sha256": WEIGHT_FILES[embeddings.model][1],
         "genrelib_version": genrelib.__version__,
     }
-    arrays = {
+    return probe_arrays(probe), info
+
+
+def probe_arrays(probe) -> dict[str, np.ndarray]:
+    """The arrays of a fitted scaler + logistic-regression pipeline, as a probe file stores them.
+
+    A two-class regression has one logit z for class 1; it is stored as the two rows
+    (-z/2, z/2), whose softmax is (1 - p, p), so that :class:`GenreProbe` reads every probe
+    the same way.
+
+    Notebook: 06b_music_transfer (and ``genrelib probe fit``).
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        ``mean``, ``scale`` (n_features,), ``coef`` (n_classes, n_features),
+        ``intercept`` (n_classes,), float32.
+    """
+    scaler, model = probe.named_steps["scale"], probe.named_steps["model"]
+    coef, intercept = model.coef_, model.intercept_
+    if len(model.classes_) == 2:
+        coef, intercept = np.vstack([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
+    return {
         "mean": scaler.mean_.astype(np.float32),
         "scale": scaler.scale_.astype(np.float32),
-        "coef": model.coef_.astype(np.float32),
-        "intercept": model.intercept_.astype(np.float32),
+        "coef": coef.astype(np.float32),
+        "intercept": intercept.astype(np.float32),
     }
-    return arrays, info
 
 
 def save_genre_probe(arrays: dict[str, np.ndarray], info: dict, target: str | Path) -> str:
