@@ -22,11 +22,13 @@ from genrelib.config import DOWNLOAD_SUBSETS, EDITIONS, PROFILES
 from genrelib.errors import GenrelibError
 
 
-def _data_options(default_profile: str = "cpu") -> argparse.ArgumentParser:
+def _data_options(
+    default_profile: str = "cpu", collections: bool = False
+) -> argparse.ArgumentParser:
     """Parent parser of ``--profile`` and ``--data-dir`` (the run size and the data it reads).
 
     ``default_profile="auto"`` also offers ``auto``: ``cpu`` once the book's data are
-    downloaded, else ``smoke``.
+    downloaded, else ``smoke``. ``collections``: ``--data-dir`` may be your own collection.
     """
     options = argparse.ArgumentParser(add_help=False)
     auto = ["auto"] if default_profile == "auto" else []
@@ -39,7 +41,12 @@ def _data_options(default_profile: str = "cpu") -> argparse.ArgumentParser:
     )
     options.add_argument(
         "--data-dir",
-        help="GTZAN folder (default: $GTZAN_DIR, else the downloaded clips; smoke: synthetic)",
+        help="GTZAN folder (default: $GTZAN_DIR, else the downloaded clips; smoke: synthetic)"
+        + (
+            "; or your own collection: a folder <label>/**/<audio>, or a CSV path,label[,group]"
+            if collections
+            else ""
+        ),
     )
     return options
 
@@ -458,14 +465,39 @@ def _add_baselines_commands(subparsers: argparse._SubParsersAction) -> None:
     baselines.set_defaults(handler=_baselines_run)
 
 
+def _training_data(args: argparse.Namespace, profile) -> tuple:
+    """The tracks ``train``/``evaluate`` use: GTZAN (or its synthetic stand-in) or a collection.
+
+    Returns ``(tracks, classes, synthetic, default results folder)``; ``classes`` is ``None``
+    for GTZAN. A ``--data-dir`` that is not a GTZAN folder is a collection of your own.
+    """
+    from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
+    from genrelib.data.collection import check_label_sizes, index_collection, is_gtzan_folder
+    from genrelib.errors import ConfigError
+    from genrelib.project import results_root
+
+    if args.data_dir is None or is_gtzan_folder(args.data_dir):
+        root = resolve_data_dir(profile, args.data_dir)
+        synthetic = is_synthetic_source(profile, args.data_dir)
+        return index_gtzan(root, with_duration=False), None, synthetic, None
+    if args.protocol == "fault-filtered":
+        raise ConfigError(
+            "--protocol fault-filtered lists GTZAN's faulty clips; a collection of your own "
+            "takes --protocol track (or artist, with a manifest's group column)"
+        )
+    collection = index_collection(args.data_dir, with_duration=False)
+    check_label_sizes(collection, 3, "a train/validation/test split")
+    name = collection.root.name if collection.root.name else "collection"
+    return collection.tracks, collection.classes, False, results_root() / "collections" / name
+
+
 def _train_run(args: argparse.Namespace) -> int:
     from genrelib.config import get_profile
-    from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
-    from genrelib.experiments import Experiment, run_experiment, run_path
+    from genrelib.experiments import Experiment, plan_run, run_experiment, run_path, why_new_run
     from genrelib.project import results_dir
 
     profile = get_profile(args.profile)
-    tracks = index_gtzan(resolve_data_dir(profile, args.data_dir), with_duration=False)
+    tracks, classes, synthetic, default_out = _training_data(args, profile)
     experiment = Experiment.from_profile(
         profile,
         args.model,
@@ -477,8 +509,12 @@ def _train_run(args: argparse.Namespace) -> int:
     overrides = {"device": args.device, "precision": args.precision}
     if args.epochs is not None:
         overrides["max_epochs"] = args.epochs
-    out = results_dir(args.profile, args.out)
-    print(f"experiment {experiment.name} ({len(tracks)} tracks) -> {out}", flush=True)
+    out = results_dir(args.profile, args.out or default_out)
+    labels = f", labels {', '.join(classes)}" if classes else ""
+    print(f"experiment {experiment.name} ({len(tracks)} tracks{labels}) -> {out}", flush=True)
+    changed = why_new_run(plan_run(experiment, tracks, profile, out, overrides, classes), tracks)
+    if changed:
+        print(changed, flush=True)
 
     def report(row: dict) -> None:
         print(
@@ -495,7 +531,8 @@ def _train_run(args: argparse.Namespace) -> int:
         out,
         train_overrides=overrides,
         on_epoch_end=report,
-        synthetic=is_synthetic_source(profile, args.data_dir),
+        synthetic=synthetic,
+        classes=classes,
     )
     shown = {k: v for k, v in row.items() if k not in ("setup", "experiment")}
     print("\n".join(f"{key}: {value}" for key, value in shown.items()))
@@ -503,20 +540,18 @@ def _train_run(args: argparse.Namespace) -> int:
         f"test track accuracy {row['test_track_accuracy']:.1%} "
         f"[{row['test_track_accuracy_low']:.1%}, {row['test_track_accuracy_high']:.1%}], "
         f"{row['epochs_run']} epochs, {row['seconds_per_epoch']:.1f} s/epoch; "
-        f"results in {run_path(out, row)}"
+        f"{row['n_skipped_files']} file(s) skipped; results in {run_path(out, row)}"
     )
     return 0
 
 
 def _evaluate_run(args: argparse.Namespace) -> int:
     from genrelib.config import get_profile
-    from genrelib.data import index_gtzan, resolve_data_dir
     from genrelib.experiments import evaluate_checkpoint
 
-    root = resolve_data_dir(get_profile(args.profile), args.data_dir)
-    tracks = index_gtzan(root, with_duration=False)
+    tracks, classes, _, _ = _training_data(args, get_profile(args.profile))
     evaluation = evaluate_checkpoint(
-        args.checkpoint, tracks, args.protocol, args.split, args.seed, args.device
+        args.checkpoint, tracks, args.protocol, args.split, args.seed, args.device, classes=classes
     )
     print(
         f"{args.split} set: {len(evaluation.chunks)} chunks of {len(evaluation.tracks)} tracks "
@@ -532,7 +567,7 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
 
     train = subparsers.add_parser(
         "train",
-        parents=[_data_options(), _run_options()],
+        parents=[_data_options(collections=True), _run_options()],
         help="train and evaluate one model (resumable; a finished run is read back)",
     )
     train.add_argument("--model", choices=DEEP_MODELS, default="base_crnn")
@@ -566,7 +601,7 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
 
     evaluate = subparsers.add_parser(
         "evaluate",
-        parents=[_data_options(), _run_options()],
+        parents=[_data_options(collections=True), _run_options()],
         help="score a checkpoint on the set its training run held out (the run's data and seed)",
     )
     evaluate.add_argument("--checkpoint", required=True, help="best.pt or last.pt of a run")
@@ -754,7 +789,7 @@ def _add_probe_commands(subparsers: argparse._SubParsersAction) -> None:
         "--seconds",
         type=_at_least(float, 3.0, " s"),
         default=30.0,
-        help="seconds of each track used, from its start; shorter tracks are skipped",
+        help="most seconds of each track used (its middle); a shorter track gives what it holds",
     )
     fit.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
     fit.set_defaults(handler=_probe_fit)

@@ -41,6 +41,24 @@ GENRES: tuple[str, ...] = (
 )
 """The ten GTZAN genres, in the order used for class indices everywhere."""
 
+
+def class_order(names) -> list[str]:
+    """The order to show labels in: GTZAN's ten genres when every name is one, else sorted.
+
+    A collection of your own (:mod:`genrelib.data.collection`) has labels of its own; its
+    classes are its labels sorted, as torchvision's ``ImageFolder`` has them.
+
+    Notebook: 01_dataset (GTZAN's genres); chapter 11 (a collection's labels).
+
+    Parameters
+    ----------
+    names : iterable of str
+        The labels present (e.g. a track table's ``genre`` column).
+    """
+    present = set(names)
+    return list(GENRES) if present <= set(GENRES) else sorted(present)
+
+
 CHUNK_LENGTHS: tuple[float, ...] = (30.0, 10.0, 3.0, 1.0)
 """Chunk lengths studied by the paper (its Table V), in seconds."""
 
@@ -179,6 +197,11 @@ class ChunkConfig:
     ``floor(track_seconds / chunk_seconds)`` chunks, as the paper does. Every chunk
     keeps the id of its track.
 
+    With ``variable_length`` (a collection of your own, whose tracks last what they last),
+    ``track_seconds`` is a cap instead: a longer track keeps its middle ``track_seconds``,
+    a shorter one gives as many whole chunks as it holds (at least one: a track shorter
+    than one chunk is zero-padded by at most ``pad_tolerance_seconds``, else refused).
+
     Notebook: 02_preprocessing.
 
     Parameters
@@ -192,12 +215,15 @@ class ChunkConfig:
         shorter one raises :class:`~genrelib.errors.TrackTooShortError`.
     sample_rate : int
         Sample rate, in Hz.
+    variable_length : bool
+        Tracks give a varying number of chunks, at most ``chunks_per_track`` (above).
     """
 
     chunk_seconds: float = 3.0
     track_seconds: float = 30.0
     pad_tolerance_seconds: float = 0.5
     sample_rate: int = SAMPLE_RATE
+    variable_length: bool = False
 
     def __post_init__(self) -> None:
         if self.chunk_seconds <= 0 or self.track_seconds <= 0:
@@ -224,12 +250,19 @@ class ChunkConfig:
 
     @property
     def chunks_per_track(self) -> int:
-        """Number of chunks cut from one track."""
+        """Number of chunks cut from one track (the most, with ``variable_length``)."""
         return self.track_samples // self.chunk_samples
+
+    def to_dict(self) -> dict:
+        """The fields, ``variable_length`` only when set (so fixed-length keys never change)."""
+        fields = asdict(self)
+        if not self.variable_length:
+            del fields["variable_length"]
+        return fields
 
     def key(self) -> str:
         """Stable short hash of every field that changes the chunks."""
-        return _stable_key(asdict(self))
+        return _stable_key(self.to_dict())
 
 
 ProfileName = Literal["smoke", "cpu", "full"]

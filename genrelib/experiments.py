@@ -19,6 +19,12 @@ ran without stopping early: it then continues): a GPU run of the ``full`` profil
 copied into ``results/full/`` and the book re-rendered from it. An interrupted run
 resumes from ``last.pt``. :func:`collect_results` gathers every row into one table.
 
+A collection of your own (``classes`` given, :mod:`genrelib.data.collection`) runs the same
+way, with three differences: its labels are its own (in the checkpoints and in the columns
+of ``test_predictions.csv``), its tracks give as many chunks as they hold
+(``ChunkConfig.variable_length``), and its run key also covers each file's size and time, so
+a changed collection trains a new run (:func:`why_new_run` names what changed).
+
 The run key names what was asked for, not the code that answered: each new
 ``result.json`` also records :func:`code_fingerprint`, a short hash of the source files
 that decide a run (:data:`CODE_SOURCES`). A stored run read back with another (or no)
@@ -38,8 +44,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,6 +77,8 @@ RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "test_predictions.csv"
 HISTORY_FILE = "history.csv"
 RUNS_DIR = "runs"
+PROBABILITY_PREFIX = "p_"
+"""Prefix of the probability columns of ``test_predictions.csv``, one per class, in order."""
 
 CODE_SOURCES: tuple[str, ...] = (
     "audio",
@@ -212,36 +220,64 @@ class Experiment:
         return f"{readable}-{_stable_key(payload)[:8]}"
 
 
-def data_fingerprint(tracks: pd.DataFrame) -> str:
+def data_fingerprint(tracks: pd.DataFrame, files: bool = False) -> str:
     """Short hash of which tracks a run uses (ids and artists, not paths, so it is portable).
 
     Synthetic clips carry GTZAN-like ids but ``synthetic ...`` artists, so they never
-    share a fingerprint with real clips.
+    share a fingerprint with real clips. GTZAN's clips never change; a collection of your
+    own does, so with ``files`` the hash also covers each file's label, size and
+    modification time: adding, removing, editing or relabelling a file gives a new run.
 
-    Notebook: 04_base_crnn.
+    Notebook: 04_base_crnn; chapter 11 (own collections, ``files=True``).
     """
-    pairs = sorted(zip(tracks["track_id"].astype(str), tracks["artist"].astype(str), strict=True))
-    return _stable_key({"tracks": pairs})[:8]
+    columns = [tracks["track_id"].astype(str).tolist(), tracks["artist"].astype(str).tolist()]
+    if files:
+        stats = [os.stat(path) for path in tracks["path"]]
+        columns += [
+            tracks["genre"].astype(str).tolist(),
+            [stat.st_size for stat in stats],
+            [stat.st_mtime_ns for stat in stats],
+        ]
+    rows = sorted(zip(*columns, strict=True))
+    return _stable_key({"tracks": rows})[:8]
 
 
-def _setup(config: TrainConfig, chunk_config: ChunkConfig, tracks: pd.DataFrame) -> dict:
+def _setup(
+    config: TrainConfig,
+    chunk_config: ChunkConfig,
+    tracks: pd.DataFrame,
+    classes: tuple[str, ...] | None = None,
+) -> dict:
+    """The training setup a run key hashes; ``classes`` (a collection's) adds its labels and
+    a fingerprint of its files (:func:`data_fingerprint`)."""
     train_fields = {k: v for k, v in config.to_dict().items() if k not in SETUP_IGNORED}
-    return {
+    setup = {
         "train_config": train_fields,
-        "chunk_config": asdict(chunk_config),
-        "data": data_fingerprint(tracks),
+        "chunk_config": chunk_config.to_dict(),
+        "data": data_fingerprint(tracks, files=classes is not None),
         "n_tracks": int(tracks["track_id"].nunique()),
     }
+    if classes is not None:
+        setup["classes"] = list(classes)
+    return setup
 
 
 def run_key(
-    experiment: Experiment, config: TrainConfig, chunk_config: ChunkConfig, tracks: pd.DataFrame
+    experiment: Experiment,
+    config: TrainConfig,
+    chunk_config: ChunkConfig,
+    tracks: pd.DataFrame,
+    classes: tuple[str, ...] | None = None,
 ) -> str:
     """Folder name of a run: ``<experiment.key()>-<hash of the training setup and data>``.
 
+    ``classes`` is given for a collection of your own (:func:`_setup`); GTZAN runs leave it
+    out, so their keys stay those of the committed runs.
+
     Notebook: 04_base_crnn.
     """
-    return f"{experiment.key()}-{_stable_key(_setup(config, chunk_config, tracks))[:6]}"
+    setup = _setup(config, chunk_config, tracks, classes)
+    return f"{experiment.key()}-{_stable_key(setup)[:6]}"
 
 
 def code_files(package: str | Path | None = None) -> list[Path]:
@@ -376,7 +412,9 @@ def split_chunks(spectrograms: SpectrogramSet, protocol: str, seed: int) -> pd.S
     return split
 
 
-def _prediction_table(chunks: pd.DataFrame, probabilities: np.ndarray) -> pd.DataFrame:
+def _prediction_table(
+    chunks: pd.DataFrame, probabilities: np.ndarray, classes: Sequence[str]
+) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "track_id": chunks["track_id"].to_numpy(),
@@ -385,8 +423,8 @@ def _prediction_table(chunks: pd.DataFrame, probabilities: np.ndarray) -> pd.Dat
             "predicted": probabilities.argmax(axis=1),
         }
     )
-    for k, genre in enumerate(GENRES):
-        table[f"p_{genre}"] = probabilities[:, k].round(6)
+    for k, name in enumerate(classes):
+        table[f"{PROBABILITY_PREFIX}{name}"] = probabilities[:, k].round(6)
     return table
 
 
@@ -519,6 +557,8 @@ class RunPlan:
         Folder of the profile's results.
     run_dir : Path
         ``results_root / "runs" / <run key>``.
+    classes : tuple of str or None
+        A collection's class names; ``None`` for GTZAN (and its synthetic stand-in).
     """
 
     experiment: Experiment
@@ -526,6 +566,7 @@ class RunPlan:
     config: TrainConfig
     results_root: Path
     run_dir: Path
+    classes: tuple[str, ...] | None = None
 
 
 def plan_run(
@@ -534,6 +575,7 @@ def plan_run(
     profile: Profile,
     results_root: str | Path,
     train_overrides: Mapping | None = None,
+    classes: Sequence[str] | None = None,
 ) -> RunPlan:
     """Phase 1 of :func:`run_experiment`: the settings of a run and the folder it lives in.
 
@@ -541,19 +583,67 @@ def plan_run(
 
     Parameters
     ----------
-    experiment, tracks, profile, results_root, train_overrides
+    experiment, tracks, profile, results_root, train_overrides, classes
         As in :func:`run_experiment`; ``tracks`` has shape (n_tracks, >=5).
 
     Returns
     -------
     RunPlan
-        Chunk config, training config and ``results_root / "runs" / <run key>``.
+        Chunk config (variable length for a collection), training config and
+        ``results_root / "runs" / <run key>``.
     """
     results_root = Path(results_root)
     chunk_config = profile.chunk_config(experiment.chunk_seconds)
+    classes = None if classes is None else tuple(classes)
+    if classes is not None:
+        chunk_config = replace(chunk_config, variable_length=True)
     config = TrainConfig.from_profile(profile, seed=experiment.seed, **dict(train_overrides or {}))
-    run_dir = results_root / RUNS_DIR / run_key(experiment, config, chunk_config, tracks)
-    return RunPlan(experiment, chunk_config, config, results_root, run_dir)
+    key = run_key(experiment, config, chunk_config, tracks, classes)
+    return RunPlan(
+        experiment, chunk_config, config, results_root, results_root / RUNS_DIR / key, classes
+    )
+
+
+def why_new_run(plan: RunPlan, tracks: pd.DataFrame) -> str | None:
+    """Why a run that is not stored yet differs from the stored runs of the same experiment.
+
+    A run's folder is named after its setup (:func:`run_key`), so changed files of a
+    collection, or changed settings, give a new folder and a new training. This names
+    what changed since the latest such run, so that the user is told why it trains again.
+
+    Notebook: none (``genrelib train``).
+
+    Returns
+    -------
+    str or None
+        One line, or ``None`` when the run is stored or no run of the experiment is.
+    """
+    if (plan.run_dir / RESULT_FILE).is_file():
+        return None
+    prefix = f"{plan.experiment.key()}-"
+    stored = [
+        row
+        for path in (plan.results_root / RUNS_DIR).glob(f"{prefix}*/{RESULT_FILE}")
+        if (row := read_result(path.parent)) is not None and "setup" in row
+    ]
+    if not stored:
+        return None
+    latest = max(stored, key=lambda row: row.get("finished_at") or "")
+    before = latest["setup"]
+    now = _setup(plan.config, plan.chunk_config, tracks, plan.classes)
+    reasons = []
+    if before.get("n_tracks") != now["n_tracks"]:
+        reasons.append(f"{before.get('n_tracks')} tracks then, {now['n_tracks']} now")
+    elif before.get("data") != now["data"]:
+        reasons.append("files were added, removed, edited or relabelled")
+    if before.get("classes") != now.get("classes"):
+        reasons.append("the labels changed")
+    changed = [key for key in ("train_config", "chunk_config") if before.get(key) != now[key]]
+    reasons += [f"other {key.replace('_', ' ')}" for key in changed]
+    return (
+        f"stored run {latest['key']} of this experiment differs ({'; '.join(reasons) or 'setup'})"
+        ": training a new run"
+    )
 
 
 def split_sets(spectrograms: SpectrogramSet, protocol: str, seed: int) -> dict[str, SpectrogramSet]:
@@ -591,6 +681,7 @@ def score_sets(
     """
     model, _ = load_checkpoint(checkpoint, device=device)
     seed, batch_size = plan.experiment.seed, 2 * plan.config.batch_size
+    classes = next(iter(sets.values())).classes
     row = {}
     for name, subset in sets.items():
         if name == "train":
@@ -604,11 +695,12 @@ def score_sets(
             progress=progress,
             precision=plan.config.resolved_precision,
         )
-        row.update(
-            split_metrics(evaluate_probabilities(subset.chunks, probabilities, seed=seed), name)
+        evaluation = evaluate_probabilities(
+            subset.chunks, probabilities, seed=seed, class_names=classes
         )
+        row.update(split_metrics(evaluation, name))
         if name == "test":
-            table = _prediction_table(subset.chunks, probabilities)
+            table = _prediction_table(subset.chunks, probabilities, classes)
             atomic_write(plan.run_dir / PREDICTIONS_FILE, table.to_csv(index=False))
     return row
 
@@ -630,8 +722,8 @@ def _describe_run(
         "mel": experiment.mel.name,
         "hop_length": experiment.mel.hop_length,
         "profile": profile.name,
-        "data": "synthetic" if synthetic else "gtzan",
-        "data_fingerprint": data_fingerprint(tracks),
+        "data": "collection" if plan.classes else "synthetic" if synthetic else "gtzan",
+        "data_fingerprint": data_fingerprint(tracks, files=plan.classes is not None),
         "n_skipped_files": n_skipped,
         "max_epochs": config.max_epochs,
         "patience": config.patience,
@@ -681,7 +773,7 @@ def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) 
     return {
         **training_record(result),
         "code_fingerprint": code_fingerprint(),
-        "setup": _setup(plan.config, plan.chunk_config, tracks),
+        "setup": _setup(plan.config, plan.chunk_config, tracks, plan.classes),
         "experiment": plan.experiment.to_dict(),
     }
 
@@ -696,6 +788,7 @@ def run_experiment(
     on_epoch_end: Callable[[dict], None] | None = None,
     cache_root: str | Path | None = None,
     synthetic: bool = False,
+    classes: Sequence[str] | None = None,
 ) -> dict:
     """Train and evaluate ``experiment`` on ``tracks``, or read its finished result back.
 
@@ -737,6 +830,11 @@ def run_experiment(
     synthetic : bool
         Whether ``tracks`` are the generated synthetic clips (recorded as ``data``); the
         caller knows it from the profile and the data folder it resolved.
+    classes : sequence of str or None
+        The class names of a collection of your own
+        (:class:`~genrelib.data.collection.Collection`, ``data`` recorded as
+        ``collection``): tracks give a varying number of chunks (``variable_length``) and
+        the run key covers the files' sizes and times. ``None``: GTZAN's genres.
 
     Returns
     -------
@@ -762,7 +860,7 @@ def run_experiment(
     """
     if not isinstance(experiment, Experiment):
         raise ConfigError("run_experiment: experiment must be a genrelib.experiments.Experiment")
-    plan = plan_run(experiment, tracks, profile, results_root, train_overrides)
+    plan = plan_run(experiment, tracks, profile, results_root, train_overrides, classes)
     stored = read_result(plan.run_dir)
     done = _reusable(stored, plan.config.max_epochs)
     if retrains(stored, profile):
@@ -779,7 +877,12 @@ def run_experiment(
         f"seed {experiment.seed})",
     )
     spectrograms = build_spectrogram_set(
-        tracks, experiment.mel, plan.chunk_config, cache_root=cache_root, progress=progress
+        tracks,
+        experiment.mel,
+        plan.chunk_config,
+        cache_root=cache_root,
+        progress=progress,
+        classes=plan.classes or GENRES,
     )
     sets = split_sets(spectrograms, experiment.protocol, experiment.seed)
     result = train(
@@ -911,16 +1014,28 @@ def load_test_predictions(run_dir: str | Path) -> tuple[pd.DataFrame, np.ndarray
     chunks : pd.DataFrame
         One row per test chunk: ``track_id``, ``chunk_index``, ``label``, ``genre``.
     probabilities : np.ndarray, float32, shape (n_chunks, n_classes)
+        Columns in class order (the run's classes: GTZAN's genres, or a collection's labels).
     """
     path = Path(run_dir) / PREDICTIONS_FILE
     if not path.is_file():
         raise ConfigError(f"{path} does not exist; run the experiment first")
     table = pd.read_csv(path)
-    probabilities = table[[f"p_{genre}" for genre in GENRES]].to_numpy(dtype=np.float32)
+    classes = prediction_classes(run_dir)
+    probabilities = table[[PROBABILITY_PREFIX + name for name in classes]].to_numpy(np.float32)
     chunks = table[["track_id", "chunk_index"]].assign(
-        label=table["true"].to_numpy(), genre=[GENRES[k] for k in table["true"]]
+        label=table["true"].to_numpy(), genre=[classes[k] for k in table["true"]]
     )
     return chunks, probabilities
+
+
+def prediction_classes(run_dir: str | Path) -> tuple[str, ...]:
+    """The class names of a run's stored test predictions, in order (from the file's header).
+
+    Notebook: 04_base_crnn (GTZAN's genres); chapter 11 (a collection's labels).
+    """
+    header = pd.read_csv(Path(run_dir) / PREDICTIONS_FILE, nrows=0).columns
+    prefix = PROBABILITY_PREFIX
+    return tuple(column.removeprefix(prefix) for column in header if column.startswith(prefix))
 
 
 def stored_test_evaluation(run_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> Evaluation:
@@ -931,7 +1046,9 @@ def stored_test_evaluation(run_dir: str | Path, n_boot: int = 1000, seed: int = 
     Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
     """
     chunks, probabilities = load_test_predictions(run_dir)
-    return evaluate_probabilities(chunks, probabilities, n_boot=n_boot, seed=seed)
+    return evaluate_probabilities(
+        chunks, probabilities, n_boot=n_boot, seed=seed, class_names=prediction_classes(run_dir)
+    )
 
 
 def evaluate_checkpoint(
@@ -944,6 +1061,7 @@ def evaluate_checkpoint(
     n_boot: int = 1000,
     progress: bool = True,
     cache_root: str | Path | None = None,
+    classes: Sequence[str] | None = None,
 ) -> Evaluation:
     """Evaluate a checkpoint on the ``split`` set of ``tracks``, as its training run split them.
 
@@ -958,7 +1076,9 @@ def evaluate_checkpoint(
     checkpoint : str or Path
         ``best.pt`` or ``last.pt`` of a run.
     tracks : pd.DataFrame
-        The track table the run was trained on (same folder, same filtering).
+        The track table the run was trained on (same folder, same filtering; for a
+        collection, :attr:`Collection.tracks <genrelib.data.collection.Collection>`, its
+        labels those the checkpoint records).
     protocol : str or None
         Split protocol; ``None``: the run's.
     split : {"train", "valid", "test"}
@@ -967,6 +1087,8 @@ def evaluate_checkpoint(
         Split seed; ``None``: the run's.
     device, n_boot, progress, cache_root
         As in :func:`run_experiment` and :func:`~genrelib.evaluation.evaluate`.
+    classes : sequence of str or None
+        The labels ``tracks`` index (a collection's); they must be the checkpoint's.
 
     Returns
     -------
@@ -977,7 +1099,8 @@ def evaluate_checkpoint(
     CheckpointError
         If the checkpoint is missing or unreadable.
     ConfigError
-        If the protocol is unknown or not given and not recorded, or the split is empty.
+        If the protocol is unknown or not given and not recorded, the split is empty, or
+        ``classes`` are not the checkpoint's.
     """
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
@@ -989,13 +1112,22 @@ def evaluate_checkpoint(
             f"{checkpoint}: no result.json beside it records the split protocol; pass --protocol"
         )
     seed = seed if seed is not None else stored.get("seed", meta["train_config"]["seed"])
+    if classes is not None and tuple(classes) != tuple(meta["class_names"]):
+        raise ConfigError(
+            f"{checkpoint} was trained on the labels {', '.join(meta['class_names'])}; these "
+            f"tracks have {', '.join(classes)}: evaluate it on the collection it was trained on"
+        )
+    classes = tuple(meta["class_names"])
     spectrograms = build_spectrogram_set(
         tracks,
         MelConfig(**meta["mel_config"]),
         ChunkConfig(**meta["chunk_config"]),
         cache_root=cache_root,
         progress=progress,
+        classes=classes,
     )
     chosen = spectrograms.subset((split_chunks(spectrograms, protocol, seed) == split).to_numpy())
     probabilities = predict_proba(model, chosen, device=device, progress=progress)
-    return evaluate_probabilities(chosen.chunks, probabilities, n_boot=n_boot, seed=seed)
+    return evaluate_probabilities(
+        chosen.chunks, probabilities, n_boot=n_boot, seed=seed, class_names=classes
+    )

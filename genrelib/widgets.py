@@ -39,7 +39,7 @@ from torch import nn
 
 from genrelib import predict
 from genrelib.audio import chunk_song, load_audio
-from genrelib.config import GENRES, SAMPLE_RATE, MelConfig
+from genrelib.config import GENRES, SAMPLE_RATE, MelConfig, class_order
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.models.musicnn import PATCH_SECONDS
 from genrelib.plots.explore import plot_clip, plot_genre_timeline
@@ -371,7 +371,8 @@ class DatasetExplorer:
         self.label = label
         if checkpoint is not None:
             load_model(checkpoint)  # a bad checkpoint fails here, with its message
-        genres = [g for g in GENRES if g in set(self.tracks["genre"])]
+        present = set(self.tracks["genre"])
+        genres = [name for name in class_order(present) if name in present]
         self.genre = widgets.Dropdown(options=genres, description="genre")
         self.clip = widgets.Dropdown(description="clip")
         self.mel = widgets.ToggleButtons(

@@ -208,7 +208,7 @@ def test_a_two_label_probe_predicts_in_the_collection_s_labels(
     assert meta["class_names"] == ["noisy", "quiet"]
     # the stored two-row probe gives sklearn's probabilities on the same embeddings
     collection = index_collection(root, with_duration=False)
-    embeddings = musicnn_embeddings(collection.tracks, progress=False)
+    embeddings = musicnn_embeddings(collection.tracks, progress=False, variable_length=True)
     x, y = embeddings.features("pooled"), embeddings.chunks["label"].to_numpy()
     expected = build_probe("logistic_regression").fit(x, y).predict_proba(x)
     z = (torch.as_tensor(x) - model.mean) / model.scale
@@ -217,3 +217,144 @@ def test_a_two_label_probe_predicts_in_the_collection_s_labels(
     assert main(["predict", str(root / "quiet"), "--model", str(target), "--no-progress"]) == 0
     answers = re.findall(r"majority vote of the chunks: (\w+)", capsys.readouterr().out)
     assert len(answers) == 4 and set(answers) <= {"noisy", "quiet"}
+
+
+def test_a_variable_length_track_gives_the_chunks_it_holds_from_its_middle() -> None:
+    from genrelib.audio import cut_track
+    from genrelib.config import ChunkConfig
+    from genrelib.errors import TrackTooShortError
+
+    sr = 100
+    fixed = ChunkConfig(chunk_seconds=3.0, track_seconds=9.0, sample_rate=sr)
+    free = ChunkConfig(chunk_seconds=3.0, track_seconds=9.0, sample_rate=sr, variable_length=True)
+    ramp = np.arange(12 * sr, dtype=np.float32)  # 12 s: longer than the 9-s cap
+    np.testing.assert_array_equal(cut_track(ramp, fixed), ramp[: 9 * sr].reshape(3, -1))
+    np.testing.assert_array_equal(cut_track(ramp, free), ramp[150:1050].reshape(3, -1))
+    assert cut_track(ramp[: 7 * sr], free).shape == (2, 3 * sr), "7 s holds two whole chunks"
+    padded = cut_track(ramp[:280], free)  # 2.8 s: within the 0.5-s tolerance of one chunk
+    assert padded.shape == (1, 300) and not padded[0, 280:].any()
+    with pytest.raises(TrackTooShortError, match="lasts 2.00 s, shorter than one 3 s chunk"):
+        cut_track(ramp[: 2 * sr], free, source="short.wav")
+    with pytest.raises(TrackTooShortError, match="shorter than track_seconds"):
+        cut_track(ramp[: 7 * sr], fixed)
+
+
+def test_fixed_length_keys_are_those_of_the_committed_runs() -> None:
+    """``variable_length`` enters a key only when set: every committed GTZAN run keeps its
+    folder (its stored setup is what the code computes now)."""
+    from genrelib.config import ChunkConfig
+    from genrelib.experiments import read_result
+
+    runs = sorted(Path(__file__).parents[1].glob("results/*/runs/*/result.json"))
+    assert len(runs) > 10
+    for path in runs:
+        stored = read_result(path.parent)["setup"]["chunk_config"]
+        assert ChunkConfig(**stored).to_dict() == stored, path.parent.name
+    assert "variable_length" not in ChunkConfig().to_dict()
+    assert ChunkConfig(variable_length=True).key() != ChunkConfig().key()
+
+
+@pytest.fixture
+def short_collection(gtzan_mini: Path, tmp_path: Path) -> Path:
+    """calm/loud/smooth, 3 tracks each, of 3 to 9 s: a WAV, a FLAC and a 44.1 kHz stereo OGG."""
+    root = tmp_path / "short"
+    for label, genre in (("smooth", "jazz"), ("loud", "metal"), ("calm", "classical")):
+        (root / label).mkdir(parents=True)
+        clips = _clips(gtzan_mini, genre, 3)
+        y, sr = sf.read(clips[0])
+        sf.write(root / label / "a.wav", y[: 9 * sr], sr)
+        y, sr = sf.read(clips[1])
+        sf.write(root / label / "b.flac", y[: 6 * sr], sr)
+        y, _ = librosa.load(clips[2], sr=44_100, duration=3.2)
+        sf.write(root / label / "c.ogg", np.stack([y, y], axis=1), 44_100)
+    return root
+
+
+def _run_folder(out: str) -> Path:
+    return Path(re.findall(r"results in (\S+)", out)[-1])
+
+
+def test_train_on_a_collection_gives_a_checkpoint_in_its_labels(
+    short_collection: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import json
+
+    from genrelib.experiments import load_test_predictions
+    from genrelib.training import load_checkpoint
+
+    train = ["train", "--profile", "smoke", "--data-dir", str(short_collection), "--epochs", "1"]
+    train += ["--device", "cpu", "--out", str(tmp_path / "runs")]
+    assert main(train) == 0
+    out = capsys.readouterr().out
+    assert "(9 tracks, labels calm, loud, smooth)" in out and "0 file(s) skipped" in out
+    run = _run_folder(out)
+    row = json.loads((run / "result.json").read_text())
+    assert row["data"] == "collection" and row["setup"]["classes"] == ["calm", "loud", "smooth"]
+    chunks = row["n_train_chunks"] + row["n_valid_chunks"] + row["n_test_chunks"]
+    assert chunks == 3 * (3 + 2 + 1), "9 s, 6 s and 3.2 s give 3, 2 and 1 chunks of 3 s"
+    _, meta = load_checkpoint(run / "best.pt")
+    assert meta["class_names"] == ["calm", "loud", "smooth"] and meta["n_classes"] == 3
+    test_chunks, probabilities = load_test_predictions(run)
+    assert probabilities.shape == (len(test_chunks), 3)
+    assert set(test_chunks["genre"]) <= {"calm", "loud", "smooth"}
+
+    song = str(short_collection / "loud" / "a.wav")
+    assert main(["predict", song, "--checkpoint", str(run / "best.pt"), "--no-progress"]) == 0
+    answer = re.search(r"majority vote of the chunks: (\w+)", capsys.readouterr().out)
+    assert answer and answer.group(1) in {"calm", "loud", "smooth"}
+
+    evaluate = ["evaluate", "--profile", "smoke", "--data-dir", str(short_collection)]
+    assert main([*evaluate, "--checkpoint", str(run / "best.pt"), "--device", "cpu"]) == 0
+    shown = re.search(r"track_mean\s+accuracy\s+(\d+\.\d)", capsys.readouterr().out)
+    assert shown and float(shown.group(1)) == round(100 * row["test_track_accuracy"], 1)
+
+    (short_collection / "calm" / "a.wav").touch()  # an edited file: a new run, and why
+    assert main(train) == 0
+    out = capsys.readouterr().out
+    assert f"stored run {run.name} of this experiment differs (files were added" in out
+    assert _run_folder(out) != run
+
+    (short_collection / "calm").rename(short_collection / "quiet")  # other labels: refused
+    assert main([*evaluate, "--checkpoint", str(run / "best.pt"), "--device", "cpu"]) == 2
+    assert "trained on the labels calm, loud, smooth; these tracks have loud, quiet, smooth" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_collection_refuses_what_it_cannot_train(
+    short_collection: Path, mymusic: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    train = ["train", "--profile", "smoke", "--epochs", "1", "--out", str(tmp_path)]
+    assert main([*train, "--data-dir", str(mymusic)]) == 2
+    assert "label 'opera' has 1 track" in capsys.readouterr().err
+    assert main([*train, "--data-dir", str(short_collection), "--protocol", "fault-filtered"]) == 2
+    assert "a collection of your own takes --protocol track" in capsys.readouterr().err
+
+
+def test_the_probe_embeds_every_track_of_a_collection_whatever_its_length(
+    short_collection: Path,
+) -> None:
+    from genrelib.transfer import musicnn_embeddings
+
+    tracks = index_collection(short_collection, with_duration=False).tracks
+    fixed = musicnn_embeddings(tracks, track_seconds=6.0, progress=False)
+    assert len(fixed.skipped) == 3, "fixed to 6 s, the 3.2-s tracks are too short"
+    free = musicnn_embeddings(tracks, track_seconds=6.0, progress=False, variable_length=True)
+    patches = free.chunks.groupby("track_id").size()
+    assert not free.skipped and patches.to_dict() == {
+        f"{label}/{name}": n
+        for label in ("calm", "loud", "smooth")
+        for name, n in (("a.wav", 2), ("b.flac", 2), ("c.ogg", 1))
+    }, "the 9-s tracks give their middle 6 s: two patches of 2.99 s"
+
+
+def test_labels_show_in_gtzan_order_or_sorted(short_collection: Path) -> None:
+    from genrelib.config import GENRES, class_order
+    from genrelib.plots.dataset import plot_class_balance
+
+    assert class_order(["rock", "blues"]) == list(GENRES), "GTZAN keeps its ten genres"
+    assert class_order(["techno", "blues", "lofi"]) == ["blues", "lofi", "techno"]
+    tracks = index_collection(short_collection).tracks
+    figure = plot_class_balance(tracks, "my collection")
+    shown = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
+    assert shown == ["calm", "loud", "smooth"]

@@ -78,7 +78,7 @@ def test_train_writes_self_describing_checkpoints_and_history(sets, tmp_path: Pa
     assert not model.training
     assert meta["model_name"] == "base_crnn" and meta["class_names"] == list(GENRES)
     assert meta["mel_config"] == asdict(train_set.mel_config)
-    assert meta["chunk_config"] == asdict(train_set.chunk_config)
+    assert meta["chunk_config"] == train_set.chunk_config.to_dict()
     assert meta["train_config"]["checkpoint_policy"] == "last"
     assert meta["epoch"] == result.best_epoch
     # the training-set band statistics are inside the model: raw chunks go in

@@ -4,7 +4,7 @@ Notebook: 02_preprocessing.
 """
 
 from genrelib.audio.cache import SpectrogramSet, build_spectrogram_set, spectrogram_dir
-from genrelib.audio.chunking import chunk_signal, chunk_song, fix_length
+from genrelib.audio.chunking import chunk_signal, chunk_song, cut_track, fix_length
 from genrelib.audio.io import AudioInfo, audio_info, load_audio
 from genrelib.audio.mel import log_mel, mel_filterbank
 
@@ -15,6 +15,7 @@ __all__ = [
     "build_spectrogram_set",
     "chunk_signal",
     "chunk_song",
+    "cut_track",
     "fix_length",
     "load_audio",
     "log_mel",

@@ -1,7 +1,8 @@
 """Build, cache and serve the log-mel spectrograms of a table of tracks.
 
-Each audio file gives one ``.npy`` file of shape (chunks_per_track, n_mels, n_frames),
-float32, stored under ``<cache root>/<mel_config.key()>-<chunk_config.key()>/`` and
+Each audio file gives one ``.npy`` file of shape (n_chunks, n_mels, n_frames), float32
+(``n_chunks`` is ``chunks_per_track``, or fewer for a short track of a collection with
+``variable_length``), stored under ``<cache root>/<mel_config.key()>-<chunk_config.key()>/`` and
 named after the file's stem and a hash of (resolved path, size, mtime in ns): editing
 or replacing an audio file, or changing any setting, gives a new cache entry; nothing
 is ever read back under the wrong configuration. Files are written to a temporary
@@ -38,9 +39,9 @@ import torch
 
 from genrelib.atomic import atomic_write
 from genrelib.audio import mel as mel_module
-from genrelib.audio.chunking import chunk_signal, fix_length
+from genrelib.audio.chunking import cut_track
 from genrelib.audio.io import load_audio
-from genrelib.config import ChunkConfig, MelConfig, cache_dir
+from genrelib.config import GENRES, ChunkConfig, MelConfig, cache_dir
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.progress import tqdm
 
@@ -105,15 +106,14 @@ def _record_config(folder: Path, mel_config: MelConfig, chunk_config: ChunkConfi
     target = folder / "config.json"
     if target.exists():
         return
-    text = json.dumps({"mel": asdict(mel_config), "chunk": asdict(chunk_config)}, indent=2)
+    text = json.dumps({"mel": asdict(mel_config), "chunk": chunk_config.to_dict()}, indent=2)
     atomic_write(target, text)
 
 
 def _read_chunks(path: str, chunk_config: ChunkConfig) -> np.ndarray | str:
-    """Decode, fix and chunk one file -> (chunks_per_track, chunk_samples), or the reason."""
+    """Decode and chunk one file -> (n_chunks, chunk_samples), or the reason it failed."""
     try:
-        signal = load_audio(path, chunk_config.sample_rate)
-        return chunk_signal(fix_length(signal, chunk_config, source=path), chunk_config)
+        return cut_track(load_audio(path, chunk_config.sample_rate), chunk_config, source=path)
     except GenrelibError as error:
         return str(error)
 
@@ -150,9 +150,9 @@ def _process_batch(
     if good:
         stacked = np.concatenate([decoded[path] for path in good])
         spectra = mel_module.log_mel(stacked, mel_config, device=device)
-        per_track = chunk_config.chunks_per_track
-        for position, path in enumerate(good):
-            save_array(todo[path], spectra[position * per_track : (position + 1) * per_track])
+        ends = np.cumsum([len(decoded[path]) for path in good])
+        for path, end in zip(good, ends, strict=True):
+            save_array(todo[path], spectra[end - len(decoded[path]) : end])
     return {path: decoded[path] for path in batch if path not in good}
 
 
@@ -213,6 +213,7 @@ def build_spectrogram_set(
     device: str | None = None,
     tracks_per_batch: int = 4,
     n_workers: int | None = None,
+    classes: Sequence[str] = GENRES,
 ) -> SpectrogramSet:
     """Compute (or read from the cache) the log-mel spectrograms of every chunk of every track.
 
@@ -241,11 +242,14 @@ def build_spectrogram_set(
         Files one worker decodes and computes together.
     n_workers : int or None
         Worker threads (``None``: the number of CPU cores, at most 8).
+    classes : sequence of str
+        The class names the ``label`` column indexes (a collection's, else GTZAN's genres).
 
     Returns
     -------
     SpectrogramSet
-        ``chunks_per_track`` chunks per usable track, in table order.
+        ``chunks_per_track`` chunks per usable track (with ``variable_length``, as many as
+        each track gave), in table order.
 
     Raises
     ------
@@ -262,6 +266,12 @@ def build_spectrogram_set(
     if device is not None:
         mel_module.resolve_device(device)
     table = _validated_table(tracks)
+    outside = ~table["label"].between(0, len(classes) - 1)
+    if outside.any():
+        raise ConfigError(
+            f"build_spectrogram_set: track {table['track_id'][outside.idxmax()]!r} has label "
+            f"{table['label'][outside.idxmax()]}, outside the {len(classes)} classes given"
+        )
     folder = spectrogram_dir(mel_config, chunk_config, cache_root)
     folder.mkdir(parents=True, exist_ok=True)
     _record_config(folder, mel_config, chunk_config)
@@ -279,9 +289,12 @@ def build_spectrogram_set(
     )
 
     usable = table[~table["path"].isin(list(reasons))].reset_index(drop=True)
-    per_track = chunk_config.chunks_per_track
+    if chunk_config.variable_length:
+        per_track = [np.load(files[path], mmap_mode="r").shape[0] for path in usable["path"]]
+    else:
+        per_track = np.full(len(usable), chunk_config.chunks_per_track)
     chunks = usable.loc[usable.index.repeat(per_track)].reset_index(drop=True)
-    chunks["chunk_index"] = np.tile(np.arange(per_track), len(usable))
+    chunks["chunk_index"] = _positions(per_track)
     chunks[FILE_COLUMN] = [str(files[path]) for path in chunks["path"]]
     front = ["track_id", "genre", "label", "artist", "chunk_index", "path"]
     chunks = chunks[front + [column for column in chunks.columns if column not in front]]
@@ -294,7 +307,14 @@ def build_spectrogram_set(
             f"{skipped[0][1]}; see SpectrogramSet.skipped",
             stacklevel=2,
         )
-    return SpectrogramSet(chunks, mel_config, chunk_config, skipped=skipped)
+    return SpectrogramSet(chunks, mel_config, chunk_config, skipped=skipped, classes=classes)
+
+
+def _positions(counts: Sequence[int]) -> np.ndarray:
+    """``0 .. n-1`` for every ``n`` of ``counts``, concatenated, int64."""
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) - starts
 
 
 class SpectrogramSet:
@@ -314,6 +334,9 @@ class SpectrogramSet:
         The settings that made the spectrograms.
     skipped : sequence of (str, str)
         Files that could not be used, with the reason.
+    classes : sequence of str
+        The class names the ``label`` column indexes, as torchvision's ``ImageFolder``
+        has them: a collection's labels, or GTZAN's genres.
     """
 
     def __init__(
@@ -322,11 +345,13 @@ class SpectrogramSet:
         mel_config: MelConfig,
         chunk_config: ChunkConfig,
         skipped: Sequence[tuple[str, str]] = (),
+        classes: Sequence[str] = GENRES,
     ) -> None:
         self.chunks = chunks.reset_index(drop=True)
         self.mel_config = mel_config
         self.chunk_config = chunk_config
         self.skipped = list(skipped)
+        self.classes = tuple(classes)
         self._files = self.chunks[FILE_COLUMN].to_numpy(dtype=object)
         self._rows = self.chunks["chunk_index"].to_numpy(dtype=np.int64)
         self._open: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -392,6 +417,7 @@ class SpectrogramSet:
             self.mel_config,
             self.chunk_config,
             skipped=self.skipped,
+            classes=self.classes,
         )
 
     def band_stats(self, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:

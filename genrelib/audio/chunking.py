@@ -163,3 +163,51 @@ def chunk_song(
             )
         return np.concatenate([y, np.zeros(size - y.shape[0], dtype=np.float32)])[None, :]
     return y[: n * size].reshape(n, size)
+
+
+def cut_track(y: np.ndarray, chunk_config: ChunkConfig, source: str = "") -> np.ndarray:
+    """The chunks of one track under ``chunk_config``: fixed-length or variable-length.
+
+    Fixed length (GTZAN): :func:`chunk_signal` of :func:`fix_length`. Variable length (a
+    collection of your own, ``chunk_config.variable_length``): a track longer than
+    ``track_seconds`` keeps its middle ``track_seconds`` (intros and endings are often
+    quieter than the body of a song); then as many whole chunks as it holds.
+
+    Notebook: 02_preprocessing (the spectrogram cache); chapter 11 (own collections).
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        Mono signal at ``chunk_config.sample_rate``.
+    chunk_config : ChunkConfig
+        Chunk length, track length (a cap with ``variable_length``) and pad tolerance.
+    source : str
+        Name of the file the signal came from, for error messages.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_chunks, chunk_samples)
+        ``n_chunks == chunks_per_track`` for fixed length, in ``[1, chunks_per_track]`` else.
+
+    Raises
+    ------
+    TrackTooShortError
+        If the track is too short: shorter than ``track_seconds`` (fixed length) or than one
+        chunk (variable length), beyond ``pad_tolerance_seconds``.
+    """
+    if not chunk_config.variable_length:
+        return chunk_signal(fix_length(y, chunk_config, source=source), chunk_config)
+    y = _as_signal(y, "cut_track")
+    size = chunk_config.chunk_samples
+    if y.shape[0] < size:
+        tolerance = int(round(chunk_config.pad_tolerance_seconds * chunk_config.sample_rate))
+        if size - y.shape[0] > tolerance:
+            raise TrackTooShortError(
+                f"{_name(source)}: lasts {y.shape[0] / chunk_config.sample_rate:.2f} s, shorter "
+                f"than one {chunk_config.chunk_seconds:g} s chunk; drop the file or use shorter "
+                "chunks"
+            )
+        return np.concatenate([y, np.zeros(size - y.shape[0], dtype=np.float32)])[None, :]
+    kept = min(y.shape[0], chunk_config.track_samples) // size * size
+    start = (y.shape[0] - kept) // 2
+    return y[start : start + kept].reshape(-1, size)

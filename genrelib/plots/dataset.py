@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from genrelib.config import GENRES
+from genrelib.config import class_order
 
 
 def plot_class_balance(tracks: pd.DataFrame, title: str = "Clips per genre") -> plt.Figure:
@@ -24,7 +24,7 @@ def plot_class_balance(tracks: pd.DataFrame, title: str = "Clips per genre") -> 
     title : str
         Figure title (say here when the data are synthetic).
     """
-    counts = tracks["genre"].value_counts().reindex(GENRES, fill_value=0)
+    counts = tracks["genre"].value_counts().reindex(class_order(tracks["genre"]), fill_value=0)
     fig, ax = plt.subplots(figsize=(8, 3.2))
     sns.barplot(x=counts.index, y=counts.to_numpy(), color="tab:blue", ax=ax)
     ax.bar_label(ax.containers[0])
@@ -47,7 +47,8 @@ def plot_durations(tracks: pd.DataFrame, title: str = "Clip durations") -> plt.F
         Figure title.
     """
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    sns.stripplot(data=tracks, x="genre", y="duration", order=list(GENRES), ax=ax, size=4)
+    order = class_order(tracks["genre"])
+    sns.stripplot(data=tracks, x="genre", y="duration", order=order, ax=ax, size=4)
     ax.set(xlabel="genre", ylabel="duration (s)", title=title)
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
@@ -75,7 +76,7 @@ def plot_artists_per_genre(tracks: pd.DataFrame, title: str = "Distinct artists"
             "clips": tracks.groupby("genre").size(),
             "distinct artists": known.groupby("genre")["artist"].nunique(),
         }
-    ).reindex(GENRES, fill_value=0)
+    ).reindex(class_order(tracks["genre"]), fill_value=0)
     long = summary.reset_index(names="genre").melt("genre", var_name="count of", value_name="n")
     fig, ax = plt.subplots(figsize=(8, 3.2))
     sns.barplot(data=long, x="genre", y="n", hue="count of", ax=ax)

@@ -157,18 +157,27 @@ def _config_dict(config) -> dict | None:
     return None if config is None else asdict(config)
 
 
+def class_names(spectrogram_set) -> tuple[str, ...]:
+    """The class names of a training set (its ``classes``; GTZAN's genres if it has none).
+
+    Notebook: 04_base_crnn (through :func:`train`); chapter 11 (own collections).
+    """
+    return tuple(getattr(spectrogram_set, "classes", GENRES))
+
+
 def _describe(model_name, model_options, train_set, valid_set, config, mean, std) -> dict:
     """The description part of every checkpoint of this run."""
+    chunk_config = getattr(train_set, "chunk_config", None)
     return {
         "format": FORMAT,
         "genrelib_version": genrelib.__version__,
         "model_name": model_name,
         "model_options": dict(model_options),
         "n_mels": int(mean.shape[0]),
-        "n_classes": len(GENRES),
-        "class_names": list(GENRES),
+        "n_classes": len(class_names(train_set)),
+        "class_names": list(class_names(train_set)),
         "mel_config": _config_dict(getattr(train_set, "mel_config", None)),
-        "chunk_config": _config_dict(getattr(train_set, "chunk_config", None)),
+        "chunk_config": None if chunk_config is None else chunk_config.to_dict(),
         "normalization": {"mean": mean.tolist(), "std": std.tolist()} if config.normalize else None,
         "train_config": config.to_dict(),
         "n_train_chunks": len(train_set),
@@ -185,6 +194,7 @@ def _check_resumable(path: Path, saved: dict, description: dict) -> None:
             "model_options",
             "mel_config",
             "chunk_config",
+            "class_names",
             "n_train_chunks",
             "n_valid_chunks",
         )
@@ -338,6 +348,16 @@ class Trainer:
         for attribute in ("mel_config", "chunk_config"):
             if getattr(self.train_set, attribute, None) != getattr(self.valid_set, attribute, None):
                 raise ConfigError(f"train and valid sets were made with different {attribute}s")
+        if class_names(self.train_set) != class_names(self.valid_set):
+            raise ConfigError("train and valid sets name different classes")
+        n_classes = len(class_names(self.train_set))
+        for name, subset in (("train", self.train_set), ("valid", self.valid_set)):
+            labels = np.asarray(subset.labels)
+            if labels.min() < 0 or labels.max() >= n_classes:
+                raise ConfigError(
+                    f"the {name} set has labels outside [0, {n_classes}), the {n_classes} "
+                    "classes it names"
+                )
 
     def prepare_device(self) -> None:
         """Device, fast path, and this process's place in a torchrun run (threads, GPU)."""
@@ -385,7 +405,10 @@ class Trainer:
         config, saved = self.config, self.saved
         torch.manual_seed(config.seed)
         core = build_model(
-            self.model_name, n_mels=self.n_mels, n_classes=len(GENRES), **self.model_options
+            self.model_name,
+            n_mels=self.n_mels,
+            n_classes=len(class_names(self.train_set)),
+            **self.model_options,
         )
         self.model = self.path.prepare(NormalizedModel(core, self.mean, self.std))
         parameters = [p for p in self.model.parameters() if p.requires_grad]

@@ -1,6 +1,6 @@
 """A musicnn probe for your own collection: its labels, its folds, one file to predict with.
 
-``genrelib probe fit`` embeds the first seconds of every track with the pretrained musicnn
+``genrelib probe fit`` embeds (at most) the middle 30 s of every track with the pretrained musicnn
 (cached), measures a logistic-regression probe by k-fold cross-validation that never puts a
 track (or a group, when the manifest names groups) on both sides, then fits it on every
 track and writes it in the format of the shipped genre probe, class names included, so
@@ -43,7 +43,7 @@ class ProbeFit:
     confusion : pandas.DataFrame
         Out-of-fold track counts, rows true and columns predicted labels.
     skipped : list of (str, str)
-        Files left out, with the reason (unreadable, shorter than the seconds used).
+        Files left out, with the reason (unreadable, or shorter than one musicnn patch).
     """
 
     arrays: dict
@@ -83,7 +83,9 @@ def fit_collection_probe(
     collection : Collection
         The indexed collection (:func:`~genrelib.data.collection.index_collection`).
     seconds : float
-        Seconds of each track used, from its start; shorter tracks are skipped and listed.
+        Most seconds of each track used, from its middle; a shorter track gives the whole
+        musicnn patches it holds (one at least: a track shorter than a patch is skipped and
+        listed).
     n_folds : int
         Folds of the cross-validation (every label needs at least this many tracks).
     seed : int
@@ -103,7 +105,11 @@ def fit_collection_probe(
         If a label keeps fewer tracks than folds once unusable files are left out.
     """
     embeddings = musicnn_embeddings(
-        collection.tracks, track_seconds=seconds, device=device, progress=progress
+        collection.tracks,
+        track_seconds=seconds,
+        device=device,
+        progress=progress,
+        variable_length=True,
     )
     used = collection.tracks[collection.tracks["path"].isin(set(embeddings.chunks["path"]))]
     usable = replace(collection, tracks=used.reset_index(drop=True))
@@ -138,7 +144,7 @@ def fit_collection_probe(
         "what": "logistic regression on MSD_musicnn [mean_pool, max_pool] patch embeddings",
         "C": GENRE_PROBE_C,
         "trained_on": (
-            f"{len(usable.tracks)} tracks of {collection.root.name} (first {seconds:g} s), "
+            f"{len(usable.tracks)} tracks of {collection.root.name} (at most {seconds:g} s each), "
             f"{len(x)} patches of 2.99 s"
         ),
         "cv": f"{n_folds}-fold, {'group' if grouped else 'track'}-disjoint, seed {seed}",

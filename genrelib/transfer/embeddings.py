@@ -20,7 +20,7 @@ import torch
 
 from genrelib.audio import SpectrogramSet
 from genrelib.audio.cache import FILE_COLUMN, audio_file_key, save_array
-from genrelib.audio.chunking import fix_length
+from genrelib.audio.chunking import cut_track, fix_length
 from genrelib.audio.io import load_audio
 from genrelib.config import ChunkConfig, cache_dir
 from genrelib.errors import ConfigError, GenrelibError
@@ -57,7 +57,7 @@ MUSICNN_DIR = "musicnn"
 PATCH_DIR = "patches"
 
 
-def musicnn_chunk_config(track_seconds: float = 30.0) -> ChunkConfig:
+def musicnn_chunk_config(track_seconds: float = 30.0, variable_length: bool = False) -> ChunkConfig:
     """Track length and patch length of musicnn's input, at 16 kHz.
 
     Notebook: 06b_music_transfer.
@@ -67,6 +67,9 @@ def musicnn_chunk_config(track_seconds: float = 30.0) -> ChunkConfig:
     track_seconds : float
         Every track is trimmed (or zero-padded by at most 0.5 s) to this length first;
         30 s gives 1876 frames and 10 patches.
+    variable_length : bool
+        A collection of your own: ``track_seconds`` is a cap (the middle of a longer track),
+        a shorter track gives the whole patches it holds (:func:`~genrelib.audio.cut_track`).
 
     Returns
     -------
@@ -74,7 +77,10 @@ def musicnn_chunk_config(track_seconds: float = 30.0) -> ChunkConfig:
         ``chunk_seconds`` is one patch (2.992 s), ``sample_rate`` 16,000 Hz.
     """
     return ChunkConfig(
-        chunk_seconds=PATCH_SECONDS, track_seconds=float(track_seconds), sample_rate=SAMPLE_RATE
+        chunk_seconds=PATCH_SECONDS,
+        track_seconds=float(track_seconds),
+        sample_rate=SAMPLE_RATE,
+        variable_length=variable_length,
     )
 
 
@@ -91,7 +97,11 @@ def _weights_tag(model_name: str) -> str:
     return f"{model_name}-{WEIGHT_FILES[model_name][1][:8]}"
 
 
-def musicnn_cache_dir(track_seconds: float = 30.0, cache_root: str | Path | None = None) -> Path:
+def musicnn_cache_dir(
+    track_seconds: float = 30.0,
+    cache_root: str | Path | None = None,
+    variable_length: bool = False,
+) -> Path:
     """Folder of the musicnn caches of one track length (patches, and embeddings per model).
 
     Notebook: 06b_music_transfer.
@@ -102,7 +112,8 @@ def musicnn_cache_dir(track_seconds: float = 30.0, cache_root: str | Path | None
         ``<cache_root or cache_dir()/musicnn>/<input key>-<chunk key>`` (not created).
     """
     root = Path(cache_root) if cache_root is not None else cache_dir() / MUSICNN_DIR
-    return root / f"{MusicnnInput().key()}-{musicnn_chunk_config(track_seconds).key()}"
+    chunk_key = musicnn_chunk_config(track_seconds, variable_length).key()
+    return root / f"{MusicnnInput().key()}-{chunk_key}"
 
 
 def signal_patches(y: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
@@ -271,7 +282,11 @@ def _file_patches(path: str, chunk_config: ChunkConfig, folder: Path, key: str) 
     target = folder / PATCH_DIR / f"{Path(path).stem}-{key}.npy"
     if target.exists():
         return np.load(target)
-    y = fix_length(load_audio(path, SAMPLE_RATE), chunk_config, source=path)
+    y = load_audio(path, SAMPLE_RATE)
+    if chunk_config.variable_length:  # whole patches' worth of samples from the middle
+        y = cut_track(y, chunk_config, source=path).reshape(-1)
+    else:
+        y = fix_length(y, chunk_config, source=path)
     patches = signal_patches(y)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_array(target, patches)
@@ -306,6 +321,7 @@ def musicnn_embeddings(
     cache_root: str | Path | None = None,
     progress: bool = True,
     precision: str = "fp32",
+    variable_length: bool = False,
 ) -> MusicnnEmbeddings:
     """musicnn outputs of every patch of every track, from the cache or computed in batches.
 
@@ -336,6 +352,9 @@ def musicnn_embeddings(
         probes and the shipped genre probe were fitted on float32 embeddings, and these are
         the cached ones; another precision that resolves to other than fp32 is cached
         beside them (``<weights>-bf16``), never mixed in.
+    variable_length : bool
+        Tracks of any length (a collection of your own): at most ``track_seconds`` from the
+        middle of each, as many patches as that holds (:func:`musicnn_chunk_config`).
 
     Returns
     -------
@@ -344,8 +363,8 @@ def musicnn_embeddings(
     """
     table = _check_tracks(tracks)
     target_device = resolve_device(device)
-    chunk_config = musicnn_chunk_config(track_seconds)
-    folder = musicnn_cache_dir(track_seconds, cache_root)
+    chunk_config = musicnn_chunk_config(track_seconds, variable_length)
+    folder = musicnn_cache_dir(track_seconds, cache_root, variable_length)
     resolved = fast_path(target_device, precision).precision
     out_dir = folder / (_weights_tag(model_name) + ("" if resolved == "fp32" else f"-{resolved}"))
     out_dir.mkdir(parents=True, exist_ok=True)
