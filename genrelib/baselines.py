@@ -35,7 +35,7 @@ from genrelib.config import BASELINES, GENRES
 from genrelib.data.metadata import load_artist_index
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
-from genrelib.features import FEATURE_COLUMNS, track_ids
+from genrelib.features import FEATURE_COLUMNS, is_collection_table, track_ids
 from genrelib.progress import tqdm
 
 MODEL_LABELS: dict[str, str] = {
@@ -137,15 +137,19 @@ def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.Da
     Parameters
     ----------
     features : pandas.DataFrame
-        Kaggle-style feature table, shape (n_rows, >= 59), with ``filename`` and ``label``.
+        Kaggle-style feature table, shape (n_rows, >= 59), with ``filename`` and ``label``;
+        a collection's (:func:`genrelib.features.is_collection_table`) has its own labels
+        and gives each row's track and group itself.
     artists : pandas.DataFrame or None
-        ``track_id, artist`` table; ``None``: the shipped GTZAN artist index.
+        ``track_id, artist`` table; ``None``: the shipped GTZAN artist index (unused for a
+        collection's table).
 
     Returns
     -------
     pandas.DataFrame
-        The rows, index reset, with ``track_id``, ``label`` (genre index), ``genre``
-        (name) and ``artist`` (empty when the index does not know the track).
+        The rows, index reset, with ``track_id``, ``label`` (class index: GTZAN's genres,
+        or a collection's labels sorted), ``genre`` (name) and ``artist`` (empty when the
+        index does not know the track; a collection's ``group``).
 
     Raises
     ------
@@ -157,6 +161,14 @@ def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.Da
         raise ConfigError(
             f"feature table lacks columns {missing[:5]}; pass genrelib.features output "
             "or a Kaggle-style table read with genrelib.features.read_feature_table"
+        )
+    if is_collection_table(features):
+        classes = sorted(set(features["label"].astype(str)))  # as Collection.classes
+        return features.reset_index(drop=True).assign(
+            label=features["label"].astype(str).map(classes.index).astype(np.int64).to_numpy(),
+            genre=features["label"].astype(str).to_numpy(),
+            track_id=features["track_id"].astype(str).to_numpy(),
+            artist=features["group"].fillna("").astype(str).to_numpy(),
         )
     unknown = sorted(set(features["label"]) - set(GENRES))
     if unknown:
@@ -362,6 +374,11 @@ def run_baselines(
         raise ConfigError("run_baselines needs at least one seed, one model and one protocol")
     if not 0 < ci < 1 or n_bootstrap < 1:
         raise ConfigError(f"need 0 < ci < 1 and n_bootstrap >= 1, got {ci}, {n_bootstrap}")
+    if is_collection_table(features) and "fault-filtered" in protocols:
+        raise ConfigError(
+            "protocol 'fault-filtered' lists GTZAN's faulty clips; a collection's feature table "
+            "takes protocols paper, track or artist"
+        )
     table = prepare_table(features, artists)
     rows = []
     total = len(protocols) * len(seeds) * len(models)

@@ -74,7 +74,9 @@ def _feature_options(
     source.add_argument(
         "--features-csv", help="Kaggle-style feature table (e.g. features_30_sec.csv)"
     )
-    source.add_argument("--data-dir", help="GTZAN folder to compute features from")
+    source.add_argument(
+        "--data-dir", help="GTZAN folder, or your own collection, to compute features from"
+    )
     options.add_argument(
         "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: synthetic data"
     )
@@ -85,13 +87,28 @@ def _feature_options(
         "--protocols",
         nargs="+",
         choices=SPLIT_PROTOCOLS,
-        default=list(protocols),
-        help="split protocols (paper: random 80/20 over rows, as the paper)",
+        default=None,
+        help="split protocols (paper: random 80/20 over rows, as the paper; default: "
+        f"{' '.join(protocols)}; a collection's table: {' '.join(COLLECTION_PROTOCOLS)})",
     )
     options.add_argument("--seeds", type=int, default=seeds, help="number of seeds (0, 1, ...)")
     options.add_argument("--models", nargs="+", choices=BASELINES, default=list(models))
     options.add_argument("--jobs", type=int, default=1, help="parallel jobs (-1: all cores)")
+    options.set_defaults(default_protocols=list(protocols))
     return options
+
+
+COLLECTION_PROTOCOLS = ("paper", "track")
+"""The protocols the baselines compare by default on a collection's feature table."""
+
+
+def _protocols(args: argparse.Namespace, table) -> list[str]:
+    """The ``--protocols`` asked for, else the command's default for this feature table."""
+    from genrelib.features import is_collection_table
+
+    if args.protocols:
+        return list(args.protocols)
+    return list(COLLECTION_PROTOCOLS if is_collection_table(table) else args.default_protocols)
 
 
 def _feature_table(args: argparse.Namespace):
@@ -399,12 +416,21 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _features_run(args: argparse.Namespace) -> int:
     from genrelib.config import get_profile
+    from genrelib.data.collection import index_collection, is_gtzan_folder
     from genrelib.data.resolve import resolve_data_dir
     from genrelib.features import compute_features, write_feature_table
 
-    root = resolve_data_dir(get_profile(args.profile), args.data_dir)
+    collection = args.data_dir is not None and not is_gtzan_folder(args.data_dir)
+    if collection:  # your own: labels from its folders, tracks of any length
+        source = index_collection(args.data_dir, with_duration=False).tracks
+    else:
+        source = resolve_data_dir(get_profile(args.profile), args.data_dir)
     table = compute_features(
-        root, chunk_seconds=args.chunk_seconds, n_jobs=args.jobs, cache=not args.no_cache
+        source,
+        chunk_seconds=args.chunk_seconds,
+        n_jobs=args.jobs,
+        cache=not args.no_cache,
+        collection=collection,
     )
     target = write_feature_table(table, args.out)
     print(f"{len(table)} rows x {len(table.columns)} columns written to {target}")
@@ -416,7 +442,7 @@ def _features_run(args: argparse.Namespace) -> int:
 def _add_features_commands(subparsers: argparse._SubParsersAction) -> None:
     features = subparsers.add_parser(
         "features",
-        parents=[_data_options()],
+        parents=[_data_options(collections=True)],
         help="compute the 57 Kaggle-table features of every clip to a CSV",
     )
     features.add_argument(
@@ -437,7 +463,7 @@ def _baselines_run(args: argparse.Namespace) -> int:
     table, artists = _feature_table(args)
     results = run_baselines(
         table,
-        args.protocols,
+        _protocols(args, table),
         seeds=range(args.seeds),
         models=args.models,
         artists=artists,
@@ -796,17 +822,25 @@ def _add_probe_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _protocols_run(args: argparse.Namespace) -> int:
+    from genrelib.errors import ConfigError
+    from genrelib.features import is_collection_table
     from genrelib.protocols import baseline_predictions, protocol_gap, protocol_summary
 
     table, artists = _feature_table(args)
+    if is_collection_table(table):
+        raise ConfigError(
+            "genrelib protocols compares GTZAN's protocols; on your own collection run "
+            "genrelib baselines --protocols paper track (artist, with a manifest's groups)"
+        )
+    protocols = _protocols(args, table)
     predictions = baseline_predictions(
-        table, args.protocols, range(args.seeds), args.models, artists, args.jobs
+        table, protocols, range(args.seeds), args.models, artists, args.jobs
     )
     summary = protocol_summary(predictions)
     scores = [c for c in summary.columns if c.split("_")[0] in ("accuracy", "f1")]
     print(f"{len(table)} rows, seeds 0-{args.seeds - 1}; 95 % intervals over seeds and test tracks")
     print(_percent(summary, scores).set_index(["model", "protocol"]).to_string())
-    if "paper" in args.protocols and len(args.protocols) > 1:
+    if "paper" in protocols and len(protocols) > 1:
         gap = protocol_gap(predictions)
         print("\ndrop from the random split (paper), percentage points:")
         gaps = ["reference_value", "value", "gap", "gap_low", "gap_high"]

@@ -23,6 +23,11 @@ on the real clips (see ``book/03_baselines.ipynb``):
 * the 30-s rows use the whole file (``length`` = 661,794 samples for most clips),
   the 3-s rows consecutive chunks of it.
 
+The table of a collection of your own (``compute_features(..., collection=True)``) has two
+more columns, ``track_id`` (the file's path in the collection) and ``group`` (the manifest's
+group, else empty), and labels of its own; its chunk rows cut each track as the CRNNs do
+(:func:`genrelib.audio.cut_track`, ``variable_length``).
+
 Notebook: 03_baselines.
 """
 
@@ -40,7 +45,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from genrelib.atomic import atomic_write
-from genrelib.audio.chunking import chunk_signal, fix_length
+from genrelib.audio.chunking import cut_track
 from genrelib.audio.io import load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir, get_profile
 from genrelib.data.gtzan import index_gtzan
@@ -80,6 +85,9 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 
 TABLE_COLUMNS: tuple[str, ...] = ("filename", "length", *FEATURE_COLUMNS, "label")
 """Every column of a Kaggle-style feature table, in order."""
+
+COLLECTION_COLUMNS: tuple[str, ...] = ("track_id", "group")
+"""The columns a collection's feature table adds to :data:`TABLE_COLUMNS`."""
 
 
 def signal_features(y: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -191,6 +199,7 @@ def file_features(
     path: str | os.PathLike,
     chunk_seconds: float | None = None,
     sample_rate: int = SAMPLE_RATE,
+    variable_length: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load one audio file and compute the features of each of its chunks.
 
@@ -206,6 +215,9 @@ def file_features(
         :func:`genrelib.audio.chunking.chunk_signal`, one row each.
     sample_rate : int
         Sample rate the audio is resampled to, in Hz.
+    variable_length : bool
+        With ``chunk_seconds``: as many chunks as the file holds, from its middle 30 s at
+        most (:func:`genrelib.audio.cut_track`), instead of fixing it to 30 s.
 
     Returns
     -------
@@ -229,28 +241,34 @@ def file_features(
             )
         chunks = y[np.newaxis]
     else:
-        config = ChunkConfig(chunk_seconds=float(chunk_seconds), sample_rate=sample_rate)
-        chunks = chunk_signal(fix_length(y, config, source=str(path)), config)
+        config = ChunkConfig(
+            chunk_seconds=float(chunk_seconds),
+            sample_rate=sample_rate,
+            variable_length=variable_length,
+        )
+        chunks = cut_track(y, config, source=str(path))
     features = np.stack([signal_features(chunk, sample_rate) for chunk in chunks])
     lengths = np.full(len(chunks), chunks.shape[1], dtype=np.int64)
     return features, lengths
 
 
-def _cache_path(path: Path, chunk_seconds: float | None, sample_rate: int, root: Path) -> Path:
+def _cache_path(
+    path: Path, chunk_seconds: float | None, sample_rate: int, root: Path, variable: bool
+) -> Path:
     """Cache file of one audio file: keyed by path, size, mtime, chunk length, recipe."""
     stat = path.stat()
-    key = "|".join(
-        str(part)
-        for part in (
-            path.resolve(),
-            stat.st_size,
-            stat.st_mtime_ns,
-            chunk_seconds,
-            sample_rate,
-            FEATURE_VERSION,
-            librosa.__version__,
-        )
+    parts = (
+        path.resolve(),
+        stat.st_size,
+        stat.st_mtime_ns,
+        chunk_seconds,
+        sample_rate,
+        FEATURE_VERSION,
+        librosa.__version__,
     )
+    if variable and chunk_seconds is not None:  # fixed-length keys stay those already cached
+        parts += ("variable_length",)
+    key = "|".join(str(part) for part in parts)
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
     return root / f"{digest}.npz"
 
@@ -261,18 +279,22 @@ def _write_npz(target: Path, features: np.ndarray, lengths: np.ndarray) -> None:
 
 
 def _cached_file_features(
-    path: str, chunk_seconds: float | None, sample_rate: int, cache_root: Path | None
+    path: str,
+    chunk_seconds: float | None,
+    sample_rate: int,
+    cache_root: Path | None,
+    variable: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | str:
     """Features of one file, read from or written to the cache; a reason string on failure."""
     source = Path(path)
     try:
         target = None
         if cache_root is not None:
-            target = _cache_path(source, chunk_seconds, sample_rate, cache_root)
+            target = _cache_path(source, chunk_seconds, sample_rate, cache_root, variable)
             if target.is_file():
                 with np.load(target) as stored:
                     return stored["features"], stored["lengths"]
-        features, lengths = file_features(source, chunk_seconds, sample_rate)
+        features, lengths = file_features(source, chunk_seconds, sample_rate, variable)
         if target is not None:
             _write_npz(target, features, lengths)
         return features, lengths
@@ -301,6 +323,7 @@ def compute_features(
     cache_root: str | os.PathLike | None = None,
     sample_rate: int = SAMPLE_RATE,
     progress: bool = True,
+    collection: bool = False,
 ) -> pd.DataFrame:
     """Compute a Kaggle-style feature table for a set of audio files, in parallel, cached.
 
@@ -328,13 +351,19 @@ def compute_features(
         Sample rate, in Hz.
     progress : bool
         Show a tqdm progress bar.
+    collection : bool
+        ``tracks`` is a collection of your own
+        (:attr:`Collection.tracks <genrelib.data.collection.Collection>`): tracks of any
+        length (``variable_length`` chunks), and the columns of :data:`COLLECTION_COLUMNS`.
 
     Returns
     -------
     pandas.DataFrame
         Shape (n_rows, 60), columns :data:`TABLE_COLUMNS`: ``filename`` as the Kaggle
-        tables name rows (``"blues.00000.wav"``; chunks ``"blues.00000.3.wav"``),
-        ``length`` (samples), the 57 features and ``label`` (genre name). Files that
+        tables name rows (``"blues.00000.wav"``; chunks ``"blues.00000.3.wav"``; in a
+        collection the track id, chunks ``"<track id>#3"``), ``length`` (samples), the 57
+        features and ``label`` (genre name); a collection's table adds ``track_id`` and
+        ``group``. Files that
         could not be decoded are left out, listed in ``attrs["skipped"]`` as
         ``(path, reason)`` pairs, and a warning names them.
 
@@ -355,7 +384,7 @@ def compute_features(
         default_root = cache_dir() / "features" / FEATURE_VERSION
         root = Path(cache_root) if cache_root is not None else default_root
     jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_cached_file_features)(str(path), chunk_seconds, sample_rate, root)
+        delayed(_cached_file_features)(str(path), chunk_seconds, sample_rate, root, collection)
         for path in table["path"]
     )
     outcomes = list(tqdm(jobs, total=len(table), desc="features", disable=not progress))
@@ -366,14 +395,13 @@ def compute_features(
             continue
         features, lengths = outcome
         frame = pd.DataFrame(features, columns=list(FEATURE_COLUMNS))
-        names = (
-            [f"{track.track_id}.wav"]
-            if chunk_seconds is None
-            else [f"{track.track_id}.{index}.wav" for index in range(len(features))]
-        )
         frame.insert(0, "length", lengths)
-        frame.insert(0, "filename", names)
+        frame.insert(
+            0, "filename", _row_names(track.track_id, len(features), chunk_seconds, collection)
+        )
         frame["label"] = track.genre
+        if collection:
+            frame["track_id"], frame["group"] = track.track_id, track.artist
         frames.append(frame)
     if not frames:
         raise DatasetNotFoundError(
@@ -391,6 +419,23 @@ def compute_features(
             stacklevel=2,
         )
     return result
+
+
+def _row_names(track_id: str, n_rows: int, chunk_seconds: float | None, collection: bool) -> list:
+    """The ``filename`` of each row of one track (Kaggle's naming; a collection's track id)."""
+    if chunk_seconds is None:
+        return [track_id if collection else f"{track_id}.wav"]
+    if collection:
+        return [f"{track_id}#{index}" for index in range(n_rows)]
+    return [f"{track_id}.{index}.wav" for index in range(n_rows)]
+
+
+def is_collection_table(table: pd.DataFrame) -> bool:
+    """Whether a feature table is a collection's (it has :data:`COLLECTION_COLUMNS`).
+
+    Notebook: none (``genrelib baselines --features-csv`` of a collection).
+    """
+    return set(COLLECTION_COLUMNS) <= set(table.columns)
 
 
 def track_ids(filenames: Iterable[str]) -> np.ndarray:
@@ -463,11 +508,17 @@ def read_feature_table(path: str | os.PathLike) -> pd.DataFrame:
             f"feature table {source} lacks columns {missing[:5]}"
             f"{' ...' if len(missing) > 5 else ''}; it must be a Kaggle-style GTZAN table"
         )
-    unknown = sorted(set(table["label"]) - set(GENRES))
-    if unknown:
-        raise ConfigError(f"feature table {source} has unknown genre labels {unknown[:5]}")
     if "length" not in table:
         table["length"] = np.nan
+    if is_collection_table(table):  # a collection's labels are its own
+        table["group"] = table["group"].astype(object).where(table["group"].notna(), "")
+        return table[[*TABLE_COLUMNS, *COLLECTION_COLUMNS]]
+    unknown = sorted(set(table["label"]) - set(GENRES))
+    if unknown:
+        raise ConfigError(
+            f"feature table {source} has unknown genre labels {unknown[:5]}; a table of your "
+            "own collection comes from `genrelib features --data-dir YOUR_COLLECTION`"
+        )
     return table[list(TABLE_COLUMNS)]
 
 
@@ -507,7 +558,8 @@ def feature_table(
     features_csv : str or Path, optional
         A table such as the Kaggle ``features_30_sec.csv``; when given, audio is not read.
     data_dir : str or Path, optional
-        GTZAN folder to compute features from (see ``resolve_data_dir``).
+        GTZAN folder to compute features from (see ``resolve_data_dir``), or a collection
+        of your own (:func:`~genrelib.data.collection.index_collection`).
     profile : str
         Profile deciding the dataset when ``data_dir`` is None (``smoke``: synthetic).
     chunk_seconds : float, optional
@@ -523,8 +575,14 @@ def feature_table(
         The track index (with artists) of the audio used, or None for a CSV, whose
         artists come from the shipped GTZAN index.
     """
+    from genrelib.data.collection import index_collection, is_gtzan_folder
+
     if features_csv is not None:
         return read_feature_table(features_csv), None
+    if data_dir is not None and not is_gtzan_folder(data_dir):
+        tracks = index_collection(data_dir, with_duration=False).tracks
+        table = compute_features(tracks, chunk_seconds, n_jobs=n_jobs, collection=True)
+        return table, tracks
     root = resolve_data_dir(get_profile(profile), data_dir)
     table = compute_features(root, chunk_seconds=chunk_seconds, n_jobs=n_jobs)
     return table, index_gtzan(root, with_duration=False)

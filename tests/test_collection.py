@@ -358,3 +358,31 @@ def test_labels_show_in_gtzan_order_or_sorted(short_collection: Path) -> None:
     figure = plot_class_balance(tracks, "my collection")
     shown = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
     assert shown == ["calm", "loud", "smooth"]
+
+
+def test_baselines_train_on_a_collection_s_features_in_its_labels(
+    short_collection: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from genrelib.baselines import prepare_table
+    from genrelib.features import read_feature_table
+
+    table_csv = str(tmp_path / "mine.csv")
+    features = ["features", "--data-dir", str(short_collection), "--chunk-seconds", "3"]
+    assert main([*features, "--out", table_csv]) == 0
+    assert "18 rows x 62 columns" in capsys.readouterr().out, "3 + 2 + 1 chunks per label"
+    table = read_feature_table(table_csv)
+    assert table.groupby("track_id").size().to_dict()["loud/a.wav"] == 3
+    assert table["filename"].iloc[0] == "calm/a.wav#0" and (table["group"] == "").all()
+    prepared = prepare_table(table, None)
+    assert (prepared["label"] == prepared["genre"].map({"calm": 0, "loud": 1, "smooth": 2})).all()
+
+    baselines = ["baselines", "--features-csv", table_csv, "--seeds", "1"]
+    assert main([*baselines, "--models", "svm", "logistic_regression"]) == 0
+    shown = capsys.readouterr().out
+    assert re.search(r"svm\s+track\s+1", shown) and re.search(r"svm\s+paper\s+1", shown)
+    assert main([*baselines, "--protocols", "fault-filtered"]) == 2
+    assert "a collection's feature table takes protocols paper, track or artist" in (
+        capsys.readouterr().err
+    )
+    assert main(["protocols", "--features-csv", table_csv]) == 2
+    assert "on your own collection run genrelib baselines" in capsys.readouterr().err
