@@ -72,3 +72,40 @@ def atomic_write(path: str | os.PathLike, content: Content) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def check_output_file(target: str | os.PathLike, option: str = "--out", example: str = "") -> Path:
+    """Refuse, before any work, an output path a file cannot be written to.
+
+    Notebook: none (``genrelib features|baselines|probe fit --out``).
+
+    Parameters
+    ----------
+    target : path-like
+        Where the file will be written.
+    option : str
+        The option the user gave it with, named in the error.
+    example : str
+        A file name to suggest when ``target`` is a folder.
+
+    Returns
+    -------
+    Path
+        ``target``, ``~`` expanded.
+
+    Raises
+    ------
+    ConfigError
+        If ``target`` is a folder or its folder does not exist.
+    """
+    from genrelib.errors import ConfigError
+
+    target = Path(target).expanduser()
+    if target.is_dir():
+        suggestion = f", e.g. {target / example}" if example else ""
+        raise ConfigError(f"{option} {target} is a folder; give a file name{suggestion}")
+    if not target.parent.is_dir():
+        raise ConfigError(
+            f"{option} {target}: folder {target.parent} does not exist; create it first"
+        )
+    return target

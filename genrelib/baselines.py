@@ -129,6 +129,25 @@ def build_baseline(
     return pipeline
 
 
+def _check_values(features: pd.DataFrame) -> None:
+    """Refuse empty or non-numeric feature cells and a table of fewer than two labels."""
+    values = features[list(FEATURE_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.fillna(0.0))
+    if bad.any().any():
+        row, column = np.argwhere(bad.to_numpy())[0]
+        raise ConfigError(
+            f"feature table has {int(bad.to_numpy().sum())} empty or non-numeric cell(s), e.g. "
+            f"row {row + 2} ({features['filename'].iloc[row]}), column "
+            f"{FEATURE_COLUMNS[column]}; recompute those rows or drop them"
+        )
+    labels = features["label"].astype(str).unique()
+    if len(labels) < 2:
+        raise ConfigError(
+            f"feature table has {len(features)} row(s) of {len(labels)} label "
+            f"({', '.join(labels) or 'none'}); a classifier needs at least 2 labels"
+        )
+
+
 def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.DataFrame:
     """Check a feature table and add the columns the splits and folds need.
 
@@ -154,7 +173,8 @@ def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.Da
     Raises
     ------
     ConfigError
-        On missing columns, unknown genre labels or a malformed artist table.
+        On missing columns, empty or non-numeric feature cells, fewer than two labels,
+        unknown genre labels or a malformed artist table.
     """
     missing = [name for name in ("filename", *FEATURE_COLUMNS, "label") if name not in features]
     if missing:
@@ -162,6 +182,7 @@ def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.Da
             f"feature table lacks columns {missing[:5]}; pass genrelib.features output "
             "or a Kaggle-style table read with genrelib.features.read_feature_table"
         )
+    _check_values(features)
     if is_collection_table(features):
         classes = sorted(set(features["label"].astype(str)))  # as Collection.classes
         return features.reset_index(drop=True).assign(
@@ -248,6 +269,10 @@ def _bootstrap_tracks(
     return float(np.quantile(scores, tail)), float(np.quantile(scores, 1 - tail))
 
 
+_TUNED = ("svm_tuned", "knn_tuned")
+"""Baselines that tune a setting by cross-validation on the training rows."""
+
+
 def fit_predict(
     table: pd.DataFrame, split: pd.Series, name: str, protocol: str, seed: int, n_jobs: int
 ) -> tuple[np.ndarray, BaseEstimator]:
@@ -296,12 +321,31 @@ def fit_predict(
     x = table[list(FEATURE_COLUMNS)].to_numpy(dtype=np.float64)
     y = table["label"].to_numpy()
     groups = np.where(table["artist"] != "", table["artist"], table["track_id"])
+    present = np.unique(y[train], return_counts=True)
+    if len(present[0]) < 2:
+        raise ConfigError(
+            f"protocol {protocol!r} leaves {int(train.sum())} training row(s) of one label; "
+            "a classifier needs 2: use more tracks per label"
+        )
+    if name in _TUNED and present[1].min() < 2:
+        label = table["genre"].to_numpy()[y == present[0][present[1].argmin()]][0]
+        raise ConfigError(
+            f"protocol {protocol!r} leaves 1 training row of {label!r}; {name} chooses its "
+            "setting by cross-validation, which needs 2 rows of every label: use more tracks"
+        )
     cv, cv_groups = _cv_for(protocol, groups[train], y[train], seed)
     estimator = build_baseline(name, seed=seed, cv=cv, n_jobs=n_jobs)
-    if isinstance(estimator, GridSearchCV):
-        estimator.fit(x[train], y[train], groups=None if cv_groups is None else cv_groups)
-    else:
-        estimator.fit(x[train], y[train])
+    try:
+        if isinstance(estimator, GridSearchCV):
+            estimator.fit(x[train], y[train], groups=None if cv_groups is None else cv_groups)
+        else:
+            estimator.fit(x[train], y[train])
+    except ValueError as error:  # e.g. a tuning fold left with one label on a tiny table
+        reason = str(error).strip().splitlines()[-1]
+        raise ConfigError(
+            f"{name} cannot be fitted on the {int(train.sum())} training rows of protocol "
+            f"{protocol!r} ({reason}); use more tracks per label or an untuned model"
+        ) from None
     return estimator.predict(x[test]), estimator
 
 
@@ -382,39 +426,42 @@ def run_baselines(
     table = prepare_table(features, artists)
     rows = []
     total = len(protocols) * len(seeds) * len(models)
-    bar = tqdm(total=total, desc="baselines", disable=not progress)
-    for protocol in protocols:
-        for seed in seeds:
-            split = split_rows(table, protocol, seed)
-            test = (split == "test").to_numpy()
-            y_test = table["label"].to_numpy()[test]
-            for name in models:
-                start = time.perf_counter()
-                predicted, estimator = fit_predict(table, split, name, protocol, seed, n_jobs)
-                seconds = time.perf_counter() - start
-                low, high = _bootstrap_tracks(
-                    predicted == y_test, table["track_id"].to_numpy()[test], n_bootstrap, ci, seed
-                )
-                best = estimator.best_params_ if isinstance(estimator, GridSearchCV) else {}
-                rows.append(
-                    {
-                        "model": name,
-                        "protocol": protocol,
-                        "seed": seed,
-                        "n_train": int((split == "train").sum()),
-                        "n_test": int(test.sum()),
-                        "n_test_tracks": int(table.loc[test, "track_id"].nunique()),
-                        "accuracy": accuracy_score(y_test, predicted),
-                        "f1_macro": f1_score(y_test, predicted, average="macro"),
-                        "f1_micro": f1_score(y_test, predicted, average="micro"),
-                        "test_ci_low": low,
-                        "test_ci_high": high,
-                        "best_params": json.dumps(best, sort_keys=True),
-                        "fit_seconds": seconds,
-                    }
-                )
-                bar.update()
-    bar.close()
+    with tqdm(total=total, desc="baselines", disable=not progress) as bar:
+        for protocol in protocols:
+            for seed in seeds:
+                split = split_rows(table, protocol, seed)
+                test = (split == "test").to_numpy()
+                y_test = table["label"].to_numpy()[test]
+                for name in models:
+                    start = time.perf_counter()
+                    predicted, estimator = fit_predict(table, split, name, protocol, seed, n_jobs)
+                    seconds = time.perf_counter() - start
+                    low, high = _bootstrap_tracks(
+                        predicted == y_test,
+                        table["track_id"].to_numpy()[test],
+                        n_bootstrap,
+                        ci,
+                        seed,
+                    )
+                    best = estimator.best_params_ if isinstance(estimator, GridSearchCV) else {}
+                    rows.append(
+                        {
+                            "model": name,
+                            "protocol": protocol,
+                            "seed": seed,
+                            "n_train": int((split == "train").sum()),
+                            "n_test": int(test.sum()),
+                            "n_test_tracks": int(table.loc[test, "track_id"].nunique()),
+                            "accuracy": accuracy_score(y_test, predicted),
+                            "f1_macro": f1_score(y_test, predicted, average="macro"),
+                            "f1_micro": f1_score(y_test, predicted, average="micro"),
+                            "test_ci_low": low,
+                            "test_ci_high": high,
+                            "best_params": json.dumps(best, sort_keys=True),
+                            "fit_seconds": seconds,
+                        }
+                    )
+                    bar.update()
     return pd.DataFrame(rows)
 
 

@@ -58,7 +58,9 @@ def _run_options() -> argparse.ArgumentParser:
         "--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu or cuda"
     )
     options.add_argument(
-        "--seed", type=int, help="seed of the split and the training (evaluate: the run's)"
+        "--seed",
+        type=_at_least(int, 0),
+        help="seed of the split and the training (evaluate: the run's)",
     )
     return options
 
@@ -81,7 +83,7 @@ def _feature_options(
         "--profile", choices=sorted(PROFILES), default="cpu", help="smoke: synthetic data"
     )
     options.add_argument(
-        "--chunk-seconds", type=float, default=None, help="feature rows per chunk (with audio)"
+        "--chunk-seconds", type=_seconds, default=None, help="feature rows per chunk (with audio)"
     )
     options.add_argument(
         "--protocols",
@@ -91,9 +93,11 @@ def _feature_options(
         help="split protocols (paper: random 80/20 over rows, as the paper; default: "
         f"{' '.join(protocols)}; a collection's table: {' '.join(COLLECTION_PROTOCOLS)})",
     )
-    options.add_argument("--seeds", type=int, default=seeds, help="number of seeds (0, 1, ...)")
+    options.add_argument(
+        "--seeds", type=_at_least(int, 1), default=seeds, help="number of seeds (0, 1, ...)"
+    )
     options.add_argument("--models", nargs="+", choices=BASELINES, default=list(models))
-    options.add_argument("--jobs", type=int, default=1, help="parallel jobs (-1: all cores)")
+    options.add_argument("--jobs", type=_jobs, default=1, help="parallel jobs (-1: all cores)")
     options.set_defaults(default_protocols=list(protocols))
     return options
 
@@ -230,9 +234,11 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
         help="train every run the chapters read, several at once (then: book run --no-train)",
     )
     train.add_argument("--results-dir", help="results folder (default: results/<profile>)")
-    train.add_argument("--jobs", type=int, default=1, help="runs trained at once (processes)")
+    train.add_argument("--jobs", type=_jobs, default=1, help="runs trained at once (processes)")
     train.add_argument(
-        "--max-epochs", type=int, help="epoch budget of the runs (default: the profile's)"
+        "--max-epochs",
+        type=_at_least(int, 1),
+        help="epoch budget of the runs (default: the profile's)",
     )
     train.add_argument("--only", nargs="+", help="only the runs of chapters containing these")
     train.set_defaults(handler=_book_train)
@@ -371,7 +377,10 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
         "downloaded clips)",
     )
     verify.add_argument(
-        "--min-seconds", type=float, default=1.0, help="clips shorter than this are bad"
+        "--min-seconds",
+        type=_at_least(float, 0.0, " s"),
+        default=1.0,
+        help="clips shorter than this are bad",
     )
     verify.set_defaults(handler=_data_verify)
 
@@ -410,16 +419,18 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
         "genres.tar.gz",
     )
     download.add_argument("--sha256", help="--subset full: expected SHA-256 of the archive (hex)")
-    download.add_argument("--timeout", type=float, default=30.0, help="seconds per server")
+    download.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per server")
     download.set_defaults(handler=_data_download)
 
 
 def _features_run(args: argparse.Namespace) -> int:
+    from genrelib.atomic import check_output_file
     from genrelib.config import get_profile
     from genrelib.data.collection import index_collection, is_gtzan_folder
     from genrelib.data.resolve import resolve_data_dir
     from genrelib.features import compute_features, write_feature_table
 
+    check_output_file(args.out, example="features.csv")
     collection = args.data_dir is not None and not is_gtzan_folder(args.data_dir)
     if collection:  # your own: labels from its folders, tracks of any length
         source = index_collection(args.data_dir, with_duration=False).tracks
@@ -447,19 +458,24 @@ def _add_features_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     features.add_argument(
         "--chunk-seconds",
-        type=float,
+        type=_seconds,
         default=None,
         help="one row per chunk of this length (default: one row per whole clip, the 30-s table)",
     )
     features.add_argument("--out", required=True, help="CSV to write (Kaggle table layout)")
-    features.add_argument("--jobs", type=int, default=1, help="parallel processes (-1: all cores)")
+    features.add_argument(
+        "--jobs", type=_jobs, default=1, help="parallel processes (-1: all cores)"
+    )
     features.add_argument("--no-cache", action="store_true", help="ignore the per-file cache")
     features.set_defaults(handler=_features_run)
 
 
 def _baselines_run(args: argparse.Namespace) -> int:
+    from genrelib.atomic import check_output_file
     from genrelib.baselines import run_baselines, summarise
 
+    if args.out is not None:
+        check_output_file(args.out, example="baselines.csv")
     table, artists = _feature_table(args)
     results = run_baselines(
         table,
@@ -598,7 +614,7 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--model", choices=DEEP_MODELS, default="base_crnn")
     train.add_argument(
-        "--chunk-seconds", type=float, default=None, help="chunk length (default: the profile's)"
+        "--chunk-seconds", type=_seconds, default=None, help="chunk length (default: the profile's)"
     )
     train.add_argument(
         "--protocol",
@@ -607,7 +623,9 @@ def _add_train_commands(subparsers: argparse._SubParsersAction) -> None:
         help="split protocol (paper: chunks at random, as the paper; track: whole tracks)",
     )
     train.add_argument("--out", help="results folder (default: results/<profile>)")
-    train.add_argument("--epochs", type=int, help="maximum epochs (default: the profile's)")
+    train.add_argument(
+        "--epochs", type=_at_least(int, 1), help="maximum epochs (default: the profile's)"
+    )
     train.set_defaults(seed=0)
     train.add_argument(
         "--precision",
@@ -642,6 +660,8 @@ def _predict_run(args: argparse.Namespace) -> int:
     import json
 
     # Checked before genrelib.predict imports torch (seconds), so a typo is reported at once.
+    if args.chunks and not args.json:
+        raise GenrelibError("--chunks adds each chunk's probabilities to the JSON: add --json")
     if args.model is not None and args.checkpoint is not None:
         raise GenrelibError(
             "give --model (a probe of `genrelib probe fit`) or --checkpoint, not both"
@@ -653,11 +673,17 @@ def _predict_run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None and not Path(args.checkpoint).is_file():
         raise GenrelibError(f"{args.checkpoint}: checkpoint not found; pass the best.pt of a run")
     candidates = [song for given in args.songs for song in _songs_in(given)]
-    missing = [song for song in candidates if not Path(song).is_file()]
-    for song in missing:
-        print(f"genrelib: error: {song}: song not found; check the path", file=sys.stderr)
+    missing = {
+        song: f"{song}: song not found; check the path"
+        for song in candidates
+        if not Path(song).is_file()
+    }
+    for reason in missing.values():
+        print(f"genrelib: error: {reason}", file=sys.stderr)
     songs = [song for song in candidates if song not in missing]
     if not songs:
+        if args.json:  # one entry per song asked for, in order
+            print(json.dumps([_missing_entry(song, missing[song]) for song in candidates]))
         return 1
 
     from genrelib.predict import predict_songs
@@ -670,8 +696,15 @@ def _predict_run(args: argparse.Namespace) -> int:
         device=args.device,
         progress=not args.no_progress,
     )
-    if args.json:
-        print(json.dumps([result.to_dict(chunks=args.chunks) for result in results], indent=1))
+    if args.json:  # one entry per song asked for, in order; a missing one says so
+        found = iter(results)
+        entries = [
+            _missing_entry(song, missing[song])
+            if song in missing
+            else next(found).to_dict(chunks=args.chunks)
+            for song in candidates
+        ]
+        print(json.dumps(entries, indent=1))
     for result in results:
         if not result.ok:
             print(f"genrelib: error: {result.error}", file=sys.stderr)
@@ -683,10 +716,18 @@ def _predict_run(args: argparse.Namespace) -> int:
                 f"{result.n_chunks} chunk(s) of {result.chunk_seconds:.3g} s"
                 f"{' (zero-padded)' if result.padded else ''}, {result.seconds:.2f} s to predict"
             )
+            if result.warning:  # no bare confident genre for silence or noise
+                print(f"  {result.check.message}")
+                continue
             for rank, (genre, probability) in enumerate(result.top3, start=1):
                 print(f"  {rank}. {genre:<10} {probability:6.1%}")
             print(f"  majority vote of the chunks: {result.vote}")
     return 0 if not missing and all(result.ok for result in results) else 1
+
+
+def _missing_entry(song: str, reason: str) -> dict:
+    """The JSON entry of a song that could not be read, in the shape of a failed prediction."""
+    return {"path": song, "ok": False, "error": reason, "kind": "FileNotFoundError"}
 
 
 def _songs_in(given: str) -> list[str]:
@@ -730,7 +771,7 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     predict.add_argument(
         "--trim",
-        type=float,
+        type=_seconds,
         default=None,
         metavar="SECONDS",
         help="use only the first SECONDS of each song (the paper: 120; default: all of it)",
@@ -740,15 +781,18 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
         "--chunks", action="store_true", help="with --json: include every chunk's probabilities"
     )
     predict.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
-    predict.add_argument("--batch-size", type=int, default=32, help="chunks per forward pass")
+    predict.add_argument(
+        "--batch-size", type=_at_least(int, 1), default=32, help="chunks per forward pass"
+    )
     predict.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     predict.set_defaults(handler=_predict_run)
 
 
-def _at_least(kind: type, minimum: float, unit: str = ""):
+def _at_least(kind: type, minimum: float, unit: str = "", strict: bool = False):
     """An argparse type: a number of ``kind`` (int or float) of at least ``minimum``.
 
-    A value that is not a number, or is smaller, is refused with one line naming it.
+    ``strict``: more than ``minimum``. A value that is not a number, or is out of range, is
+    refused with one line naming the option and the value (argparse adds the option).
     """
 
     def parse(text: str):
@@ -757,11 +801,26 @@ def _at_least(kind: type, minimum: float, unit: str = ""):
         except ValueError:
             noun = "a whole number" if kind is int else "a number"
             raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if strict and not value > minimum:
+            raise argparse.ArgumentTypeError(f"{text}{unit} is not more than {minimum:g}{unit}")
         if not value >= minimum:
             raise argparse.ArgumentTypeError(f"{text}{unit} is less than {minimum:g}{unit}")
         return value
 
     return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a duration in seconds, more than 0."""
+    return _at_least(float, 0.0, " s", strict=True)(text)
+
+
+def _jobs(text: str) -> int:
+    """An argparse type: parallel processes, at least 1, or -1 for every core."""
+    value = _at_least(int, -1)(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 processes: give 1 or more, or -1 for every core")
+    return value
 
 
 def _probe_fit(args: argparse.Namespace) -> int:

@@ -501,7 +501,14 @@ def read_feature_table(path: str | os.PathLike) -> pd.DataFrame:
             f"feature table {source} does not exist; pass the path of features_30_sec.csv "
             "or write one with `genrelib features`"
         )
-    table = pd.read_csv(source)
+    try:
+        table = pd.read_csv(source)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        reason = "it is empty" if isinstance(error, pd.errors.EmptyDataError) else "not CSV text"
+        raise ConfigError(
+            f"feature table {source} cannot be read ({reason}); pass a CSV such as "
+            "features_30_sec.csv or one written by `genrelib features`"
+        ) from None
     missing = [name for name in ("filename", *FEATURE_COLUMNS, "label") if name not in table]
     if missing:
         raise ConfigError(

@@ -54,6 +54,7 @@ from genrelib.errors import (
     DatasetNotFoundError,
     TrackTooShortError,
 )
+from genrelib.input_checks import InputCheck, check_signal
 from genrelib.progress import tqdm
 from genrelib.training import load_checkpoint, resolve_device
 from genrelib.training.device import fast_path
@@ -105,6 +106,9 @@ class SongPrediction:
         Whether the song was shorter than one chunk and zero-padded.
     seconds : float
         Wall-clock time of the prediction (decoding included), in seconds.
+    check : InputCheck or None
+        Level and flatness of the analysed audio (:mod:`genrelib.input_checks`); its
+        ``warning`` says when the input looks like silence or noise.
     """
 
     path: str
@@ -116,7 +120,13 @@ class SongPrediction:
     class_names: tuple[str, ...]
     padded: bool = False
     seconds: float = 0.0
+    check: InputCheck | None = None
     ok: bool = field(default=True, init=False)
+
+    @property
+    def warning(self) -> str | None:
+        """``"silence"``, ``"noise"`` or ``None``: whether the genre means anything."""
+        return None if self.check is None else self.check.warning
 
     @property
     def name(self) -> str:
@@ -194,6 +204,8 @@ class SongPrediction:
             "vote_share": round(float(self.votes.max()) / self.n_chunks, 4),
             "max_probability": round(self.max_probability, 4),
             "entropy_bits": round(self.entropy, 4),
+            "warning": self.warning,
+            "warning_message": None if self.check is None else self.check.message,
             "seconds": round(self.seconds, 3),
         }
         if chunks:
@@ -446,6 +458,7 @@ def predict_song(
         )
         n_chunks = len(chunks)
     covered = len(y) if padded else n_chunks * chunk_config.chunk_samples
+    check = check_signal(y[:covered])
     return SongPrediction(
         path=str(path),
         duration=duration,
@@ -456,6 +469,7 @@ def predict_song(
         class_names=tuple(meta["class_names"]),
         padded=padded,
         seconds=time.perf_counter() - started,
+        check=check,
     )
 
 

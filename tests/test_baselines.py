@@ -159,8 +159,11 @@ def test_bad_parameters(table: pd.DataFrame) -> None:
         run_baselines(table, "paper", seeds=[0], models=["svm", "tree"], progress=False)
     with pytest.raises(ConfigError, match="lacks columns"):
         run_baselines(table.drop(columns="tempo"), "paper", seeds=[0], progress=False)
-    with pytest.raises(ConfigError, match="no train or no test"):
+    with pytest.raises(ConfigError, match="of 1 label .blues.; a classifier needs at least 2"):
         run_baselines(table[table["label"] == "blues"].head(3), "fault-filtered", [0], ["svm"])
+    two = table[table["label"].isin(["blues", "rock"])].groupby("label").head(3)
+    with pytest.raises(ConfigError, match="no train or no test"):
+        run_baselines(two, "fault-filtered", [0], ["svm"], progress=False)
 
 
 def test_command_line(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -104,9 +104,15 @@ def _looks_like_text(path: Path) -> bool:
     return all(ch.isprintable() or ch.isspace() for ch in text)
 
 
+_NOT_A_FILE = "File does not exist or is not a regular file"
+"""How libsndfile words a file it recognises no format in (even when the file exists)."""
+
+
 def _reason(error: Exception) -> str:
     """One-line reason from a decoder's exception."""
     text = getattr(error, "error_string", None) or str(error)
+    if _NOT_A_FILE in text:  # the file exists (checked before): its bytes are no audio format
+        return "no audio format recognised in its bytes"
     lines = text.strip().splitlines()
     return lines[-1] if lines else type(error).__name__
 

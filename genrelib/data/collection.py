@@ -150,6 +150,8 @@ def index_collection(source: str | os.PathLike, with_duration: bool = True) -> C
     elif source.is_dir():
         root = source.resolve()
         rows = _folder_rows(root)
+    elif source.is_file():
+        raise DatasetNotFoundError(f"collection {source} is a file, not a folder; {_HOW}")
     else:
         raise DatasetNotFoundError(f"collection {source} does not exist; {_HOW}")
     if not rows:

@@ -66,6 +66,8 @@ def find_genre_root(data_dir: str | os.PathLike) -> Path:
         If ``data_dir`` does not exist or holds no genre folder in any layout.
     """
     root = Path(data_dir).expanduser()
+    if root.is_file():
+        raise DatasetNotFoundError(f"GTZAN folder {root} is a file, not a folder; {_FIX}")
     if not root.is_dir():
         raise DatasetNotFoundError(f"GTZAN folder {root} does not exist; {_FIX}")
     for parts in _LAYOUTS:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 import genrelib
+from genrelib.atomic import check_output_file
 from genrelib.data.collection import Collection, collection_folds
 from genrelib.errors import ConfigError
 from genrelib.evaluation import exact_interval, track_predictions
@@ -167,14 +168,7 @@ def check_probe_target(target: str | Path) -> Path:
     ConfigError
         If ``target`` is a folder or its folder does not exist.
     """
-    target = Path(target).expanduser()
-    if target.is_dir():
-        raise ConfigError(
-            f"--out {target} is a folder; give a file name, e.g. {target / 'my.probe'}"
-        )
-    if not target.parent.is_dir():
-        raise ConfigError(f"--out {target}: folder {target.parent} does not exist; create it first")
-    return target
+    return check_output_file(target, "--out", "my.probe")
 
 
 def write_probe(fit: ProbeFit, target: str | Path) -> Path:
