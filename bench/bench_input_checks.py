@@ -12,7 +12,7 @@ Usage::
     python bench/bench_input_checks.py --music ../shared/data/gtzan_mini \
         ../shared/data/external_songs
 
-Notebook: none (``genrelib predict``; chapter 11 explains the rule).
+Notebook: none (``genrelib predict``).
 """
 
 from __future__ import annotations

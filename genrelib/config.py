@@ -48,7 +48,7 @@ def class_order(names) -> list[str]:
     A collection of your own (:mod:`genrelib.data.collection`) has labels of its own; its
     classes are its labels sorted, as torchvision's ``ImageFolder`` has them.
 
-    Notebook: 01_dataset (GTZAN's genres); chapter 11 (a collection's labels).
+    Notebook: 01_dataset (GTZAN's genres); ``genrelib train --data-dir`` (a collection's labels).
 
     Parameters
     ----------

@@ -228,7 +228,7 @@ def data_fingerprint(tracks: pd.DataFrame, files: bool = False) -> str:
     own does, so with ``files`` the hash also covers each file's label, size and
     modification time: adding, removing, editing or relabelling a file gives a new run.
 
-    Notebook: 04_base_crnn; chapter 11 (own collections, ``files=True``).
+    Notebook: 04_base_crnn; ``genrelib train --data-dir`` (``files=True``).
     """
     columns = [tracks["track_id"].astype(str).tolist(), tracks["artist"].astype(str).tolist()]
     if files:
@@ -1031,7 +1031,7 @@ def load_test_predictions(run_dir: str | Path) -> tuple[pd.DataFrame, np.ndarray
 def prediction_classes(run_dir: str | Path) -> tuple[str, ...]:
     """The class names of a run's stored test predictions, in order (from the file's header).
 
-    Notebook: 04_base_crnn (GTZAN's genres); chapter 11 (a collection's labels).
+    Notebook: 04_base_crnn (GTZAN's genres); ``genrelib train --data-dir`` (a collection's labels).
     """
     header = pd.read_csv(Path(run_dir) / PREDICTIONS_FILE, nrows=0).columns
     prefix = PROBABILITY_PREFIX

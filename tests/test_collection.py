@@ -386,3 +386,27 @@ def test_baselines_train_on_a_collection_s_features_in_its_labels(
     )
     assert main(["protocols", "--features-csv", table_csv]) == 2
     assert "on your own collection run genrelib baselines" in capsys.readouterr().err
+
+
+def test_regrouped_clips_make_a_collection_of_new_labels_lengths_and_formats(
+    gtzan_mini: Path, tmp_path: Path
+) -> None:
+    from genrelib.audio import audio_info
+    from genrelib.data import index_gtzan
+    from genrelib.data.regroup import DEMO_LABELS, regroup_tracks
+
+    tracks = index_gtzan(gtzan_mini, with_duration=False)
+    root = regroup_tracks(tracks, tmp_path / "mine", per_label=6, seed=1)
+    collection = index_collection(root)
+    assert collection.classes == ("calm", "dance", "heavy") == tuple(sorted(DEMO_LABELS))
+    assert collection.counts().tolist() == [6, 6, 6]
+    table = collection.tracks.set_index("track_id")
+    assert table.loc["calm/track 01.flac", "duration"] == pytest.approx(8.0, abs=0.01)
+    assert table.loc["heavy/track 02.ogg", "duration"] == pytest.approx(20.0, abs=0.05)
+    assert table.loc["dance/track 03.wav", "duration"] == pytest.approx(30.0, abs=0.7)
+    stereo = audio_info(root / "dance" / "track 02.ogg")
+    assert (stereo.sample_rate, stereo.channels) == (44_100, 2)
+    with pytest.raises(ConfigError, match="is not empty"):
+        regroup_tracks(tracks, root)
+    with pytest.raises(ConfigError, match="no track of genre.s. techno"):
+        regroup_tracks(tracks, tmp_path / "other", labels={"x": ("techno",), "y": ("jazz",)})

@@ -173,7 +173,7 @@ def cut_track(y: np.ndarray, chunk_config: ChunkConfig, source: str = "") -> np.
     ``track_seconds`` keeps its middle ``track_seconds`` (intros and endings are often
     quieter than the body of a song); then as many whole chunks as it holds.
 
-    Notebook: 02_preprocessing (the spectrogram cache); chapter 11 (own collections).
+    Notebook: 02_preprocessing (the spectrogram cache); ``genrelib train --data-dir``.
 
     Parameters
     ----------

@@ -160,7 +160,7 @@ def _config_dict(config) -> dict | None:
 def class_names(spectrogram_set) -> tuple[str, ...]:
     """The class names of a training set (its ``classes``; GTZAN's genres if it has none).
 
-    Notebook: 04_base_crnn (through :func:`train`); chapter 11 (own collections).
+    Notebook: 04_base_crnn (through :func:`train`); ``genrelib train --data-dir`` (own collections).
     """
     return tuple(getattr(spectrogram_set, "classes", GENRES))
 
