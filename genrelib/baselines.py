@@ -35,7 +35,12 @@ from genrelib.config import BASELINES, GENRES
 from genrelib.data.metadata import load_artist_index
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
-from genrelib.features import FEATURE_COLUMNS, is_collection_table, track_ids
+from genrelib.features import (
+    FEATURE_COLUMNS,
+    check_feature_values,
+    is_collection_table,
+    track_ids,
+)
 from genrelib.progress import tqdm
 
 MODEL_LABELS: dict[str, str] = {
@@ -129,25 +134,6 @@ def build_baseline(
     return pipeline
 
 
-def _check_values(features: pd.DataFrame) -> None:
-    """Refuse empty or non-numeric feature cells and a table of fewer than two labels."""
-    values = features[list(FEATURE_COLUMNS)].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna() | ~np.isfinite(values.fillna(0.0))
-    if bad.any().any():
-        row, column = np.argwhere(bad.to_numpy())[0]
-        raise ConfigError(
-            f"feature table has {int(bad.to_numpy().sum())} empty or non-numeric cell(s), e.g. "
-            f"row {row + 2} ({features['filename'].iloc[row]}), column "
-            f"{FEATURE_COLUMNS[column]}; recompute those rows or drop them"
-        )
-    labels = features["label"].astype(str).unique()
-    if len(labels) < 2:
-        raise ConfigError(
-            f"feature table has {len(features)} row(s) of {len(labels)} label "
-            f"({', '.join(labels) or 'none'}); a classifier needs at least 2 labels"
-        )
-
-
 def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.DataFrame:
     """Check a feature table and add the columns the splits and folds need.
 
@@ -182,7 +168,7 @@ def prepare_table(features: pd.DataFrame, artists: pd.DataFrame | None) -> pd.Da
             f"feature table lacks columns {missing[:5]}; pass genrelib.features output "
             "or a Kaggle-style table read with genrelib.features.read_feature_table"
         )
-    _check_values(features)
+    check_feature_values(features)
     if is_collection_table(features):
         classes = sorted(set(features["label"].astype(str)))  # as Collection.classes
         return features.reset_index(drop=True).assign(

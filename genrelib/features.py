@@ -493,7 +493,8 @@ def read_feature_table(path: str | os.PathLike) -> pd.DataFrame:
     DatasetNotFoundError
         If the file does not exist.
     ConfigError
-        If it lacks feature columns or holds an unknown genre label.
+        If it lacks feature columns, has empty or non-numeric feature cells, or holds an
+        unknown genre label.
     """
     source = Path(path).expanduser()
     if not source.is_file():
@@ -517,6 +518,7 @@ def read_feature_table(path: str | os.PathLike) -> pd.DataFrame:
         )
     if "length" not in table:
         table["length"] = np.nan
+    check_feature_values(table, f"feature table {source}", min_labels=1)
     if is_collection_table(table):  # a collection's labels are its own
         table["group"] = table["group"].astype(object).where(table["group"].notna(), "")
         return table[[*TABLE_COLUMNS, *COLLECTION_COLUMNS]]
@@ -527,6 +529,45 @@ def read_feature_table(path: str | os.PathLike) -> pd.DataFrame:
             "own collection comes from `genrelib features --data-dir YOUR_COLLECTION`"
         )
     return table[list(TABLE_COLUMNS)]
+
+
+def check_feature_values(
+    features: pd.DataFrame, name: str = "feature table", min_labels: int = 2
+) -> None:
+    """Refuse empty or non-numeric feature cells and a table of fewer than ``min_labels`` labels.
+
+    Notebook: 03_baselines (through :func:`read_feature_table` and
+    :func:`genrelib.baselines.prepare_table`).
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        A feature table with the :data:`FEATURE_COLUMNS`, ``filename`` and ``label``.
+    name : str
+        How the error names the table (its file, when read from one).
+    min_labels : int
+        Fewest labels the table must hold (2 to train a classifier; reading asks for 1).
+
+    Raises
+    ------
+    ConfigError
+        Naming the first bad cell's row and column, or the one label.
+    """
+    values = features[list(FEATURE_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.fillna(0.0))
+    if bad.any().any():
+        row, column = np.argwhere(bad.to_numpy())[0]
+        raise ConfigError(
+            f"{name} has {int(bad.to_numpy().sum())} empty or non-numeric cell(s), e.g. "
+            f"row {row + 2} ({features['filename'].iloc[row]}), column "
+            f"{FEATURE_COLUMNS[column]}; recompute those rows or drop them"
+        )
+    labels = features["label"].astype(str).unique()
+    if len(labels) < min_labels:
+        raise ConfigError(
+            f"{name} has {len(features)} row(s) of {len(labels)} label "
+            f"({', '.join(labels) or 'none'}); a classifier needs at least 2 labels"
+        )
 
 
 def write_feature_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
