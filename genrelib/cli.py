@@ -425,12 +425,13 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _features_run(args: argparse.Namespace) -> int:
     from genrelib.atomic import check_output_file
-    from genrelib.config import get_profile
+    from genrelib.config import ChunkConfig, get_profile
     from genrelib.data.collection import index_collection, is_gtzan_folder
     from genrelib.data.resolve import resolve_data_dir
     from genrelib.features import compute_features, write_feature_table
 
     check_output_file(args.out, example="features.csv")
+    _check_chunk_seconds(args.chunk_seconds, ChunkConfig().track_seconds)
     collection = args.data_dir is not None and not is_gtzan_folder(args.data_dir)
     if collection:  # your own: labels from its folders, tracks of any length
         source = index_collection(args.data_dir, with_duration=False).tracks
@@ -539,6 +540,7 @@ def _train_run(args: argparse.Namespace) -> int:
     from genrelib.project import results_dir
 
     profile = get_profile(args.profile)
+    _check_chunk_seconds(args.chunk_seconds, profile.track_seconds)
     tracks, classes, synthetic, default_out = _training_data(args, profile)
     experiment = Experiment.from_profile(
         profile,
@@ -813,6 +815,15 @@ def _at_least(kind: type, minimum: float, unit: str = "", strict: bool = False):
 def _seconds(text: str) -> float:
     """An argparse type: a duration in seconds, more than 0."""
     return _at_least(float, 0.0, " s", strict=True)(text)
+
+
+def _check_chunk_seconds(chunk_seconds: float | None, track_seconds: float) -> None:
+    """Refuse, before any work, a ``--chunk-seconds`` longer than the tracks it cuts."""
+    if chunk_seconds is not None and chunk_seconds > track_seconds:
+        raise GenrelibError(
+            f"--chunk-seconds {chunk_seconds:g} is longer than the {track_seconds:g}-s tracks "
+            f"it cuts; give at most {track_seconds:g}"
+        )
 
 
 def _jobs(text: str) -> int:

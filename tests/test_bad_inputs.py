@@ -52,6 +52,14 @@ def test_an_out_of_range_option_is_named_as_typed(argv, message: str, capsys) ->
     assert message in _error(capsys)
 
 
+@pytest.mark.parametrize("command", [["train"], ["features", "--out", "x.csv"]])
+def test_chunks_longer_than_the_tracks_are_refused_before_any_work(command, capsys) -> None:
+    assert main([*command, "--profile", "smoke", "--chunk-seconds", "40"]) == 2
+    assert "--chunk-seconds 40 is longer than the 30-s tracks it cuts; give at most 30" in (
+        _error(capsys)
+    )
+
+
 def test_chunks_without_json_is_an_error(tmp_path: Path, capsys) -> None:
     song = tmp_path / "song.wav"
     sf.write(song, _noise(), RATE)
