@@ -41,6 +41,7 @@ from genrelib import predict
 from genrelib.audio import chunk_song, load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, MelConfig, class_order
 from genrelib.errors import ConfigError, GenrelibError
+from genrelib.input_checks import InputCheck, check_signal
 from genrelib.models.musicnn import PATCH_SECONDS
 from genrelib.plots.explore import plot_clip, plot_genre_timeline
 from genrelib.predict import Model
@@ -180,6 +181,10 @@ class ClipView:
         The model's chunk probabilities, when a model was given.
     top : pandas.DataFrame or None
         :func:`top_genres` of ``probabilities``.
+    check : InputCheck or None
+        Level and flatness of the clip when a model was given
+        (:func:`genrelib.input_checks.check_signal`): silence and noise get its message
+        instead of the top genres.
     """
 
     heading: str
@@ -188,6 +193,14 @@ class ClipView:
     figures: list[plt.Figure] = field(default_factory=list)
     probabilities: np.ndarray | None = None
     top: pd.DataFrame | None = None
+    check: InputCheck | None = None
+
+    @property
+    def verdict(self) -> str | None:
+        """Markdown line of the model's answer: the top genres, or why there is none."""
+        if self.check is not None and self.check.warning:
+            return f"**{self.check.message}**"
+        return None if self.top is None else f"Most likely: {_top_line(self.top)}"
 
 
 def _excerpt_bounds(n_samples: int, offset: float, seconds: float | None) -> tuple[float, float]:
@@ -234,8 +247,9 @@ def clip_view(
     shaded = (start, stop) if stop - start < len(y) / SAMPLE_RATE else None
     figures = [plot_clip(y, mel_configs, excerpt=shaded, title=title)]
     plt.close(figures[0])  # shown where the view is displayed, not again by the inline backend
-    probabilities = top = None
+    probabilities = top = check = None
     if checkpoint is not None:
+        check = check_signal(y)
         model, meta = load_model(checkpoint)
         probabilities, chunk_seconds = chunk_probabilities(y, model, meta)
         names = list(meta.get("class_names") or GENRES)
@@ -245,7 +259,7 @@ def clip_view(
         )
         plt.close(figure)
         figures.append(figure)
-    return ClipView(heading, excerpt, SAMPLE_RATE, figures, probabilities, top)
+    return ClipView(heading, excerpt, SAMPLE_RATE, figures, probabilities, top, check)
 
 
 @dataclass
@@ -268,8 +282,8 @@ class StaticView:
         for view in self.views:
             display(Markdown(view.heading))
             display(Audio(view.excerpt, rate=view.sample_rate, normalize=True))
-            if view.top is not None:
-                display(Markdown(f"Most likely: {_top_line(view.top)}"))
+            if view.verdict is not None:
+                display(Markdown(view.verdict))
             for figure in view.figures:
                 display(figure)
 
@@ -653,7 +667,11 @@ class SongPredictor:
             f"{row.share_of_chunks:.0%} of the chunks)</li>"
             for row in self.view.top.itertuples()
         )
-        self.message.value = f"{_markdown_to_html(self.view.heading)}<ol>{top}</ol>"
+        if self.view.check is not None and self.view.check.warning:
+            top = f"<p><b>{self.view.check.message}</b></p>"
+        else:
+            top = f"<ol>{top}</ol>"
+        self.message.value = f"{_markdown_to_html(self.view.heading)}{top}"
         _show(self.view, self.player, self.images)
         self.player.layout.display = None
         return self.view

@@ -202,6 +202,15 @@ def test_static_song_view(checkpoint: Path, shared_data: Path) -> None:
     assert "mean probability" in labels and any("time (s)" in label for label in labels)
 
 
+def test_noise_gets_no_genre_in_the_song_view(checkpoint: Path, tmp_path: Path) -> None:
+    noise = tmp_path / "hiss.wav"
+    soundfile.write(noise, np.random.default_rng(0).normal(0, 0.1, 3 * SAMPLE_RATE), SAMPLE_RATE)
+    (song,) = try_your_song(checkpoint, interactive=False, songs=[noise]).views
+    assert song.check.warning == "noise" and song.top is not None
+    assert song.verdict.startswith("**looks like noise (spectral flatness")
+    assert "Most likely" not in song.verdict
+
+
 def test_bad_parameters_raise_clear_errors(tracks: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lacks columns"):
         explore_dataset(tracks.drop(columns="path"))
