@@ -5,12 +5,15 @@ musicnn), the level and median spectral flatness of every music file given (the 
 and the external songs) and of synthetic inputs (white, pink and brown noise, silence,
 near-silence, a 50-Hz hum), and prints how far the thresholds sit from both. Then the
 time of one check on a 3-minute signal, as a ratio to decoding the same minutes of audio
-(the floor every prediction pays anyway), measured in the same run.
+(the floor every prediction pays anyway), measured in the same run. With ``--probe-data``,
+the novelty rule of the shipped genre probe (:mod:`genrelib.transfer.novelty`): its training
+clips' leave-one-out distances and each other music file's distance, in float32.
 
 Usage::
 
     python bench/bench_input_checks.py --music ../shared/data/gtzan_mini \
-        ../shared/data/external_songs
+        ../shared/data/external_songs \
+        --probe-data ../shared/data/gtzan_mini
 
 Notebook: none (``genrelib predict``).
 """
@@ -66,6 +69,7 @@ def music_files(folders: list[str]) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--music", nargs="+", required=True, help="folders of music files")
+    parser.add_argument("--probe-data", help="the GTZAN clips the shipped probe was fitted on")
     args = parser.parse_args()
     files = music_files(args.music)
     print(
@@ -102,6 +106,32 @@ def main() -> None:
         f"\none check of {len(song) / RATES[0]:.0f} s of audio: {cost:.3f} s; decoding the "
         f"same audio: {decode:.3f} s (ratio {cost / decode:.2f})"
     )
+    if args.probe_data:
+        probe_root = Path(args.probe_data).resolve()
+        novelty(args.probe_data, [p for p in files if probe_root not in p.resolve().parents])
+
+
+def novelty(probe_data: str, songs: list[Path]) -> None:
+    """The shipped probe's novelty rule: training distances, then each song's (float32)."""
+    from genrelib.data import index_gtzan
+    from genrelib.predict import predict_song
+    from genrelib.transfer import load_genre_probe, musicnn_embeddings
+    from genrelib.transfer.novelty import leave_one_out_distances, standardise
+
+    model, meta = load_genre_probe(device="cpu")
+    embeddings = musicnn_embeddings(index_gtzan(probe_data, with_duration=False), progress=False)
+    z = standardise(embeddings.features("pooled"), model.mean.numpy(), model.scale.numpy())
+    chunks = embeddings.chunks
+    _, own = leave_one_out_distances(z, chunks["label"].to_numpy(), chunks["track_id"].to_numpy())
+    low, median, high, top = np.percentile(own, [0, 50, 95, 100])
+    print(
+        f"\nnovelty: {len(own)} training clips, leave-one-out distance min {low:.1f}, "
+        f"median {median:.1f}, 95th percentile {high:.1f}, max {top:.1f}; threshold "
+        f"{float(model.novelty['far_distance']):.1f}"
+    )
+    for path in songs:
+        result = predict_song(path, (model, meta), precision="fp32", progress=False)
+        print(f"  {path.name[:40]:<40} distance {result.distance:5.1f}  {result.warning or ''}")
 
 
 if __name__ == "__main__":

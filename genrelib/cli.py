@@ -718,9 +718,11 @@ def _predict_run(args: argparse.Namespace) -> int:
                 f"{result.n_chunks} chunk(s) of {result.chunk_seconds:.3g} s"
                 f"{' (zero-padded)' if result.padded else ''}, {result.seconds:.2f} s to predict"
             )
-            if result.warning:  # no bare confident genre for silence or noise
-                print(f"  {result.check.message}")
+            if result.warning in ("silence", "noise"):  # no bare genre for what is not music
+                print(f"  {result.warning_message}")
                 continue
+            if result.warning:
+                print(f"  {result.warning_message}")
             for rank, (genre, probability) in enumerate(result.top3, start=1):
                 print(f"  {rank}. {genre:<10} {probability:6.1%}")
             print(f"  majority vote of the chunks: {result.vote}")

@@ -62,9 +62,10 @@ from genrelib.transfer import (
     is_musicnn_input,
     is_probe_file,
     load_genre_probe,
-    patch_probabilities,
+    patch_outputs,
     song_patches,
 )
+from genrelib.transfer.novelty import nearest_distance
 
 MIN_PAD_FRACTION = 0.5
 """Shortest song, as a fraction of one chunk, that ``short="pad"`` zero-pads to one chunk."""
@@ -109,6 +110,9 @@ class SongPrediction:
     check : InputCheck or None
         Level and flatness of the analysed audio (:mod:`genrelib.input_checks`); its
         ``warning`` says when the input looks like silence or noise.
+    distance, far_distance : float or None
+        A probe's novelty distance of the song and its threshold
+        (:mod:`genrelib.transfer.novelty`); ``None`` for a model without the rule.
     """
 
     path: str
@@ -121,12 +125,28 @@ class SongPrediction:
     padded: bool = False
     seconds: float = 0.0
     check: InputCheck | None = None
+    distance: float | None = None
+    far_distance: float | None = None
     ok: bool = field(default=True, init=False)
 
     @property
     def warning(self) -> str | None:
-        """``"silence"``, ``"noise"`` or ``None``: whether the genre means anything."""
-        return None if self.check is None else self.check.warning
+        """``"silence"``, ``"noise"`` (no genre means anything), ``"far"`` (the song lies
+        farther from every class than 95 % of the training tracks) or ``None``."""
+        if self.check is not None and self.check.warning:
+            return self.check.warning
+        far = self.distance is not None and self.distance > self.far_distance
+        return "far" if far else None
+
+    @property
+    def warning_message(self) -> str | None:
+        """One line saying why the genre should not be taken at its word; ``None`` if none."""
+        if self.warning == "far":
+            return (
+                f"far from every class it was trained on (distance {self.distance:.1f} > "
+                f"{self.far_distance:.1f}): the genre is a guess"
+            )
+        return None if self.check is None else self.check.message
 
     @property
     def name(self) -> str:
@@ -205,7 +225,8 @@ class SongPrediction:
             "max_probability": round(self.max_probability, 4),
             "entropy_bits": round(self.entropy, 4),
             "warning": self.warning,
-            "warning_message": None if self.check is None else self.check.message,
+            "warning_message": self.warning_message,
+            "distance": None if self.distance is None else round(self.distance, 2),
             "seconds": round(self.seconds, 3),
         }
         if chunks:
@@ -439,6 +460,7 @@ def predict_song(
     """
     _check_parameters(trim_seconds, batch_size, short)
     started = time.perf_counter()
+    distance = far_distance = None
     model, meta = load_model(checkpoint_or_model, device)
     chunk_config = ChunkConfig(**meta["chunk_config"])
     path = Path(path)
@@ -448,7 +470,11 @@ def predict_song(
         y = y[: int(round(trim_seconds * chunk_config.sample_rate))]
     if is_musicnn_input(meta):  # musicnn patches of the whole song's log-mel spectrogram
         patches, padded = song_patches(y, short, MIN_PAD_FRACTION, path.name)
-        probabilities = patch_probabilities(model, patches, batch_size, precision)
+        probabilities, features = patch_outputs(model, patches, batch_size, precision)
+        novelty = getattr(model, "novelty", None)
+        if novelty is not None and features is not None:
+            distance = nearest_distance(features, novelty["centroids"])
+            far_distance = float(novelty["far_distance"])
         n_chunks = len(patches)
     else:
         chunks, padded = _song_chunks(y, chunk_config, short, path.name)
@@ -470,6 +496,8 @@ def predict_song(
         padded=padded,
         seconds=time.perf_counter() - started,
         check=check,
+        distance=distance,
+        far_distance=far_distance,
     )
 
 

@@ -55,6 +55,7 @@ from genrelib.transfer.genre_probe import (
 )
 from genrelib.transfer.inference import (
     is_musicnn_input,
+    patch_outputs,
     patch_probabilities,
     song_patches,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "musicnn_embeddings",
     "musicnn_fast_path",
     "musicnn_patch_set",
+    "patch_outputs",
     "patch_probabilities",
     "patches_per_track",
     "probe_predictions",

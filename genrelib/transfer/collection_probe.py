@@ -25,7 +25,7 @@ from genrelib.errors import ConfigError
 from genrelib.evaluation import exact_interval, track_predictions
 from genrelib.models.musicnn import WEIGHT_FILES
 from genrelib.transfer.embeddings import musicnn_embeddings
-from genrelib.transfer.genre_probe import probe_arrays, save_genre_probe
+from genrelib.transfer.genre_probe import probe_arrays, save_genre_probe, with_novelty
 from genrelib.transfer.probes import GENRE_PROBE_C, build_probe
 
 
@@ -38,7 +38,8 @@ class ProbeFit:
     Attributes
     ----------
     arrays : dict of str to np.ndarray
-        ``mean``, ``scale`` (1506,), ``coef`` (n_classes, 1506), ``intercept`` (n_classes,).
+        ``mean``, ``scale`` (1506,), ``coef`` (n_classes, 1506), ``intercept`` (n_classes,),
+        ``centroids`` (n_classes, 1506) and ``far_distance`` (:mod:`genrelib.transfer.novelty`).
     info : dict
         What it was trained on, ``class_names`` and the cross-validated accuracy.
     confusion : pandas.DataFrame
@@ -139,6 +140,7 @@ def fit_collection_probe(
     probe = build_probe("logistic_regression").fit(x, y)
     if list(probe.classes_) != list(range(n_classes)):
         raise ConfigError("every label needs usable tracks to fit the probe on")
+    arrays = with_novelty(probe_arrays(probe), embeddings)
     hits = int(np.trace(confusion.to_numpy()))
     grouped = (usable.tracks["artist"] != "").any()
     info = {
@@ -155,7 +157,7 @@ def fit_collection_probe(
         "backbone_sha256": WEIGHT_FILES[embeddings.model][1],
         "genrelib_version": genrelib.__version__,
     }
-    return ProbeFit(probe_arrays(probe), info, confusion, list(embeddings.skipped))
+    return ProbeFit(arrays, info, confusion, list(embeddings.skipped))
 
 
 def check_probe_target(target: str | Path) -> Path:

@@ -38,6 +38,7 @@ from genrelib.transfer.embeddings import (
     MusicnnEmbeddings,
     musicnn_chunk_config,
 )
+from genrelib.transfer.novelty import MIN_SCALE, fit_novelty, standardise
 from genrelib.transfer.probes import (
     GENRE_PROBE_C,
     _probe_scores,
@@ -50,11 +51,14 @@ GENRE_PROBE_FILE = WEIGHTS_DIR / "musicnn_genre_probe.npz"
 PROBE_MEMBER = "info_json.npy"
 """The archive member that marks a probe file (a checkpoint has none)."""
 
-GENRE_PROBE_SHA256 = "bb9c883e385bd641cd826f0fe09a27b5354379b66826b5ade3376ff12076210d"
+GENRE_PROBE_SHA256 = "eaa78e999c532e267cddd880398847e8b698b1d2e3d0db7219298adb45590460"
 """sha256 of :data:`GENRE_PROBE_FILE`, checked at load."""
 
 
-LOW_PRECISION_MIN_SCALE = 1e-3
+NOVELTY_ARRAYS = ("centroids", "far_distance")
+"""Arrays of a probe file that hold its novelty rule (:mod:`genrelib.transfer.novelty`)."""
+
+LOW_PRECISION_MIN_SCALE = MIN_SCALE
 """Embedding dimensions of the shipped probe with a smaller standard deviation are left out
 (set to their mean) under autocast: see :meth:`GenreProbe.forward`."""
 
@@ -75,11 +79,17 @@ class GenreProbe(nn.Module):
         The probe's standardisation.
     coef : np.ndarray, shape (n_classes, 1506)
     intercept : np.ndarray, shape (n_classes,)
+    novelty : dict or None
+        ``centroids`` (n_classes, 1506) and ``far_distance`` of
+        :func:`genrelib.transfer.novelty.fit_novelty`, when the probe file stores them.
     """
 
-    def __init__(self, backbone: Musicnn, mean, scale, coef, intercept) -> None:
+    def __init__(
+        self, backbone: Musicnn, mean, scale, coef, intercept, novelty: dict | None = None
+    ) -> None:
         super().__init__()
         self.backbone = backbone
+        self.novelty = None if novelty is None else {k: np.asarray(v) for k, v in novelty.items()}
         self.register_buffer("mean", torch.as_tensor(np.asarray(mean, dtype=np.float32)))
         self.register_buffer("scale", torch.as_tensor(np.asarray(scale, dtype=np.float32)))
         self.linear = nn.Linear(coef.shape[1], coef.shape[0])
@@ -101,14 +111,22 @@ class GenreProbe(nn.Module):
         8 of 1506, scale down to 5e-13) are set to their mean, since ``1 / scale`` would
         blow bf16's rounding up into garbage logits. In float32 the formula is unchanged.
         """
+        return self.logits_and_features(x)[0]
+
+    def logits_and_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Genre logits and the standardised embedding ``(batch, 1506)`` of one forward pass.
+
+        The embedding has its near-constant dimensions set to 0
+        (:func:`genrelib.transfer.novelty.standardise`): the input of the novelty distance.
+        """
         device_type = x.device.type
         low_precision = torch.is_autocast_enabled(device_type)
         embedding = self.backbone.embed(x)
         with torch.autocast(device_type, enabled=False):
             z = (embedding.float() - self.mean) / self.scale
-            if low_precision:
-                z = torch.where(self.scale < LOW_PRECISION_MIN_SCALE, 0.0, z)
-            return self.linear(z)
+            near_constant = self.scale < LOW_PRECISION_MIN_SCALE
+            kept = torch.where(near_constant, 0.0, z)
+            return self.linear(kept if low_precision else z), kept
 
 
 def train_genre_probe(
@@ -127,7 +145,8 @@ def train_genre_probe(
     Returns
     -------
     arrays : dict of str to np.ndarray
-        ``mean``, ``scale`` (1506,), ``coef`` (10, 1506), ``intercept`` (10,).
+        ``mean``, ``scale`` (1506,), ``coef`` (10, 1506), ``intercept`` (10,), and the
+        novelty rule's ``centroids`` (10, 1506) and ``far_distance`` (:func:`fit_novelty`).
     info : dict
         What it was trained on and its CV accuracy (``cv_track_accuracy``,
         ``cv_chunk_accuracy``, per fold too).
@@ -148,6 +167,7 @@ def train_genre_probe(
     probe = build_probe("logistic_regression").fit(x, y)
     if list(probe.classes_) != list(range(len(GENRES))):
         raise ConfigError("the genre probe needs every genre in its training data")
+    arrays = with_novelty(probe_arrays(probe), embeddings)
     n_tracks = embeddings.chunks["track_id"].nunique()
     info = {
         "what": "logistic regression on MSD_musicnn [mean_pool, max_pool] patch embeddings",
@@ -163,7 +183,27 @@ def train_genre_probe(
         "backbone_sha256": WEIGHT_FILES[embeddings.model][1],
         "genrelib_version": genrelib.__version__,
     }
-    return probe_arrays(probe), info
+    return arrays, info
+
+
+def with_novelty(arrays: dict[str, np.ndarray], embeddings: MusicnnEmbeddings) -> dict:
+    """A probe's arrays plus its novelty rule, fitted on its training ``embeddings``.
+
+    The embeddings are standardised with the probe's own ``mean`` and ``scale``, so the rule
+    can be added to a probe already shipped without refitting (and moving) its weights.
+
+    Notebook: 06b_music_transfer (the shipped probe); ``genrelib probe fit``.
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        ``arrays`` with ``centroids`` and ``far_distance``
+        (:func:`genrelib.transfer.novelty.fit_novelty`).
+    """
+    z = standardise(embeddings.features("pooled"), arrays["mean"], arrays["scale"])
+    chunks = embeddings.chunks
+    novelty = fit_novelty(z, chunks["label"].to_numpy(), chunks["track_id"].to_numpy())
+    return {**arrays, **novelty}
 
 
 def probe_arrays(probe) -> dict[str, np.ndarray]:
@@ -250,8 +290,9 @@ def load_genre_probe(
     info = json.loads(bytes(arrays.pop("info_json")).decode())
     target = resolve_device(device)
     backbone = load_musicnn(info["backbone"], device="cpu")
+    novelty = {k: arrays[k] for k in NOVELTY_ARRAYS} if set(NOVELTY_ARRAYS) <= set(arrays) else None
     model = GenreProbe(
-        backbone, arrays["mean"], arrays["scale"], arrays["coef"], arrays["intercept"]
+        backbone, arrays["mean"], arrays["scale"], arrays["coef"], arrays["intercept"], novelty
     )
     meta = {
         "model_name": "musicnn_probe",

@@ -95,7 +95,34 @@ def patch_probabilities(
     -------
     np.ndarray, float32, shape (n_patches, n_classes)
     """
+    return patch_outputs(model, patches, batch_size, precision)[0]
+
+
+def patch_outputs(
+    model: nn.Module, patches: np.ndarray, batch_size: int = 32, precision: str = "auto"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`patch_probabilities`, and a probe's standardised embeddings from the same pass.
+
+    Notebook: 08_external_songs.
+
+    Returns
+    -------
+    probabilities : np.ndarray, float32, shape (n_patches, n_classes)
+    features : np.ndarray, float32, shape (n_patches, 1506), or None
+        :meth:`GenreProbe.logits_and_features` of each patch when ``model`` is a probe;
+        ``None`` for another model (a fine-tuned ``musicnn_gru``).
+    """
     path = musicnn_fast_path(next(model.parameters()).device, precision)
-    model = path.prepare(model)
-    out = forward_patches(lambda x: torch.softmax(model(x).float(), 1), patches, batch_size, path)
-    return torch.cat(out).numpy().astype(np.float32)
+    prepared = path.prepare(model)
+    both = getattr(model, "logits_and_features", None) is not None
+
+    def outputs(x: torch.Tensor) -> torch.Tensor:
+        if not both:
+            return torch.softmax(prepared(x).float(), 1)
+        logits, features = prepared.logits_and_features(x)
+        return torch.cat([torch.softmax(logits.float(), 1), features.float()], 1)
+
+    values = torch.cat(forward_patches(outputs, patches, batch_size, path)).numpy()
+    n_classes = values.shape[1] - (model.mean.numel() if both else 0)
+    features = values[:, n_classes:].astype(np.float32) if both else None
+    return values[:, :n_classes].astype(np.float32), features
