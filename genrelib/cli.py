@@ -286,9 +286,9 @@ def _data_info(args: argparse.Namespace) -> int:
 
 def _data_verify(args: argparse.Namespace) -> int:
     from genrelib.data import summarize_report, verify_dataset
-    from genrelib.data.collection import is_gtzan_folder
+    from genrelib.data.collection import is_own_collection
 
-    if args.data_dir and not is_gtzan_folder(args.data_dir):
+    if is_own_collection(args.data_dir):
         return _verify_collection(args)
     report = verify_dataset(_data_root(args), progress=True, min_seconds=args.min_seconds)
     bad = report.loc[~report["ok"], ["path", "reason"]]
@@ -425,24 +425,13 @@ def _add_data_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _features_run(args: argparse.Namespace) -> int:
     from genrelib.atomic import check_output_file
-    from genrelib.config import ChunkConfig, get_profile
-    from genrelib.data.collection import index_collection, is_gtzan_folder
-    from genrelib.data.resolve import resolve_data_dir
-    from genrelib.features import compute_features, write_feature_table
+    from genrelib.config import ChunkConfig
+    from genrelib.features import feature_table, write_feature_table
 
     check_output_file(args.out, example="features.csv")
     _check_chunk_seconds(args.chunk_seconds, ChunkConfig().track_seconds)
-    collection = args.data_dir is not None and not is_gtzan_folder(args.data_dir)
-    if collection:  # your own: labels from its folders, tracks of any length
-        source = index_collection(args.data_dir, with_duration=False).tracks
-    else:
-        source = resolve_data_dir(get_profile(args.profile), args.data_dir)
-    table = compute_features(
-        source,
-        chunk_seconds=args.chunk_seconds,
-        n_jobs=args.jobs,
-        cache=not args.no_cache,
-        collection=collection,
+    table, _ = feature_table(
+        None, args.data_dir, args.profile, args.chunk_seconds, args.jobs, not args.no_cache
     )
     target = write_feature_table(table, args.out)
     print(f"{len(table)} rows x {len(table.columns)} columns written to {target}")
@@ -515,11 +504,11 @@ def _training_data(args: argparse.Namespace, profile) -> tuple:
     for GTZAN. A ``--data-dir`` that is not a GTZAN folder is a collection of your own.
     """
     from genrelib.data import index_gtzan, is_synthetic_source, resolve_data_dir
-    from genrelib.data.collection import check_label_sizes, index_collection, is_gtzan_folder
+    from genrelib.data.collection import check_label_sizes, index_collection, is_own_collection
     from genrelib.errors import ConfigError
     from genrelib.project import results_root
 
-    if args.data_dir is None or is_gtzan_folder(args.data_dir):
+    if not is_own_collection(args.data_dir):
         root = resolve_data_dir(profile, args.data_dir)
         synthetic = is_synthetic_source(profile, args.data_dir)
         return index_gtzan(root, with_duration=False), None, synthetic, None
@@ -556,7 +545,7 @@ def _train_run(args: argparse.Namespace) -> int:
     out = results_dir(args.profile, args.out or default_out)
     labels = f", labels {', '.join(classes)}" if classes else ""
     print(f"experiment {experiment.name} ({len(tracks)} tracks{labels}) -> {out}", flush=True)
-    changed = why_new_run(plan_run(experiment, tracks, profile, out, overrides, classes), tracks)
+    changed = why_new_run(plan_run(experiment, tracks, profile, out, overrides, classes))
     if changed:
         print(changed, flush=True)
 
@@ -718,11 +707,10 @@ def _predict_run(args: argparse.Namespace) -> int:
                 f"{result.n_chunks} chunk(s) of {result.chunk_seconds:.3g} s"
                 f"{' (zero-padded)' if result.padded else ''}, {result.seconds:.2f} s to predict"
             )
-            if result.warning in ("silence", "noise"):  # no bare genre for what is not music
-                print(f"  {result.warning_message}")
-                continue
             if result.warning:
                 print(f"  {result.warning_message}")
+            if result.warning in ("silence", "noise"):  # no genre at all for what is not music
+                continue
             for rank, (genre, probability) in enumerate(result.top3, start=1):
                 print(f"  {rank}. {genre:<10} {probability:6.1%}")
             print(f"  majority vote of the chunks: {result.vote}")

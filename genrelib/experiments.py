@@ -276,7 +276,10 @@ def run_key(
 
     Notebook: 04_base_crnn.
     """
-    setup = _setup(config, chunk_config, tracks, classes)
+    return _key_of(experiment, _setup(config, chunk_config, tracks, classes))
+
+
+def _key_of(experiment: Experiment, setup: dict) -> str:
     return f"{experiment.key()}-{_stable_key(setup)[:6]}"
 
 
@@ -559,6 +562,9 @@ class RunPlan:
         ``results_root / "runs" / <run key>``.
     classes : tuple of str or None
         A collection's class names; ``None`` for GTZAN (and its synthetic stand-in).
+    setup : dict
+        What the run key hashes (training settings, chunk config, the tracks' fingerprint),
+        computed once: for a collection it reads every file's size and time.
     """
 
     experiment: Experiment
@@ -566,7 +572,8 @@ class RunPlan:
     config: TrainConfig
     results_root: Path
     run_dir: Path
-    classes: tuple[str, ...] | None = None
+    classes: tuple[str, ...] | None
+    setup: dict
 
 
 def plan_run(
@@ -598,13 +605,12 @@ def plan_run(
     if classes is not None:
         chunk_config = replace(chunk_config, variable_length=True)
     config = TrainConfig.from_profile(profile, seed=experiment.seed, **dict(train_overrides or {}))
-    key = run_key(experiment, config, chunk_config, tracks, classes)
-    return RunPlan(
-        experiment, chunk_config, config, results_root, results_root / RUNS_DIR / key, classes
-    )
+    setup = _setup(config, chunk_config, tracks, classes)
+    run_dir = results_root / RUNS_DIR / _key_of(experiment, setup)
+    return RunPlan(experiment, chunk_config, config, results_root, run_dir, classes, setup)
 
 
-def why_new_run(plan: RunPlan, tracks: pd.DataFrame) -> str | None:
+def why_new_run(plan: RunPlan) -> str | None:
     """Why a run that is not stored yet differs from the stored runs of the same experiment.
 
     A run's folder is named after its setup (:func:`run_key`), so changed files of a
@@ -629,8 +635,7 @@ def why_new_run(plan: RunPlan, tracks: pd.DataFrame) -> str | None:
     if not stored:
         return None
     latest = max(stored, key=lambda row: row.get("finished_at") or "")
-    before = latest["setup"]
-    now = _setup(plan.config, plan.chunk_config, tracks, plan.classes)
+    before, now = latest["setup"], plan.setup
     reasons = []
     if before.get("n_tracks") != now["n_tracks"]:
         reasons.append(f"{before.get('n_tracks')} tracks then, {now['n_tracks']} now")
@@ -705,9 +710,7 @@ def score_sets(
     return row
 
 
-def _describe_run(
-    plan: RunPlan, profile: Profile, tracks: pd.DataFrame, n_skipped: int, synthetic: bool
-) -> dict:
+def _describe_run(plan: RunPlan, profile: Profile, n_skipped: int, synthetic: bool) -> dict:
     """The fields of a result row that say what was run, on which data, with which settings."""
     experiment, config = plan.experiment, plan.config
     return {
@@ -723,7 +726,7 @@ def _describe_run(
         "hop_length": experiment.mel.hop_length,
         "profile": profile.name,
         "data": "collection" if plan.classes else "synthetic" if synthetic else "gtzan",
-        "data_fingerprint": data_fingerprint(tracks, files=plan.classes is not None),
+        "data_fingerprint": plan.setup["data"],
         "n_skipped_files": n_skipped,
         "max_epochs": config.max_epochs,
         "patience": config.patience,
@@ -768,12 +771,12 @@ def training_record(result: TrainResult) -> dict:
     }
 
 
-def _training_summary(plan: RunPlan, result: TrainResult, tracks: pd.DataFrame) -> dict:
+def _training_summary(plan: RunPlan, result: TrainResult) -> dict:
     """:func:`training_record` plus the setup, experiment and code that made the run."""
     return {
         **training_record(result),
         "code_fingerprint": code_fingerprint(),
-        "setup": _setup(plan.config, plan.chunk_config, tracks, plan.classes),
+        "setup": plan.setup,
         "experiment": plan.experiment.to_dict(),
     }
 
@@ -900,10 +903,10 @@ def run_experiment(
         row = read_result(plan.run_dir)
         return {**row, **code_status(row)}
     row = {
-        **_describe_run(plan, profile, tracks, len(spectrograms.skipped), synthetic),
+        **_describe_run(plan, profile, len(spectrograms.skipped), synthetic),
         **_set_sizes(sets),
         **score_sets(plan, sets, result.checkpoint, result.device, progress),
-        **_training_summary(plan, result, tracks),
+        **_training_summary(plan, result),
     }
     atomic_write(plan.run_dir / RESULT_FILE, json.dumps(row, indent=1))
     distributed.barrier()

@@ -596,6 +596,7 @@ def feature_table(
     profile: str = "cpu",
     chunk_seconds: float | None = None,
     n_jobs: int = 1,
+    cache: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """A Kaggle-style feature table read from a CSV, or computed from a dataset's audio.
 
@@ -614,6 +615,8 @@ def feature_table(
         One row per chunk of this length (None: one row per whole clip).
     n_jobs : int
         Parallel processes for the computation.
+    cache : bool
+        Read and write the per-file feature cache.
 
     Returns
     -------
@@ -623,14 +626,14 @@ def feature_table(
         The track index (with artists) of the audio used, or None for a CSV, whose
         artists come from the shipped GTZAN index.
     """
-    from genrelib.data.collection import index_collection, is_gtzan_folder
+    from genrelib.data.collection import index_collection, is_own_collection
 
     if features_csv is not None:
         return read_feature_table(features_csv), None
-    if data_dir is not None and not is_gtzan_folder(data_dir):
+    if is_own_collection(data_dir):
         tracks = index_collection(data_dir, with_duration=False).tracks
-        table = compute_features(tracks, chunk_seconds, n_jobs=n_jobs, collection=True)
+        table = compute_features(tracks, chunk_seconds, n_jobs, cache, collection=True)
         return table, tracks
     root = resolve_data_dir(get_profile(profile), data_dir)
-    table = compute_features(root, chunk_seconds=chunk_seconds, n_jobs=n_jobs)
+    table = compute_features(root, chunk_seconds=chunk_seconds, n_jobs=n_jobs, cache=cache)
     return table, index_gtzan(root, with_duration=False)

@@ -662,16 +662,17 @@ class SongPredictor:
         except GenrelibError as error:
             self._clear(f"<b>cannot classify this song</b>: {error}")
             return None
-        top = "".join(
-            f"<li><b>{row.genre}</b>: {row.probability:.0%} (top genre of "
-            f"{row.share_of_chunks:.0%} of the chunks)</li>"
-            for row in self.view.top.itertuples()
-        )
         if self.view.check is not None and self.view.check.warning:
-            top = f"<p><b>{self.view.check.message}</b></p>"
+            answer = f"<p><b>{self.view.check.message}</b></p>"
         else:
-            top = f"<ol>{top}</ol>"
-        self.message.value = f"{_markdown_to_html(self.view.heading)}{top}"
+            answer = "<ol>{}</ol>".format(
+                "".join(
+                    f"<li><b>{row.genre}</b>: {row.probability:.0%} (top genre of "
+                    f"{row.share_of_chunks:.0%} of the chunks)</li>"
+                    for row in self.view.top.itertuples()
+                )
+            )
+        self.message.value = f"{_markdown_to_html(self.view.heading)}{answer}"
         _show(self.view, self.player, self.images)
         self.player.layout.display = None
         return self.view

@@ -39,7 +39,7 @@ import torch
 
 from genrelib.atomic import atomic_write
 from genrelib.audio import mel as mel_module
-from genrelib.audio.chunking import cut_track
+from genrelib.audio.chunking import chunk_positions, cut_track
 from genrelib.audio.io import load_audio
 from genrelib.config import GENRES, ChunkConfig, MelConfig, cache_dir
 from genrelib.errors import ConfigError, GenrelibError
@@ -294,7 +294,7 @@ def build_spectrogram_set(
     else:
         per_track = np.full(len(usable), chunk_config.chunks_per_track)
     chunks = usable.loc[usable.index.repeat(per_track)].reset_index(drop=True)
-    chunks["chunk_index"] = _positions(per_track)
+    chunks["chunk_index"] = chunk_positions(per_track)
     chunks[FILE_COLUMN] = [str(files[path]) for path in chunks["path"]]
     front = ["track_id", "genre", "label", "artist", "chunk_index", "path"]
     chunks = chunks[front + [column for column in chunks.columns if column not in front]]
@@ -308,13 +308,6 @@ def build_spectrogram_set(
             stacklevel=2,
         )
     return SpectrogramSet(chunks, mel_config, chunk_config, skipped=skipped, classes=classes)
-
-
-def _positions(counts: Sequence[int]) -> np.ndarray:
-    """``0 .. n-1`` for every ``n`` of ``counts``, concatenated, int64."""
-    counts = np.asarray(counts, dtype=np.int64)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.arange(int(counts.sum()), dtype=np.int64) - starts
 
 
 class SpectrogramSet:

@@ -211,3 +211,22 @@ def cut_track(y: np.ndarray, chunk_config: ChunkConfig, source: str = "") -> np.
     kept = min(y.shape[0], chunk_config.track_samples) // size * size
     start = (y.shape[0] - kept) // 2
     return y[start : start + kept].reshape(-1, size)
+
+
+def chunk_positions(counts) -> np.ndarray:
+    """The index of every chunk within its track: ``0 .. n-1`` for each ``n`` of ``counts``.
+
+    Notebook: 02_preprocessing (the chunk table of the spectrogram cache), 06b_music_transfer.
+
+    Parameters
+    ----------
+    counts : array-like of int, shape (n_tracks,)
+        Chunks of each track.
+
+    Returns
+    -------
+    np.ndarray, int64, shape (sum(counts),)
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) - starts

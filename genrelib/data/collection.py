@@ -234,6 +234,16 @@ def is_gtzan_folder(path: str | os.PathLike) -> bool:
     return labels == set(GENRES)
 
 
+def is_own_collection(data_dir: str | os.PathLike | None) -> bool:
+    """Whether a ``--data-dir`` names a collection of your own (given, and not GTZAN).
+
+    ``None`` (the profile's data: GTZAN or its synthetic stand-in) is not one.
+
+    Notebook: none (``genrelib data verify|features|train|evaluate --data-dir``).
+    """
+    return data_dir is not None and not is_gtzan_folder(data_dir)
+
+
 def label_summary(
     collection: Collection, report: pd.DataFrame, twins: pd.DataFrame
 ) -> pd.DataFrame:

@@ -54,8 +54,8 @@ def _write(path: Path, y: np.ndarray, kind: int) -> None:
     elif kind == 1:
         sf.write(path.with_suffix(".flac"), y[: int(SHORT_SECONDS * SAMPLE_RATE)], SAMPLE_RATE)
     else:
-        y = librosa.resample(y[: int(MEDIUM_SECONDS * SAMPLE_RATE)], orig_sr=SAMPLE_RATE,
-                             target_sr=STEREO_RATE)  # fmt: skip
+        medium = y[: int(MEDIUM_SECONDS * SAMPLE_RATE)]
+        y = librosa.resample(medium, orig_sr=SAMPLE_RATE, target_sr=STEREO_RATE)
         stereo = np.stack([y, 0.8 * y], axis=1)
         sf.write(path.with_suffix(".ogg"), stereo, STEREO_RATE, format="OGG", subtype="VORBIS")
 

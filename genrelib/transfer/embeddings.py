@@ -20,7 +20,7 @@ import torch
 
 from genrelib.audio import SpectrogramSet
 from genrelib.audio.cache import FILE_COLUMN, audio_file_key, save_array
-from genrelib.audio.chunking import cut_track, fix_length
+from genrelib.audio.chunking import chunk_positions, cut_track, fix_length
 from genrelib.audio.io import load_audio
 from genrelib.config import ChunkConfig, cache_dir
 from genrelib.errors import ConfigError, GenrelibError
@@ -306,7 +306,7 @@ def _chunk_table(table: pd.DataFrame, counts: dict[str, int]) -> pd.DataFrame:
     usable = table[table["path"].isin(list(counts))].reset_index(drop=True)
     repeats = usable["path"].map(counts).to_numpy()
     chunks = usable.loc[usable.index.repeat(repeats)].reset_index(drop=True)
-    chunks["chunk_index"] = np.concatenate([np.arange(n) for n in repeats]) if len(repeats) else []
+    chunks["chunk_index"] = chunk_positions(repeats)
     chunks["start"] = chunks["chunk_index"] * PATCH_SECONDS
     front = ["track_id", "genre", "label", "artist", "chunk_index", "start", "path"]
     return chunks[front + [c for c in chunks.columns if c not in front]]

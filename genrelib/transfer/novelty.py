@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.spatial.distance import cdist
 
 NOVELTY_QUANTILE = 0.95
 """Quantile of the training tracks' own distances that sets the threshold."""
@@ -108,13 +109,12 @@ def leave_one_out_distances(
     sums = np.stack([means[y == k].sum(axis=0) for k in range(n_classes)])
     counts = np.bincount(y, minlength=n_classes)
     centroids = sums / counts[:, None]
-    own = []
-    for track, k in zip(means, y, strict=True):
-        others = centroids.copy()
-        if counts[k] > 1:  # this track's class without it
-            others[k] = (sums[k] - track) / (counts[k] - 1)
-        own.append(np.linalg.norm(others - track, axis=1).min())
-    return centroids, np.asarray(own)
+    distances = cdist(means, centroids)  # (n_tracks, n_classes)
+    alone = counts[y] == 1  # a class of one track keeps its centroid
+    without = (sums[y] - means) / np.maximum(counts[y] - 1, 1)[:, None]
+    own = np.where(alone, distances[np.arange(len(y)), y], np.linalg.norm(means - without, axis=1))
+    distances[np.arange(len(y)), y] = own
+    return centroids, distances.min(axis=1)
 
 
 def nearest_distance(z: np.ndarray, centroids: np.ndarray) -> float:
