@@ -167,8 +167,9 @@ MODULE_PLAN: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
     ("week 5", ("06b_music_transfer", "08_external_songs"), "music transfer; songs from outside"),
     ("week 6", ("07_split_length", "10_reproducibility"), "chunk length; reproducing the paper"),
+    ("week 7", ("11_own_collection",), "your own collection"),
 )
-"""A six-week module: every lesson once, each after the lessons its "You need" line names."""
+"""A seven-week module: every lesson once, each after the lessons its "You need" line names."""
 
 WORKSHOP_PLAN: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("session 1", ("01_dataset", "02_preprocessing", "03_baselines"), "from audio to a split"),

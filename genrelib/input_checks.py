@@ -18,7 +18,7 @@ white noise measures 0.56, near-silence -100 dBFS. The noise threshold sits at t
 flattest music: pink noise (0.14-0.15), brown noise and hum (0.00) are not flagged, because
 music comes too close to them for a flatness rule to tell them apart.
 
-Notebook: 08_external_songs (``genrelib predict``).
+Notebook: 08_external_songs (``genrelib predict``), 11_own_collection.
 """
 
 from __future__ import annotations

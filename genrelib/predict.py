@@ -63,9 +63,10 @@ from genrelib.transfer import (
     is_probe_file,
     load_genre_probe,
     patch_outputs,
+    song_novelty,
     song_patches,
 )
-from genrelib.transfer.novelty import nearest_distance
+from genrelib.transfer.novelty import far_message
 
 MIN_PAD_FRACTION = 0.5
 """Shortest song, as a fraction of one chunk, that ``short="pad"`` zero-pads to one chunk."""
@@ -142,10 +143,7 @@ class SongPrediction:
     def warning_message(self) -> str | None:
         """One line saying why the genre should not be taken at its word; ``None`` if none."""
         if self.warning == "far":
-            return (
-                f"far from every class it was trained on (distance {self.distance:.1f} > "
-                f"{self.far_distance:.1f}): the genre is a guess"
-            )
+            return far_message(self.distance, self.far_distance)
         return None if self.check is None else self.check.message
 
     @property
@@ -471,10 +469,7 @@ def predict_song(
     if is_musicnn_input(meta):  # musicnn patches of the whole song's log-mel spectrogram
         patches, padded = song_patches(y, short, MIN_PAD_FRACTION, path.name)
         probabilities, features = patch_outputs(model, patches, batch_size, precision)
-        novelty = getattr(model, "novelty", None)
-        if novelty is not None and features is not None:
-            distance = nearest_distance(features, novelty["centroids"])
-            far_distance = float(novelty["far_distance"])
+        distance, far_distance = song_novelty(model, features) or (None, None)
         n_chunks = len(patches)
     else:
         chunks, padded = _song_chunks(y, chunk_config, short, path.name)

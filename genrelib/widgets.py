@@ -45,7 +45,8 @@ from genrelib.input_checks import InputCheck, check_signal
 from genrelib.models.musicnn import PATCH_SECONDS
 from genrelib.plots.explore import plot_clip, plot_genre_timeline
 from genrelib.predict import Model
-from genrelib.transfer import is_musicnn_input, patch_probabilities, song_patches
+from genrelib.transfer import is_musicnn_input, patch_outputs, song_novelty, song_patches
+from genrelib.transfer.novelty import far_message
 
 MEL_CHOICES: tuple[tuple[str, str], ...] = (
     ("Table II (paper)", "paper"),
@@ -95,7 +96,7 @@ def load_model(checkpoint: str | Path | None = DEFAULT_MODEL) -> Model:
 
 def chunk_probabilities(
     y: np.ndarray, model: nn.Module, meta: dict, batch_size: int = 32
-) -> tuple[np.ndarray, float]:
+) -> tuple[np.ndarray, float, tuple[float, float] | None]:
     """Genre probabilities of each consecutive chunk of a signal, as the checkpoint was trained.
 
     The chunk length and the mel settings come from the checkpoint (``meta``), so the
@@ -120,18 +121,22 @@ def chunk_probabilities(
         Rows sum to 1.
     chunk_seconds : float
         Length of one chunk, in seconds.
+    novelty : (float, float) or None
+        A probe's distance of the signal to its nearest class and its threshold
+        (:func:`genrelib.transfer.song_novelty`); ``None`` for a model without the rule.
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if is_musicnn_input(meta):  # musicnn models: 16 kHz patches of the whole signal
         y16 = librosa.resample(np.asarray(y, np.float32), orig_sr=SAMPLE_RATE, target_sr=16_000)
         patches, _ = song_patches(y16, "pad", predict.MIN_PAD_FRACTION)
-        return patch_probabilities(model, patches, batch_size), PATCH_SECONDS
+        probabilities, features = patch_outputs(model, patches, batch_size)
+        return probabilities, PATCH_SECONDS, song_novelty(model, features)
     mel_config = MelConfig(**meta["mel_config"])
     chunk_seconds = float(meta["chunk_config"]["chunk_seconds"])
     chunks = chunk_song(y, chunk_seconds, mel_config.sample_rate, short="pad")
     probabilities = predict.predict_chunks(chunks, model, mel_config, batch_size, progress=False)
-    return probabilities, chunk_seconds
+    return probabilities, chunk_seconds, None
 
 
 def top_genres(probabilities: np.ndarray, class_names: Sequence[str], k: int = 3) -> pd.DataFrame:
@@ -185,6 +190,9 @@ class ClipView:
         Level and flatness of the clip when a model was given
         (:func:`genrelib.input_checks.check_signal`): silence and noise get its message
         instead of the top genres.
+    novelty : (float, float) or None
+        A probe's distance of the clip to its nearest class and its threshold: a clip
+        beyond it gets the "far" line above its top genres.
     """
 
     heading: str
@@ -194,13 +202,24 @@ class ClipView:
     probabilities: np.ndarray | None = None
     top: pd.DataFrame | None = None
     check: InputCheck | None = None
+    novelty: tuple[float, float] | None = None
+
+    @property
+    def warning(self) -> str | None:
+        """Why the top genres should not be taken at their word (one line), or ``None``."""
+        if self.check is not None and self.check.warning:
+            return self.check.message
+        return None if self.novelty is None else far_message(*self.novelty)
 
     @property
     def verdict(self) -> str | None:
-        """Markdown line of the model's answer: the top genres, or why there is none."""
+        """Markdown of the model's answer: the top genres, or why there is none, or both."""
         if self.check is not None and self.check.warning:
             return f"**{self.check.message}**"
-        return None if self.top is None else f"Most likely: {_top_line(self.top)}"
+        if self.top is None:
+            return None
+        answer = f"Most likely: {_top_line(self.top)}"
+        return answer if self.warning is None else f"**{self.warning}**\n\n{answer}"
 
 
 def _excerpt_bounds(n_samples: int, offset: float, seconds: float | None) -> tuple[float, float]:
@@ -247,11 +266,11 @@ def clip_view(
     shaded = (start, stop) if stop - start < len(y) / SAMPLE_RATE else None
     figures = [plot_clip(y, mel_configs, excerpt=shaded, title=title)]
     plt.close(figures[0])  # shown where the view is displayed, not again by the inline backend
-    probabilities = top = check = None
+    probabilities = top = check = novelty = None
     if checkpoint is not None:
         check = check_signal(y)
         model, meta = load_model(checkpoint)
-        probabilities, chunk_seconds = chunk_probabilities(y, model, meta)
+        probabilities, chunk_seconds, novelty = chunk_probabilities(y, model, meta)
         names = list(meta.get("class_names") or GENRES)
         top = top_genres(probabilities, names)
         figure = plot_genre_timeline(
@@ -259,7 +278,7 @@ def clip_view(
         )
         plt.close(figure)
         figures.append(figure)
-    return ClipView(heading, excerpt, SAMPLE_RATE, figures, probabilities, top, check)
+    return ClipView(heading, excerpt, SAMPLE_RATE, figures, probabilities, top, check, novelty)
 
 
 @dataclass
@@ -662,10 +681,11 @@ class SongPredictor:
         except GenrelibError as error:
             self._clear(f"<b>cannot classify this song</b>: {error}")
             return None
+        warning = f"<p><b>{self.view.warning}</b></p>" if self.view.warning else ""
         if self.view.check is not None and self.view.check.warning:
-            answer = f"<p><b>{self.view.check.message}</b></p>"
+            answer = warning
         else:
-            answer = "<ol>{}</ol>".format(
+            answer = warning + "<ol>{}</ol>".format(
                 "".join(
                     f"<li><b>{row.genre}</b>: {row.probability:.0%} (top genre of "
                     f"{row.share_of_chunks:.0%} of the chunks)</li>"

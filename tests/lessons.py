@@ -17,4 +17,5 @@ LESSONS: tuple[str, ...] = (
     "08_external_songs",
     "09_honest_evaluation",
     "10_reproducibility",
+    "11_own_collection",
 )

@@ -393,7 +393,7 @@ def test_regrouped_clips_make_a_collection_of_new_labels_lengths_and_formats(
 ) -> None:
     from genrelib.audio import audio_info
     from genrelib.data import index_gtzan
-    from genrelib.data.regroup import DEMO_LABELS, regroup_tracks
+    from genrelib.data.regroup import DEMO_LABELS, FILE_TIME, regroup_tracks
 
     tracks = index_gtzan(gtzan_mini, with_duration=False)
     root = regroup_tracks(tracks, tmp_path / "mine", per_label=6, seed=1)
@@ -410,3 +410,9 @@ def test_regrouped_clips_make_a_collection_of_new_labels_lengths_and_formats(
         regroup_tracks(tracks, root)
     with pytest.raises(ConfigError, match="no track of genre.s. techno"):
         regroup_tracks(tracks, tmp_path / "other", labels={"x": ("techno",), "y": ("jazz",)})
+    # Same sizes and times from the same clips: a rebuilt collection keeps its run keys.
+    assert {path.stat().st_mtime for path in root.rglob("track *")} == {FILE_TIME}
+    # A label left empty stops the write after the first label: nothing half-written stays.
+    with pytest.raises(ConfigError, match="label 'y' gets no track"):
+        regroup_tracks(tracks, tmp_path / "half", labels={"x": ("blues",), "y": ()})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]

@@ -20,8 +20,10 @@ from genrelib.config import GENRES, SAMPLE_RATE, MelConfig
 from genrelib.data import index_gtzan
 from genrelib.errors import CheckpointError, ConfigError
 from genrelib.evaluation import predict_proba
+from genrelib.predict import predict_songs
 from genrelib.training import TrainConfig, load_checkpoint, train
 from genrelib.widgets import (
+    DEFAULT_MODEL,
     STATIC_EXCERPT_SECONDS,
     DatasetExplorer,
     SongPredictor,
@@ -209,6 +211,26 @@ def test_noise_gets_no_genre_in_the_song_view(checkpoint: Path, tmp_path: Path) 
     assert song.check.warning == "noise" and song.top is not None
     assert song.verdict.startswith("**looks like noise (spectral flatness")
     assert "Most likely" not in song.verdict
+
+
+def test_a_song_far_from_every_class_says_so_above_its_genres(shared_data: Path) -> None:
+    """The drum-and-bass song lies beyond the shipped probe's threshold (20.1 > 16.2), as
+    ``genrelib predict`` says: the JupyterLab predictor and the static view say it too."""
+    song = shared_data / "external_songs" / SHORT_SONG
+    predictor = SongPredictor(DEFAULT_MODEL)
+    view = predictor.predict_path(song)
+    distance, threshold = view.novelty
+    assert distance > threshold and view.top is not None
+    assert view.warning.startswith(
+        f"far from every class it was trained on (distance {distance:.1f}"
+    )
+    message = predictor.message.value
+    assert message.index("far from every class") < message.index("<ol>")
+    assert view.verdict.startswith("**far from every class") and "Most likely" in view.verdict
+    (cli,) = predict_songs([song], progress=False, device="cpu")
+    assert cli.warning == "far" and cli.distance == pytest.approx(distance, abs=0.2)
+    near = predictor.predict_path(shared_data / "gtzan_mini" / "genres" / "jazz" / "jazz.00001.wav")
+    assert near.warning is None and "far from" not in predictor.message.value
 
 
 def test_bad_parameters_raise_clear_errors(tracks: pd.DataFrame, tmp_path: Path) -> None:

@@ -171,14 +171,16 @@ def run_chapter_experiment(
     keep : sequence of str
         Checkpoint file names a chapter reads afterwards, e.g. ``("best.pt",)``.
     **options
-        Further keywords of ``run_experiment`` (``progress``, ``train_overrides``).
+        Further keywords of ``run_experiment`` (``progress``, ``train_overrides``,
+        ``classes`` for a collection of your own).
 
     Returns
     -------
     dict
         The run's result row.
     """
-    plan = plan_run(experiment, tracks, profile, results_root, options.get("train_overrides"))
+    overrides, classes = options.get("train_overrides"), options.get("classes")
+    plan = plan_run(experiment, tracks, profile, results_root, overrides, classes)
     stored = read_result(plan.run_dir)
     trained = stored is None or retrains(stored, profile)
     row = run_experiment(experiment, tracks, profile, results_root, synthetic=synthetic, **options)
@@ -388,13 +390,15 @@ class ChapterContext:
         tracks: pd.DataFrame | None = None,
         profile: Profile | None = None,
         keep: Sequence[str] = (),
+        results: Path | None = None,
         **options,
     ) -> dict:
         """Train (or read back) ``experiment`` with this chapter's data, device and results.
 
-        See :func:`run_chapter_experiment` (``keep``: the checkpoints a chapter reads).
+        See :func:`run_chapter_experiment` (``keep``: the checkpoints a chapter reads;
+        ``results``: another results folder than :attr:`results`).
 
-        Notebook: 04_base_crnn to 10_reproducibility.
+        Notebook: 04_base_crnn to 11_own_collection.
 
         Returns
         -------
@@ -406,7 +410,7 @@ class ChapterContext:
             experiment,
             self.tracks if tracks is None else tracks,
             self.profile if profile is None else profile,
-            self.results,
+            self.results if results is None else results,
             self.synthetic,
             keep,
             train_overrides=overrides,

@@ -10,7 +10,7 @@ its path relative to the root, so two files named alike under two labels are two
 GTZAN is one such collection (:func:`~genrelib.data.gtzan.index_gtzan` keeps its own ids,
 artists and splits).
 
-Notebook: none yet (``genrelib data verify --data-dir``).
+Notebook: 11_own_collection (``genrelib data verify --data-dir``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ _HOW = (
 class Collection:
     """A labelled collection, indexed.
 
-    Notebook: none yet (``genrelib data verify``).
+    Notebook: 11_own_collection (``genrelib data verify``).
 
     Attributes
     ----------
@@ -84,7 +84,7 @@ def _folder_rows(root: Path) -> list[tuple[Path, str, str]]:
 def read_manifest(manifest: str | os.PathLike) -> pd.DataFrame:
     """The rows of a manifest: ``path`` (resolved), ``label``, ``group`` (``""`` if none).
 
-    Notebook: none yet (``genrelib data verify``).
+    Notebook: 11_own_collection (``genrelib data verify``).
 
     Raises
     ------
@@ -123,7 +123,7 @@ def read_manifest(manifest: str | os.PathLike) -> pd.DataFrame:
 def index_collection(source: str | os.PathLike, with_duration: bool = True) -> Collection:
     """Index a labelled folder or a manifest: one row per audio file, labels from the data.
 
-    Notebook: none yet (``genrelib data verify --data-dir``).
+    Notebook: 11_own_collection (``genrelib data verify --data-dir``).
 
     Parameters
     ----------
@@ -192,7 +192,7 @@ def content_duplicates(tracks: pd.DataFrame, chunk_bytes: int = 1 << 20) -> pd.D
 
     Files are first grouped by size; only files sharing a size are hashed (SHA-256).
 
-    Notebook: none yet (``genrelib data verify``).
+    Notebook: 11_own_collection (``genrelib data verify``).
 
     Returns
     -------
@@ -249,7 +249,7 @@ def label_summary(
 ) -> pd.DataFrame:
     """Per label: files, usable files, bad files and files with a twin elsewhere.
 
-    Notebook: none yet (``genrelib data verify --data-dir``).
+    Notebook: 11_own_collection (``genrelib data verify --data-dir``).
 
     Parameters
     ----------
@@ -284,7 +284,7 @@ def label_summary(
 def check_label_sizes(collection: Collection, needed: int, what: str) -> None:
     """Refuse a split that some label has too few tracks for, naming the label.
 
-    Notebook: none yet (the splits of :func:`split_collection` and :func:`collection_folds`).
+    Notebook: 11_own_collection (the splits of :func:`split_collection` and :func:`collection_folds`).
 
     Raises
     ------
@@ -319,7 +319,7 @@ def split_collection(
     (:func:`~genrelib.data.splits.assign_splits`, protocol ``"artist"``); without, it keeps
     each track on one side (protocol ``"track"``).
 
-    Notebook: none yet (``genrelib train --data-dir`` on a collection).
+    Notebook: 11_own_collection (``genrelib train --data-dir`` on a collection).
 
     Parameters
     ----------
@@ -352,7 +352,7 @@ def collection_folds(
 ) -> np.ndarray:
     """k folds of a collection's tracks, stratified by label, groups (if any) kept whole.
 
-    Notebook: none yet (``genrelib probe fit`` on a collection).
+    Notebook: 11_own_collection (``genrelib probe fit`` on a collection).
 
     Returns
     -------

@@ -12,12 +12,18 @@ gathers some genres, and the files are re-encoded in turn as
 
 named ``track NN.<ext>`` within each label, so every label holds a ``track 01``.
 
-Notebook: none yet (planned: chapter 11, your own collection).
+The folder appears whole or not at all (written beside it, then renamed), and every file
+carries the same modification time, :data:`FILE_TIME`: genrelib's runs on a collection hash
+each file's size and time (:func:`genrelib.experiments.data_fingerprint`), so a collection
+rebuilt from the same clips finds the runs trained on it before.
+
+Notebook: 11_own_collection.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -46,18 +52,25 @@ MEDIUM_SECONDS = 20.0
 STEREO_RATE = 44_100
 """Sample rate of the stereo Ogg tracks, in Hz."""
 
+FILE_TIME = 946_684_800
+"""Modification time of every file written, in seconds since the epoch (2000-01-01 UTC)."""
+
 
 def _write(path: Path, y: np.ndarray, kind: int) -> None:
     """Write one track in the ``kind``-th of the three formats of the module docstring."""
     if kind == 0:
-        sf.write(path.with_suffix(".wav"), y, SAMPLE_RATE, subtype="PCM_16")
+        path = path.with_suffix(".wav")
+        sf.write(path, y, SAMPLE_RATE, subtype="PCM_16")
     elif kind == 1:
-        sf.write(path.with_suffix(".flac"), y[: int(SHORT_SECONDS * SAMPLE_RATE)], SAMPLE_RATE)
+        path = path.with_suffix(".flac")
+        sf.write(path, y[: int(SHORT_SECONDS * SAMPLE_RATE)], SAMPLE_RATE)
     else:
+        path = path.with_suffix(".ogg")
         medium = y[: int(MEDIUM_SECONDS * SAMPLE_RATE)]
         y = librosa.resample(medium, orig_sr=SAMPLE_RATE, target_sr=STEREO_RATE)
         stereo = np.stack([y, 0.8 * y], axis=1)
-        sf.write(path.with_suffix(".ogg"), stereo, STEREO_RATE, format="OGG", subtype="VORBIS")
+        sf.write(path, stereo, STEREO_RATE, format="OGG", subtype="VORBIS")
+    os.utime(path, (FILE_TIME, FILE_TIME))
 
 
 def regroup_tracks(
@@ -69,7 +82,7 @@ def regroup_tracks(
 ) -> Path:
     """Write a collection ``target/<label>/track NN.<ext>`` that regroups ``tracks``' genres.
 
-    Notebook: none yet (planned: chapter 11, your own collection).
+    Notebook: 11_own_collection.
 
     Parameters
     ----------
@@ -102,21 +115,36 @@ def regroup_tracks(
     if unknown:
         raise ConfigError(f"regroup_tracks: no track of genre(s) {', '.join(unknown)}")
     rng = np.random.default_rng(seed)
-    for label, genres in labels.items():
-        chosen = tracks[tracks["genre"].isin(list(genres))].sort_values("path")
-        if per_label is not None:
-            chosen = (
-                chosen.assign(order=rng.permutation(len(chosen)))
-                .sort_values("order")
-                .groupby("genre", sort=False)
-                .head(-(-per_label // len(genres)))
-                .head(per_label)
-                .sort_values("path")
-            )
-        if chosen.empty:
-            raise ConfigError(f"regroup_tracks: label {label!r} gets no track")
-        folder = target / label
-        folder.mkdir(parents=True, exist_ok=True)
-        for number, path in enumerate(chosen["path"], start=1):
-            _write(folder / f"track {number:02d}", load_audio(path, SAMPLE_RATE), number % 3)
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
+    try:
+        for label, genres in labels.items():
+            chosen = _draw(tracks[tracks["genre"].isin(list(genres))], per_label, rng)
+            if chosen.empty:
+                raise ConfigError(f"regroup_tracks: label {label!r} gets no track")
+            folder = partial / label
+            folder.mkdir(parents=True)
+            for number, path in enumerate(chosen["path"], start=1):
+                _write(folder / f"track {number:02d}", load_audio(path, SAMPLE_RATE), number % 3)
+        if target.exists():
+            target.rmdir()  # empty, checked above
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def _draw(tracks: pd.DataFrame, per_label: int | None, rng: np.random.Generator) -> pd.DataFrame:
+    """``per_label`` of ``tracks`` at random, as evenly over their genres as it divides."""
+    tracks = tracks.sort_values("path")
+    if per_label is None:
+        return tracks
+    n_genres = tracks["genre"].nunique()
+    return (
+        tracks.assign(order=rng.permutation(len(tracks)))
+        .sort_values("order")
+        .groupby("genre", sort=False)
+        .head(-(-per_label // max(n_genres, 1)))
+        .head(per_label)
+        .sort_values("path")
+    )

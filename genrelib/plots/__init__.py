@@ -15,6 +15,7 @@ from genrelib.plots.baselines import (  # noqa: F401
     plot_paper_comparison,
     plot_protocol_gap,
 )
+from genrelib.plots.collection import plot_collection_files, plot_novelty_distances  # noqa: F401
 from genrelib.plots.evaluation import plot_confusion_matrix, plot_recall_with_ci  # noqa: F401
 from genrelib.plots.explore import plot_clip, plot_genre_timeline  # noqa: F401
 from genrelib.plots.honest import (  # noqa: F401

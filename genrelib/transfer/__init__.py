@@ -57,6 +57,7 @@ from genrelib.transfer.inference import (
     is_musicnn_input,
     patch_outputs,
     patch_probabilities,
+    song_novelty,
     song_patches,
 )
 from genrelib.transfer.probes import (
@@ -102,6 +103,7 @@ __all__ = [
     "run_finetune",
     "save_genre_probe",
     "signal_patches",
+    "song_novelty",
     "song_patches",
     "train_genre_probe",
 ]

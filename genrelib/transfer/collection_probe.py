@@ -6,7 +6,7 @@ track (or a group, when the manifest names groups) on both sides, then fits it o
 track and writes it in the format of the shipped genre probe, class names included, so
 that ``genrelib predict --model FILE`` answers in the collection's labels.
 
-Notebook: none yet (``genrelib probe fit``).
+Notebook: 11_own_collection (``genrelib probe fit``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from genrelib.transfer.probes import GENRE_PROBE_C, build_probe
 class ProbeFit:
     """A fitted collection probe and its cross-validated accuracy.
 
-    Notebook: none yet (``genrelib probe fit``).
+    Notebook: 11_own_collection (``genrelib probe fit``).
 
     Attributes
     ----------
@@ -78,7 +78,7 @@ def fit_collection_probe(
 ) -> ProbeFit:
     """Embed a collection with musicnn, cross-validate a linear probe on it, fit it on all.
 
-    Notebook: none yet (``genrelib probe fit``).
+    Notebook: 11_own_collection (``genrelib probe fit``).
 
     Parameters
     ----------
@@ -176,7 +176,7 @@ def check_probe_target(target: str | Path) -> Path:
 def write_probe(fit: ProbeFit, target: str | Path) -> Path:
     """Write a fitted probe, atomically, where :func:`genrelib.predict.load_model` reads it.
 
-    Notebook: none yet (``genrelib probe fit --out``).
+    Notebook: 11_own_collection (``genrelib probe fit --out``).
     """
     target = check_probe_target(target)
     temporary = target.with_name(f".{target.name}.tmp")

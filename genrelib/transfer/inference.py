@@ -24,6 +24,7 @@ from genrelib.transfer.embeddings import (
     musicnn_fast_path,
     signal_patches,
 )
+from genrelib.transfer.novelty import nearest_distance
 
 
 def is_musicnn_input(meta: dict) -> bool:
@@ -126,3 +127,26 @@ def patch_outputs(
     n_classes = values.shape[1] - (model.mean.numel() if both else 0)
     features = values[:, n_classes:].astype(np.float32) if both else None
     return values[:, :n_classes].astype(np.float32), features
+
+
+def song_novelty(model: nn.Module, features: np.ndarray | None) -> tuple[float, float] | None:
+    """A song's distance to the nearest class of a probe, and the probe's threshold.
+
+    Notebook: 08_external_songs (``genrelib predict`` and the song view).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model that gave ``features``.
+    features : np.ndarray, shape (n_patches, 1506), or None
+        :func:`patch_outputs`' standardised embeddings of the song's patches.
+
+    Returns
+    -------
+    (distance, far_distance) or None
+        ``None`` for a model without the rule (:mod:`genrelib.transfer.novelty`).
+    """
+    novelty = getattr(model, "novelty", None)
+    if novelty is None or features is None:
+        return None
+    return nearest_distance(features, novelty["centroids"]), float(novelty["far_distance"])

@@ -13,7 +13,7 @@ clips, float32): leave-one-out median 11.2, 95th percentile 16.2 (the threshold)
 22.4. Of the 8 external songs, three lie farther: the solo trumpet (31.7), the drum-and-bass
 song (20.1) and a waltz (16.6, just over); the other five lie at 9.7-14.2.
 
-Notebook: 08_external_songs (``genrelib predict``).
+Notebook: 08_external_songs (``genrelib predict``), 11_own_collection (the rule explained).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ rounding there dominate the distance."""
 def standardise(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Probe-standardised embeddings, near-constant dimensions set to 0.
 
-    Notebook: 08_external_songs.
+    Notebook: 08_external_songs, 11_own_collection.
 
     Parameters
     ----------
@@ -96,7 +96,8 @@ def leave_one_out_distances(
     """The class centroids, and each training track's distance to the nearest of them with
     its own class's centroid recomputed without it.
 
-    Notebook: 06b_music_transfer (the shipped probe); ``bench/bench_input_checks.py``.
+    Notebook: 06b_music_transfer (the shipped probe), 11_own_collection;
+    ``bench/bench_input_checks.py``.
 
     Returns
     -------
@@ -124,3 +125,16 @@ def nearest_distance(z: np.ndarray, centroids: np.ndarray) -> float:
     """
     song = np.asarray(z, dtype=np.float64).mean(axis=0)
     return float(np.linalg.norm(np.asarray(centroids) - song, axis=1).min())
+
+
+def far_message(distance: float, far_distance: float) -> str | None:
+    """The line a song beyond the threshold gets; ``None`` for a song within it.
+
+    Notebook: 08_external_songs, 11_own_collection (``genrelib predict`` and the song view).
+    """
+    if distance <= far_distance:
+        return None
+    return (
+        f"far from every class it was trained on (distance {distance:.1f} > "
+        f"{far_distance:.1f}): the genre is a guess"
+    )
