@@ -14,6 +14,7 @@ import soundfile as sf
 
 from genrelib.chapters import chapter_context
 from genrelib.chapters.c11_own_collection import (
+    artist_note,
     budget_note,
     collection_checks,
     collection_embeddings,
@@ -129,3 +130,14 @@ def test_the_budget_note_says_what_ended_a_run() -> None:
     capped = {**row, "stopped_early": False, "epochs_run": 15, "max_epochs": 15}
     assert "best validation loss at epoch 20" in budget_note(capped)
     assert "still falling" in budget_note({**capped, "best_epoch": 15})
+
+
+def test_the_artist_note_names_single_artist_genres_of_the_demonstration_only(
+    gtzan_mini: Path, tmp_path: Path, small
+) -> None:
+    ch = chapter_context("cpu", gtzan_mini / "genres", results_dir=tmp_path)
+    tracks = index_gtzan(gtzan_mini / "genres", with_duration=False)
+    demo = index_collection(regroup_tracks(tracks, demo_collection_dir(ch), per_label=3))
+    note = artist_note(ch, demo)
+    assert "classical and rock each come from a single artist" in note
+    assert artist_note(ch, small[1]) == ""

@@ -112,6 +112,34 @@ def banner(ch: ChapterContext, collection: Collection) -> Markdown:
     return ch.banner(f"{what}: {len(collection.tracks)} files, labels {labels}.")
 
 
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def artist_note(ch: ChapterContext, collection: Collection) -> str:
+    """A sentence on artists in the demonstration's folds (empty for another collection).
+
+    The demonstration regroups GTZAN clips whose genres may each come from one artist; its
+    folds keep tracks apart, not artists, so the sentence names those genres.
+
+    Notebook: 11_own_collection.
+    """
+    if collection.root != demo_collection_dir(ch):
+        return ""
+    genres = [genre for group in DEMO_LABELS.values() for genre in group]
+    artists = ch.tracks[ch.tracks["genre"].isin(genres)].groupby("genre")["artist"].nunique()
+    single = [genre for genre in genres if artists.get(genre, 0) == 1]
+    if not single:
+        return "Every genre under its labels comes from several artists."
+    return (
+        f"Its folds keep tracks apart, not artists, and {_and(single)} each come from a "
+        "single artist in these clips (chapter 6b): part of the score may be the probe "
+        "recognising an artist. Give your own collection a manifest with a group column and "
+        "the folds keep each group whole."
+    )
+
+
 def file_table(collection: Collection) -> pd.DataFrame:
     """What each file of a collection is: label, name, format, length, rate and channels.
 

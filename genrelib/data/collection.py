@@ -284,7 +284,8 @@ def label_summary(
 def check_label_sizes(collection: Collection, needed: int, what: str) -> None:
     """Refuse a split that some label has too few tracks for, naming the label.
 
-    Notebook: 11_own_collection (the splits of :func:`split_collection` and :func:`collection_folds`).
+    Notebook: 11_own_collection (the splits of :func:`split_collection` and
+    :func:`collection_folds`).
 
     Raises
     ------
