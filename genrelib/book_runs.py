@@ -9,7 +9,7 @@ the missing ones in parallel processes; every run is resumable and written atomi
 
 Command line: ``genrelib book train --profile cpu --data-dir <GTZAN folder> --jobs 8``.
 
-Notebook: none (it feeds 04_base_crnn to 10_reproducibility).
+Notebook: none (it feeds 04_base_crnn to 11_own_collection).
 """
 
 from __future__ import annotations
@@ -38,10 +38,24 @@ from genrelib.chapters.c10_reproducibility import (
     comparison_setup,
     comparison_variants,
 )
-from genrelib.chapters.context import ChapterContext, chapter_context, run_chapter_experiment
+from genrelib.chapters.c11_own_collection import SUBDIR as COLLECTION_SUBDIR
+from genrelib.chapters.c11_own_collection import collection_experiment, demo_collection
+from genrelib.chapters.context import (
+    ChapterContext,
+    chapter_context,
+    run_chapter_experiment,
+    training_profile,
+)
 from genrelib.config import Profile
 from genrelib.errors import ConfigError, GenrelibError
-from genrelib.experiments import Experiment, plan_run, read_result, retrains, training_allowed
+from genrelib.experiments import (
+    Experiment,
+    RunPlan,
+    plan_run,
+    read_result,
+    retrains,
+    training_allowed,
+)
 from genrelib.progress import tqdm
 
 CHAPTER_PROTOCOL = "track"
@@ -68,6 +82,10 @@ class BookRun:
         Checkpoints a chapter reads afterwards (kept even in smoke).
     train_overrides : dict
         Training settings the chapter overrides (chapter 10: patience and epochs).
+    classes : tuple of str or None
+        A collection's labels (chapter 11); ``None`` for GTZAN.
+    subdir : str
+        Folder of the run's ``runs/`` under the results folder (chapter 11's own).
     """
 
     chapter: str
@@ -76,10 +94,23 @@ class BookRun:
     profile: Profile
     keep: tuple[str, ...] = ()
     train_overrides: dict = field(default_factory=dict)
+    classes: tuple[str, ...] | None = None
+    subdir: str = ""
+
+    def plan(self, results: Path) -> RunPlan:
+        """Where and how this run lives under ``results`` (:func:`plan_run`)."""
+        return plan_run(
+            self.experiment,
+            self.tracks,
+            self.profile,
+            results / self.subdir,
+            self.train_overrides,
+            self.classes,
+        )
 
 
 def _chapter_runs(ch: ChapterContext, training: ChapterContext) -> list[BookRun]:
-    """The runs of chapters 04-07, 09 and 10, in chapter order (duplicates included).
+    """The runs of chapters 04-07, 09, 10 and 11, in chapter order (duplicates included).
 
     Chapters 04-06 train one seed and show every stored seed of their setting; the other
     seeds of chapter 09's count are planned here so that their seed tables are full.
@@ -134,6 +165,17 @@ def _chapter_runs(ch: ChapterContext, training: ChapterContext) -> list[BookRun]
             )
             for e in comparison_experiments(comparison, **options)
         ]
+    collection = demo_collection(ch)  # written into the cache if it is not there yet
+    runs.append(
+        BookRun(
+            "11_own_collection",
+            collection_experiment(ch, collection),
+            collection.tracks,
+            training_profile(ch.profile),
+            classes=collection.classes,
+            subdir=COLLECTION_SUBDIR,
+        )
+    )
     return runs
 
 
@@ -176,7 +218,7 @@ def book_runs(
     for run in _chapter_runs(ch, training):
         if chapters and not any(part in run.chapter for part in chapters):
             continue
-        plan = plan_run(run.experiment, run.tracks, run.profile, ch.results, run.train_overrides)
+        plan = run.plan(ch.results)
         if plan.run_dir in unique:
             first = unique[plan.run_dir]
             first.keep = tuple(sorted(set(first.keep) | set(run.keep)))
@@ -198,11 +240,12 @@ def _train(run: BookRun, results: Path, overrides: dict, synthetic: bool) -> dic
         run.experiment,
         run.tracks,
         run.profile,
-        results,
+        results / run.subdir,
         synthetic,
         run.keep,
         progress=False,
         train_overrides={**overrides, **run.train_overrides},
+        classes=run.classes,
     )
     return {
         "chapter": run.chapter,
@@ -213,11 +256,6 @@ def _train(run: BookRun, results: Path, overrides: dict, synthetic: bool) -> dic
         "stopped_early": row["stopped_early"],
         "seconds": round(time.perf_counter() - started, 1),
     }
-
-
-def _run_dir(run: BookRun, results: Path) -> Path:
-    """The folder ``run`` lives in."""
-    return plan_run(run.experiment, run.tracks, run.profile, results, run.train_overrides).run_dir
 
 
 MODEL_COST_RANK = {"resnet18": 0, "extended_crnn": 1, "base_crnn": 2}
@@ -234,11 +272,11 @@ def _cost_rank(run: BookRun) -> tuple[int, int, float]:
     )
 
 
-def _prepare_spectrograms(runs: Sequence[BookRun], progress: bool) -> None:
+def _prepare_spectrograms(runs: Sequence[BookRun], results: Path, progress: bool) -> None:
     """Compute every spectrogram set the runs need once, before the workers share it."""
     seen = set()
     for run in runs:
-        chunks = run.profile.chunk_config(run.experiment.chunk_seconds)
+        chunks = run.plan(results).chunk_config
         key = (run.experiment.mel.key(), chunks.key(), tuple(run.tracks["path"]))
         if key not in seen:
             seen.add(key)
@@ -299,14 +337,14 @@ def train_book_runs(
     overrides = {"device": device, **({"max_epochs": max_epochs} if max_epochs else {})}
     rows, pending = [], []
     for run in runs:
-        stored = read_result(_run_dir(run, results))
+        stored = read_result(run.plan(results).run_dir)
         if stored is None or retrains(stored, run.profile):  # smoke: made by other code
             pending.append(run)
         else:
             rows.append(_train(run, results, overrides, synthetic))
     pending.sort(key=_cost_rank)
     if pending and training_allowed():
-        _prepare_spectrograms(pending, progress)
+        _prepare_spectrograms(pending, results, progress)
     if jobs > 1:
         overrides["num_workers"] = 0  # the processes already share the cores
     threads = max(1, (os.cpu_count() or 1) // jobs)

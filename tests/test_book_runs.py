@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from genrelib.book_runs import book_runs, train_book_runs
+from genrelib.chapters import chapter_context
+from genrelib.chapters.c11_own_collection import demo_collection, train_on_collection
 from genrelib.cli import main
 from genrelib.config import NO_TRAINING_ENV
 from genrelib.errors import ConfigError
@@ -24,12 +26,18 @@ def test_plan_lists_each_run_once_with_the_checkpoints_chapters_read(tmp_path: P
         "07_split_length",
         "09_honest_evaluation",
         "10_reproducibility",
+        "11_own_collection",
     }
-    folders = [
-        plan_run(r.experiment, r.tracks, r.profile, results, r.train_overrides).run_dir
-        for r in runs
-    ]
+    folders = [r.plan(results).run_dir for r in runs]
     assert len(set(folders)) == len(folders)
+    (own,) = [r for r in runs if r.chapter == "11_own_collection"]
+    assert own.classes == ("calm", "dance", "heavy")
+    assert own.plan(results).run_dir.parent == results / "own_collection" / "runs"
+    gtzan = [r for r in runs if r.chapter != "11_own_collection"]
+    assert all(
+        r.plan(results) == plan_run(r.experiment, r.tracks, r.profile, results, r.train_overrides)
+        for r in gtzan
+    )
     first = runs[0]
     assert first.chapter == "04_base_crnn" and "best.pt" in first.keep
     reference = [r for r in runs if r.chapter == "10_reproducibility" and "last.pt" in r.keep]
@@ -59,6 +67,16 @@ def test_trained_runs_are_read_back_and_missing_ones_named_without_training(
     assert len(missing) == len(runs) - 1  # 04's other seeds and 05: named, not trained
     assert missing["error"].str.contains("training is off").all()
     assert set(missing["chapter"]) == {"04_base_crnn", "05_extended_crnn"}
+
+
+@pytest.mark.slow  # trains end to end
+def test_book_train_plans_the_run_chapter_11_reads(tmp_path: Path) -> None:
+    runs, results = book_runs("smoke", results_dir=tmp_path, chapters=["11"])
+    trained = train_book_runs(runs, results, synthetic=True, device="cpu", progress=False)
+    assert "error" not in trained and trained.loc[0, "chapter"] == "11_own_collection"
+    ch = chapter_context("smoke", None, results_dir=tmp_path)
+    row = train_on_collection(ch, demo_collection(ch))
+    assert row["run_dir"] == trained.loc[0, "run_dir"], "read back, not trained again"
 
 
 def test_bad_budget_is_a_config_error(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from genrelib.data.verify import verify_dataset  # noqa: F401
 from genrelib.errors import AudioDecodeError
 from genrelib.evaluation import exact_interval
 from genrelib.exercises import check, filled  # noqa: F401
-from genrelib.experiments import HISTORY_FILE, data_fingerprint, run_path
+from genrelib.experiments import HISTORY_FILE, Experiment, data_fingerprint, run_path
 from genrelib.input_checks import NOISE_FLATNESS, SILENCE_DBFS, check_signal  # noqa: F401
 from genrelib.models.musicnn import PATCH_SECONDS, SAMPLE_RATE  # noqa: F401
 from genrelib.plots import (  # noqa: F401
@@ -97,6 +97,20 @@ def demo_size(ch: ChapterContext) -> int | None:
     Notebook: 11_own_collection.
     """
     return SMOKE_PER_LABEL if ch.smoke else None
+
+
+def demo_collection(ch: ChapterContext) -> Collection:
+    """The demonstration collection of the chapter's clips, written first if it is missing.
+
+    What the notebook's setup cell does when ``collection_dir`` is ``None``; ``genrelib book
+    train`` calls it to plan the chapter's run.
+
+    Notebook: 11_own_collection.
+    """
+    folder = demo_collection_dir(ch)
+    if not folder.exists():
+        regroup_tracks(ch.tracks, folder, DEMO_LABELS, per_label=demo_size(ch))
+    return index_collection(folder)
 
 
 def banner(ch: ChapterContext, collection: Collection) -> Markdown:
@@ -205,6 +219,17 @@ def save_probe(ch: ChapterContext, fit: ProbeFit) -> Path:
     return write_probe(fit, folder / PROBE_FILE)
 
 
+def collection_experiment(
+    ch: ChapterContext, collection: Collection, model: str = "base_crnn"
+) -> Experiment:
+    """The chapter's CRNN experiment: track-disjoint, or group-disjoint with a manifest's groups.
+
+    Notebook: 11_own_collection (and ``genrelib book train``).
+    """
+    protocol = "artist" if (collection.tracks["artist"] != "").any() else "track"
+    return ch.experiment(model, protocol)
+
+
 def train_on_collection(
     ch: ChapterContext, collection: Collection, model: str = "base_crnn"
 ) -> dict:
@@ -220,9 +245,8 @@ def train_on_collection(
     dict
         The run's result row (:func:`genrelib.experiments.run_experiment`).
     """
-    protocol = "artist" if (collection.tracks["artist"] != "").any() else "track"
     return ch.run(
-        ch.experiment(model, protocol),
+        collection_experiment(ch, collection, model),
         tracks=collection.tracks,
         profile=training_profile(ch.profile),
         results=collection_results(ch),
