@@ -113,6 +113,16 @@ def demo_collection(ch: ChapterContext) -> Collection:
     return index_collection(folder)
 
 
+def collection_name(ch: ChapterContext, collection: Collection) -> str:
+    """How titles name the collection: its folder's name, or "the demonstration collection".
+
+    Notebook: 11_own_collection.
+    """
+    if collection.root == demo_collection_dir(ch):
+        return "the demonstration collection"
+    return collection.root.name
+
+
 def banner(ch: ChapterContext, collection: Collection) -> Markdown:
     """The chapter's opening line: profile, the collection, its labels and its size.
 

@@ -79,6 +79,6 @@ def plot_novelty_distances(
     ax.set(xlabel="distance to the nearest class centroid", title=title)
     ax.set_xlim(left=0)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     fig.tight_layout()
     return fig

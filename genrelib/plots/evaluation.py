@@ -16,11 +16,13 @@ NO_TEST_CLIPS = "no test clips"
 """Label of a genre whose recall is undefined because the test set holds none of its clips."""
 
 
-def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matrix") -> plt.Figure:
+def plot_confusion_matrix(
+    confusion: pd.DataFrame, title: str = "Confusion matrix", classes: str = "genre"
+) -> plt.Figure:
     """Heatmap of the confusion matrix normalised per true genre, cells annotated with counts.
 
     Notebook: 03_baselines, 04_base_crnn, 05_extended_crnn, 06_resnet_transfer,
-    10_reproducibility.
+    10_reproducibility, 11_own_collection.
 
     Parameters
     ----------
@@ -29,6 +31,8 @@ def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matri
         (:func:`genrelib.evaluation.confusion_table`, ``Evaluation.confusion[level]``).
     title : str
         Figure title (say here when the data are synthetic).
+    classes : str
+        What the rows and columns are called on the axes (``"label"`` for a collection).
 
     Returns
     -------
@@ -43,7 +47,8 @@ def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matri
             for prow, crow in zip(share, counts, strict=True)
         ]
     )
-    fig, ax = plt.subplots(figsize=(7.2, 6.0))
+    size = max(0.65, min(1.0, 0.3 + 0.07 * len(confusion)))  # 10 genres: full size
+    fig, ax = plt.subplots(figsize=(7.2 * size, 6.0 * size))
     sns.heatmap(
         share,
         annot=labels,
@@ -54,10 +59,10 @@ def plot_confusion_matrix(confusion: pd.DataFrame, title: str = "Confusion matri
         vmax=100,
         xticklabels=list(confusion.columns),
         yticklabels=list(confusion.index),
-        cbar_kws={"label": "share of the true genre (%)"},
+        cbar_kws={"label": f"share of the true {classes} (%)"},
         ax=ax,
     )
-    ax.set(xlabel="predicted genre", ylabel="true genre", title=title)
+    ax.set(xlabel=f"predicted {classes}", ylabel=f"true {classes}", title=title)
     ax.tick_params(axis="x", rotation=45)
     fig.tight_layout()
     return fig
