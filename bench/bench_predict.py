@@ -5,7 +5,12 @@ model) and also times each stage alone. Without ``--checkpoint`` it trains a tin
 CRNN for one epoch on synthetic 3-s chunks (the timing does not depend on the weights,
 only on the model, its chunk length and its mel config). Without ``--song`` it writes a
 synthetic song of ``--seconds`` seconds as a 44.1 kHz stereo Ogg Vorbis file, so the
-decoding and resampling costs are those of a real download. Usage::
+decoding and resampling costs are those of a real download.
+
+It first times what a user waits for, cold, each in a fresh process: ``import torch`` (the
+floor every command pays), ``import genrelib.predict``, ``genrelib --help``, and ``genrelib
+predict SONG`` with the shipped probe and with the checkpoint, each with its ratio to the
+floor measured in the same run. Usage::
 
     python bench/bench_predict.py [--seconds 180] [--trim 120] [--mel authors_code|paper]
                                   [--checkpoint best.pt] [--song file.mp3] [--device cpu]
@@ -15,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,6 +90,44 @@ def _time(function, repeats: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def _cold(command: list[str], repeats: int) -> float:
+    """Median wall-clock seconds of ``command`` in a fresh process (after one warm-up run, so
+    the files are in the page cache, as for a user's second call)."""
+    subprocess.run(command, check=True, capture_output=True)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def cold_starts(song: Path, checkpoint: Path, device: str, repeats: int) -> None:
+    """Print the cold-process timings of the module docstring, as ratios to ``import torch``."""
+    script = Path(sys.executable).with_name("genrelib")  # the console script of this venv
+    cli = [str(script)] if script.is_file() else [sys.executable, "-m", "genrelib"]
+    commands = {
+        "import torch (the floor)": [sys.executable, "-c", "import torch"],
+        "import genrelib.predict": [sys.executable, "-c", "import genrelib.predict"],
+        "genrelib --help": [*cli, "--help"],
+        "genrelib predict SONG (shipped probe)": [*cli, "predict", str(song), "--device", device],
+        "genrelib predict SONG --checkpoint": [
+            *cli,
+            "predict",
+            str(song),
+            "--checkpoint",
+            str(checkpoint),
+            "--device",
+            device,
+        ],
+    }
+    seconds = {name: _cold(command, repeats) for name, command in commands.items()}
+    floor = seconds["import torch (the floor)"]
+    print(f"cold, each in a fresh process (median of {repeats} after a warm-up):")
+    for name, value in seconds.items():
+        print(f"  {name:40s} {value:6.2f} s  {value / floor:5.2f}x the floor")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, help="best.pt (default: a tiny one made here)")
@@ -99,6 +144,7 @@ def main() -> None:
         folder = Path(folder)
         checkpoint = args.checkpoint or tiny_checkpoint(folder, MelConfig.named(args.mel))
         song = args.song or synthetic_song(folder / "song.ogg", args.seconds)
+        cold_starts(song, checkpoint, args.device, args.repeats)
         model, meta = load_model(checkpoint, args.device)
         mel = MelConfig(**meta["mel_config"])
         chunk_seconds = meta["chunk_config"]["chunk_seconds"]

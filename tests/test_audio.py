@@ -25,6 +25,7 @@ from genrelib.audio import (
 )
 from genrelib.audio import mel as mel_module
 from genrelib.audio.cache import FILE_COLUMN, save_array, spectrogram_dir
+from genrelib.audio.io import resample
 from genrelib.audio.mel import TOLERANCE_DB
 from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
 from genrelib.errors import (
@@ -95,6 +96,22 @@ def test_stereo_44k_is_mixed_down_and_resampled(tmp_path: Path) -> None:
     assert np.sqrt(np.mean(y[SR // 2 : -SR // 2] ** 2)) == pytest.approx(
         0.45 / np.sqrt(2), rel=0.01
     )
+
+
+@pytest.mark.parametrize("target", [22_050, 16_000])
+def test_resample_gives_librosa_s_samples(shared_data: Path, target: int) -> None:
+    """The same samples as ``librosa.resample(res_type="soxr_hq")``, on a real 44.1 kHz song
+    and on signals whose resampled length rounds up."""
+    song = shared_data / "external_songs" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg"
+    stereo, rate = sf.read(song, dtype="float32", always_2d=True)
+    signals = [stereo.mean(axis=1, dtype=np.float32)]
+    for n in (1, 7, 44_101):  # resampled lengths that round up
+        signals.append(np.random.default_rng(n).standard_normal(n).astype(np.float32))
+    for y in signals:
+        reference = librosa.resample(y, orig_sr=rate, target_sr=target, res_type="soxr_hq")
+        ours = resample(y, rate, target)
+        assert ours.dtype == reference.dtype and np.array_equal(ours, reference)
+    assert resample(signals[1], rate, rate) is signals[1]
 
 
 def test_mixdown_averages_channels(tmp_path: Path) -> None:

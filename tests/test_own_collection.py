@@ -133,8 +133,11 @@ def test_the_budget_note_says_what_ended_a_run() -> None:
 
 
 def test_the_artist_note_names_single_artist_genres_of_the_demonstration_only(
-    gtzan_mini: Path, tmp_path: Path, small
+    gtzan_mini: Path, tmp_path: Path, small, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A demonstration folder of 3 clips per label, in a cache of its own: the session's
+    # cache holds the real one, which the published chapters of tests/test_site.py read.
+    monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path / "cache"))
     ch = chapter_context("cpu", gtzan_mini / "genres", results_dir=tmp_path)
     tracks = index_gtzan(gtzan_mini / "genres", with_duration=False)
     demo = index_collection(regroup_tracks(tracks, demo_collection_dir(ch), per_label=3))

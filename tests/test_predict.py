@@ -362,3 +362,20 @@ def test_predict_and_the_crnn_models_run_without_torchvision(
     assert done.returncode == 0, done.stderr[-2000:]
     assert "RESNET: the ResNet-18 model needs torchvision" in done.stdout
     assert "same index" in done.stdout
+
+
+def test_predict_imports_only_what_inference_uses() -> None:
+    """``import genrelib.predict`` (every ``genrelib predict`` call) loads neither the fitting
+    code of the transfer package (scikit-learn, SciPy's statistics through
+    ``genrelib.evaluation``) nor torchvision; the names stay importable from the package."""
+    heavy = ("sklearn", "scipy.stats", "torchvision", "genrelib.evaluation", "genrelib.experiments")
+    code = (
+        "import sys, genrelib.predict\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+        "from genrelib.transfer import run_finetune, train_genre_probe\n"
+        "print(run_finetune.__module__, 'genrelib.evaluation' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["", "genrelib.transfer.finetune True"]

@@ -17,14 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import StratifiedGroupKFold
 from torch import nn
 
 import genrelib
 from genrelib.config import GENRES
 from genrelib.data.fetch import file_sha256
 from genrelib.errors import ConfigError, WeightsUnavailableError
-from genrelib.evaluation import track_predictions
 from genrelib.models.musicnn import (
     WEIGHT_FILES,
     WEIGHTS_DIR,
@@ -39,11 +37,6 @@ from genrelib.transfer.embeddings import (
     musicnn_chunk_config,
 )
 from genrelib.transfer.novelty import MIN_SCALE, fit_novelty, standardise
-from genrelib.transfer.probes import (
-    GENRE_PROBE_C,
-    _probe_scores,
-    build_probe,
-)
 
 GENRE_PROBE_FILE = WEIGHTS_DIR / "musicnn_genre_probe.npz"
 """The genre probe ``genrelib predict`` uses by default (written by :func:`save_genre_probe`)."""
@@ -134,11 +127,12 @@ def train_genre_probe(
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Fit the shipped genre probe on all patches, and measure it by track-disjoint CV.
 
-    A logistic regression (``C`` = :data:`GENRE_PROBE_C`) on standardised ``[mean_pool,
-    max_pool]`` embeddings of every patch. Its honest accuracy is that of ``n_folds``-fold
-    cross-validation grouped by track (no track's patches on both sides), at track level
-    (mean patch probability); the folds are *not* artist-disjoint: on GTZAN's indices
-    00000-00009 several genres hold one artist, so this still leaks the artist's sound.
+    A logistic regression (``C`` = :data:`~genrelib.transfer.probes.GENRE_PROBE_C`) on
+    standardised ``[mean_pool, max_pool]`` embeddings of every patch. Its honest accuracy is
+    that of ``n_folds``-fold cross-validation grouped by track (no track's patches on both
+    sides), at track level (mean patch probability); the folds are *not* artist-disjoint: on
+    GTZAN's indices 00000-00009 several genres hold one artist, so this still leaks the
+    artist's sound.
 
     Notebook: 06b_music_transfer.
 
@@ -151,6 +145,11 @@ def train_genre_probe(
         What it was trained on and its CV accuracy (``cv_track_accuracy``,
         ``cv_chunk_accuracy``, per fold too).
     """
+    from sklearn.model_selection import StratifiedGroupKFold  # fitting only: predict skips it
+
+    from genrelib.evaluation import track_predictions
+    from genrelib.transfer.probes import GENRE_PROBE_C, _probe_scores, build_probe
+
     x = embeddings.features("pooled")
     y = embeddings.chunks["label"].to_numpy()
     groups = embeddings.chunks["track_id"].to_numpy()
