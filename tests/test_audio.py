@@ -22,6 +22,7 @@ from genrelib.audio import (
     fix_length,
     load_audio,
     log_mel,
+    mel_filterbank,
 )
 from genrelib.audio import mel as mel_module
 from genrelib.audio.cache import FILE_COLUMN, save_array, spectrogram_dir
@@ -112,6 +113,30 @@ def test_resample_gives_librosa_s_samples(shared_data: Path, target: int) -> Non
         ours = resample(y, rate, target)
         assert ours.dtype == reference.dtype and np.array_equal(ours, reference)
     assert resample(signals[1], rate, rate) is signals[1]
+
+
+def test_filterbanks_are_librosa_s_kept_on_disk_and_recomputed_when_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path))
+    mel_module.filterbank.cache_clear()
+    config = MelConfig.paper()
+    reference = librosa.filters.mel(
+        sr=config.sample_rate,
+        n_fft=config.n_fft,
+        n_mels=config.n_mels,
+        fmin=config.fmin,
+        fmax=config.fmax,
+        dtype=np.float32,
+    )
+    assert np.array_equal(mel_filterbank(config), reference)
+    (stored,) = (tmp_path / mel_module.FILTERBANK_DIR).iterdir()
+    assert np.array_equal(np.load(stored), reference) and not mel_filterbank(config).flags.writeable
+    stored.write_bytes(b"not an array")
+    mel_module.filterbank.cache_clear()
+    assert np.array_equal(mel_filterbank(config), reference)
+    assert np.array_equal(np.load(stored), reference), "the damaged file was written again"
+    mel_module.filterbank.cache_clear()
 
 
 def test_mixdown_averages_channels(tmp_path: Path) -> None:

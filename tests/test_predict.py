@@ -379,3 +379,26 @@ def test_predict_imports_only_what_inference_uses() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out == ["", "genrelib.transfer.finetune True"]
+
+
+@pytest.mark.slow  # two processes load musicnn
+def test_a_song_is_predicted_without_importing_librosa_s_analysis_modules(
+    shared_data: Path,
+) -> None:
+    """After a first call has cached the mel filterbank, predicting a song loads neither
+    librosa's filters, features and audio modules nor numba or SciPy's signal package (over two
+    seconds per process): the flatness and the resampling are computed without them."""
+    song = shared_data / "external_songs" / "admiralbob77_-_Choice_-_Drum-bass.hq.ogg"
+    heavy = ("numba", "librosa.filters", "librosa.feature", "librosa.core.audio", "scipy.signal")
+    code = (
+        "import sys\nfrom genrelib.predict import predict_song\n"
+        "print(predict_song(sys.argv[1], device='cpu', progress=False).top3[0][0])\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(song)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        for _ in range(2)
+    ]
+    assert runs[0][0] == runs[1][0] and runs[1][1] == ""

@@ -33,11 +33,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from genrelib.config import MelConfig
+from genrelib.atomic import atomic_write
+from genrelib.config import MelConfig, cache_dir
 from genrelib.device import resolve_device
 from genrelib.errors import ConfigError
 
 Backend = Literal["torch", "librosa"]
+
+FILTERBANK_DIR = "mel_filterbanks"
+"""Folder of the cached filterbanks under genrelib's cache (:func:`filterbank`)."""
 
 AMIN = 1e-10
 """Smallest power before the logarithm (librosa's ``amin``)."""
@@ -61,7 +65,7 @@ def mel_filterbank(mel_config: MelConfig) -> np.ndarray:
     -------
     np.ndarray, float32, shape (n_mels, 1 + n_fft // 2)
     """
-    return _filterbank(
+    return filterbank(
         mel_config.sample_rate,
         mel_config.n_fft,
         mel_config.n_mels,
@@ -71,10 +75,28 @@ def mel_filterbank(mel_config: MelConfig) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    basis = librosa.filters.mel(
-        sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, dtype=np.float32
-    )
+def filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """librosa's Slaney mel filterbank, float32, read-only, cached in memory and on disk.
+
+    Computed once per machine with ``librosa.filters.mel`` and kept in genrelib's cache
+    (the file name holds the parameters and librosa's version): importing
+    ``librosa.filters`` costs about a second per process, more than a song's log-mel.
+
+    Notebook: 02_preprocessing (through :func:`mel_filterbank`); 08_external_songs (musicnn's).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_mels, 1 + n_fft // 2)
+    """
+    name = f"{sample_rate}-{n_fft}-{n_mels}-{fmin:g}-{fmax:g}-librosa{librosa.__version__}.npy"
+    path = cache_dir() / FILTERBANK_DIR / name
+    try:
+        basis = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):  # not cached yet, or a damaged file: compute it again
+        basis = librosa.filters.mel(
+            sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, dtype=np.float32
+        )
+        atomic_write(path, lambda handle: np.save(handle, basis, allow_pickle=False))
     basis.setflags(write=False)
     return basis
 

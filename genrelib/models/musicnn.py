@@ -47,12 +47,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import librosa
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genrelib.audio.mel import filterbank
 from genrelib.data.fetch import file_sha256
 from genrelib.errors import ConfigError, WeightsUnavailableError
 from genrelib.models.crnn import GruHead
@@ -168,11 +168,9 @@ class MusicnnInput:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-@lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
-    basis = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, dtype=np.float32)
-    basis.setflags(write=False)
-    return basis
+    """librosa's default Slaney filterbank at musicnn's settings (0 Hz to Nyquist), cached."""
+    return filterbank(SAMPLE_RATE, N_FFT, N_MELS, 0.0, SAMPLE_RATE / 2)
 
 
 def musicnn_log_mel(y: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
