@@ -93,13 +93,7 @@ def _time(function, repeats: int) -> tuple[float, object]:
 def _cold(command: list[str], repeats: int) -> float:
     """Median wall-clock seconds of ``command`` in a fresh process (after one warm-up run, so
     the files are in the page cache, as for a user's second call)."""
-    subprocess.run(command, check=True, capture_output=True)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return _time(lambda: subprocess.run(command, check=True, capture_output=True), repeats)[0]
 
 
 def cold_starts(song: Path, checkpoint: Path, device: str, repeats: int) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from genrelib.audio.io import audio_info
+from genrelib.audio.io import audio_info, load_audio
 from genrelib.chapters.c08_external_songs import chapter_songs  # noqa: F401
 from genrelib.chapters.context import (  # noqa: F401
     ChapterContext,
@@ -40,7 +40,6 @@ from genrelib.data.collection import (  # noqa: F401
 from genrelib.data.regroup import DEMO_LABELS, regroup_tracks  # noqa: F401
 from genrelib.data.verify import verify_dataset  # noqa: F401
 from genrelib.errors import AudioDecodeError
-from genrelib.evaluation import exact_interval
 from genrelib.exercises import check, filled  # noqa: F401
 from genrelib.experiments import HISTORY_FILE, Experiment, data_fingerprint, run_path
 from genrelib.input_checks import NOISE_FLATNESS, SILENCE_DBFS, check_signal  # noqa: F401
@@ -113,12 +112,20 @@ def demo_collection(ch: ChapterContext) -> Collection:
     return index_collection(folder)
 
 
+def is_demo(ch: ChapterContext, collection: Collection) -> bool:
+    """Whether ``collection`` is the chapter's demonstration collection (not the user's).
+
+    Notebook: 11_own_collection.
+    """
+    return collection.root == demo_collection_dir(ch)
+
+
 def collection_name(ch: ChapterContext, collection: Collection) -> str:
     """How titles name the collection: its folder's name, or "the demonstration collection".
 
     Notebook: 11_own_collection.
     """
-    if collection.root == demo_collection_dir(ch):
+    if is_demo(ch, collection):
         return "the demonstration collection"
     return collection.root.name
 
@@ -129,7 +136,7 @@ def banner(ch: ChapterContext, collection: Collection) -> Markdown:
     Notebook: 11_own_collection.
     """
     labels = ", ".join(f"{label} ({n})" for label, n in collection.counts().items())
-    if collection.root == demo_collection_dir(ch):
+    if is_demo(ch, collection):
         what = "The demonstration collection, regrouped from these clips"
     else:
         what = f"Your collection {shown_path(collection.root)}"
@@ -149,7 +156,7 @@ def artist_note(ch: ChapterContext, collection: Collection) -> str:
 
     Notebook: 11_own_collection.
     """
-    if collection.root != demo_collection_dir(ch):
+    if not is_demo(ch, collection):
         return ""
     genres = [genre for group in DEMO_LABELS.values() for genre in group]
     artists = ch.tracks[ch.tracks["genre"].isin(genres)].groupby("genre")["artist"].nunique()
@@ -290,13 +297,15 @@ def budget_note(row: dict) -> str:
     )
 
 
-def accuracy_text(hits: int, total: int) -> str:
-    """``"p % [low, high]"``: a track accuracy with its exact binomial 95 % interval.
+def accuracy_text(estimate: float, low: float, high: float) -> str:
+    """``"p % [low, high]"``: a track accuracy and its interval (fractions), as the page prints.
+
+    Fed by :attr:`ProbeFit.accuracy` or a run's ``test_track_accuracy`` and its bounds (both
+    exact binomial 95 % intervals).
 
     Notebook: 11_own_collection.
     """
-    low, high = exact_interval(hits, total)
-    return f"{100 * hits / total:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"
+    return f"{100 * estimate:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def training_distances(fit: ProbeFit, embeddings: MusicnnEmbeddings) -> pd.Series:
@@ -331,17 +340,12 @@ def song_answers(results: list[SongPrediction]) -> pd.DataFrame:
         ``song``, ``predicted``, ``probability`` (%, 1 decimal), ``second``, ``distance``
         (2 decimals) and ``warning`` (``""`` when the answer stands).
     """
-    table = prediction_table(results)
     ok = [result for result in results if result.ok]
-    return pd.DataFrame(
-        {
-            "song": table.loc[table["ok"], "song"].to_numpy(),
-            "predicted": table.loc[table["ok"], "predicted"].to_numpy(),
-            "probability": (100 * table.loc[table["ok"], "probability"].to_numpy()).round(1),
-            "second": table.loc[table["ok"], "second"].to_numpy(),
-            "distance": [round(result.distance, 2) for result in ok],
-            "warning": [result.warning or "" for result in ok],
-        }
+    table = prediction_table(ok)[["song", "predicted", "probability", "second"]]
+    return table.assign(
+        probability=(100 * table["probability"]).round(1),
+        distance=[round(result.distance, 2) for result in ok],
+        warning=[result.warning or "" for result in ok],
     )
 
 
@@ -355,23 +359,23 @@ def collection_checks(collection: Collection) -> pd.DataFrame:
     pandas.DataFrame
         One row per readable file: ``file``, ``level_dbfs``, ``flatness``, ``warning``.
     """
-    from genrelib.audio import load_audio
-
     rows = []
     for track in collection.tracks.itertuples():
         try:
-            result = check_signal(load_audio(track.path, SAMPLE_RATE))
+            rows.append({"file": track.track_id, **_check_row(load_audio(track.path, SAMPLE_RATE))})
         except AudioDecodeError:
             continue
-        rows.append(
-            {
-                "file": track.track_id,
-                "level_dbfs": result.level_dbfs,
-                "flatness": result.flatness,
-                "warning": result.warning or "",
-            }
-        )
     return pd.DataFrame(rows)
+
+
+def _check_row(y: np.ndarray) -> dict:
+    """``level_dbfs``, ``flatness`` and ``warning`` of :func:`check_signal` of ``y``."""
+    result = check_signal(y)
+    return {
+        "level_dbfs": result.level_dbfs,
+        "flatness": result.flatness,
+        "warning": result.warning or "",
+    }
 
 
 def signal_checks(clip: str | Path, seconds: float = 10.0, seed: int = 0) -> pd.DataFrame:
@@ -385,8 +389,6 @@ def signal_checks(clip: str | Path, seconds: float = 10.0, seed: int = 0) -> pd.
         One row per input: ``input``, ``level_dbfs`` (1 decimal), ``flatness`` (3 decimals)
         and ``warning``.
     """
-    from genrelib.audio import load_audio
-
     n = int(seconds * SAMPLE_RATE)
     rng = np.random.default_rng(seed)
     inputs = {
@@ -395,15 +397,5 @@ def signal_checks(clip: str | Path, seconds: float = 10.0, seed: int = 0) -> pd.
         "near-silence (-100 dBFS noise)": (1e-5 * rng.standard_normal(n)).astype(np.float32),
         "white noise": (0.1 * rng.standard_normal(n)).astype(np.float32),
     }
-    rows = []
-    for name, y in inputs.items():
-        result = check_signal(y)
-        rows.append(
-            {
-                "input": name,
-                "level_dbfs": round(result.level_dbfs, 1),
-                "flatness": round(result.flatness, 3),
-                "warning": result.warning or "",
-            }
-        )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame([{"input": name, **_check_row(y)} for name, y in inputs.items()])
+    return table.round({"level_dbfs": 1, "flatness": 3})
