@@ -26,7 +26,7 @@ from genrelib.audio import (
 )
 from genrelib.audio import mel as mel_module
 from genrelib.audio.cache import FILE_COLUMN, save_array, spectrogram_dir
-from genrelib.audio.io import resample
+from genrelib.audio.io import mixdown, resample
 from genrelib.audio.mel import TOLERANCE_DB
 from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
 from genrelib.errors import (
@@ -97,6 +97,20 @@ def test_stereo_44k_is_mixed_down_and_resampled(tmp_path: Path) -> None:
     assert np.sqrt(np.mean(y[SR // 2 : -SR // 2] ** 2)) == pytest.approx(
         0.45 / np.sqrt(2), rel=0.01
     )
+
+
+def test_mixdown_gives_numpy_s_mean(shared_data: Path) -> None:
+    """The same samples as the channel mean, on a real stereo song and on 1 to 6 channels."""
+    song = shared_data / "external_songs" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg"
+    stereo, _ = sf.read(song, dtype="float32", always_2d=True)
+    signals = [stereo] + [
+        np.random.default_rng(c).standard_normal((10_001, c)).astype(np.float32)
+        for c in range(1, 7)
+    ]
+    for samples in signals:
+        ours = mixdown(samples)
+        assert ours.dtype == np.float32 and ours.flags.c_contiguous
+        assert np.array_equal(ours, samples.mean(axis=1, dtype=np.float32))
 
 
 @pytest.mark.parametrize("target", [22_050, 16_000])

