@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from genrelib.audio.io import load_audio
-from genrelib.data.gtzan import AUDIO_EXTENSIONS
+from genrelib.config import AUDIO_EXTENSIONS
 from genrelib.input_checks import NOISE_FLATNESS, SILENCE_DBFS, check_signal
 
 RATES = (22_050, 16_000)

@@ -724,7 +724,7 @@ def _missing_entry(song: str, reason: str) -> dict:
 
 def _songs_in(given: str) -> list[str]:
     """A song as given, or every audio file under a folder (recursively, sorted)."""
-    from genrelib.data.gtzan import AUDIO_EXTENSIONS
+    from genrelib.config import AUDIO_EXTENSIONS
 
     folder = Path(given)
     if not folder.is_dir():

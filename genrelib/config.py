@@ -27,6 +27,9 @@ from genrelib.errors import ConfigError
 SAMPLE_RATE = 22_050
 """Sample rate of GTZAN and of every signal inside genrelib, in Hz."""
 
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".flac", ".ogg", ".mp3")
+"""File extensions read as audio clips (compared case-insensitively)."""
+
 GENRES: tuple[str, ...] = (
     "blues",
     "classical",

@@ -35,18 +35,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 import soundfile
 import torch
 from torch import nn
 
 from genrelib.atomic import atomic_write
 from genrelib.audio import chunk_song, load_audio, log_mel
-from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
-from genrelib.data import AUDIO_EXTENSIONS, synthesize_clip
+from genrelib.config import AUDIO_EXTENSIONS, GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
 from genrelib.errors import (
     AudioDecodeError,
     CheckpointError,
@@ -67,6 +65,9 @@ from genrelib.transfer import (
     song_patches,
 )
 from genrelib.transfer.novelty import far_message
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MIN_PAD_FRACTION = 0.5
 """Shortest song, as a fraction of one chunk, that ``short="pad"`` zero-pads to one chunk."""
@@ -584,6 +585,8 @@ def prediction_table(
         ``vote_share``, ``max_probability``, ``entropy_bits``, ``seconds``, ``expected``,
         ``agrees`` and ``error`` (for files that failed).
     """
+    import pandas as pd  # the book's table: predicting a song does not need pandas
+
     expected = dict(expected or {})
     rows = []
     for result in results:
@@ -703,6 +706,8 @@ def write_synthetic_song(
         raise ConfigError(f"write_synthetic_song: genres must be among {GENRES}, got {genres!r}")
     if not seconds_each > 0:
         raise ConfigError(f"write_synthetic_song: seconds_each must be > 0, got {seconds_each!r}")
+    from genrelib.data.synthetic import synthesize_clip
+
     y = np.concatenate(
         [synthesize_clip(g, k, seconds_each, seed=seed) for k, g in enumerate(genres)]
     )

@@ -367,18 +367,36 @@ def test_predict_and_the_crnn_models_run_without_torchvision(
 def test_predict_imports_only_what_inference_uses() -> None:
     """``import genrelib.predict`` (every ``genrelib predict`` call) loads neither the fitting
     code of the transfer package (scikit-learn, SciPy's statistics through
-    ``genrelib.evaluation``) nor torchvision; the names stay importable from the package."""
-    heavy = ("sklearn", "scipy.stats", "torchvision", "genrelib.evaluation", "genrelib.experiments")
+    ``genrelib.evaluation``) nor torchvision, pandas, SciPy or the download code; the names
+    stay importable from the packages."""
+    heavy = (
+        "sklearn",
+        "scipy",
+        "pandas",
+        "torchvision",
+        "genrelib.evaluation",
+        "genrelib.experiments",
+        "genrelib.data.download",
+        "genrelib.audio.cache",
+        "genrelib.transfer.embeddings",
+    )
     code = (
         "import sys, genrelib.predict\n"
         f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
         "from genrelib.transfer import run_finetune, train_genre_probe\n"
         "print(run_finetune.__module__, 'genrelib.evaluation' in sys.modules)\n"
+        "from genrelib.data import download_book, index_gtzan\n"
+        "from genrelib.audio import build_spectrogram_set\n"
+        "print(download_book.__module__, build_spectrogram_set.__module__)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    assert out == ["", "genrelib.transfer.finetune True"]
+    assert out == [
+        "",
+        "genrelib.transfer.finetune True",
+        "genrelib.data.download genrelib.audio.cache",
+    ]
 
 
 @pytest.mark.slow  # two processes load musicnn

@@ -1,24 +1,20 @@
 """Audio pipeline: decode -> mono 22,050 Hz -> chunks -> log-mel spectrograms -> cache.
 
 Notebook: 02_preprocessing.
+
+Names are imported on first use (``lazy_loader``), so ``genrelib predict`` loads only the
+modules it calls.
 """
 
-from genrelib.audio.cache import SpectrogramSet, build_spectrogram_set, spectrogram_dir
-from genrelib.audio.chunking import chunk_signal, chunk_song, cut_track, fix_length
-from genrelib.audio.io import AudioInfo, audio_info, load_audio
-from genrelib.audio.mel import log_mel, mel_filterbank
+import lazy_loader
 
-__all__ = [
-    "AudioInfo",
-    "SpectrogramSet",
-    "audio_info",
-    "build_spectrogram_set",
-    "chunk_signal",
-    "chunk_song",
-    "cut_track",
-    "fix_length",
-    "load_audio",
-    "log_mel",
-    "mel_filterbank",
-    "spectrogram_dir",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submodules=["cache", "chunking", "io", "mel"],
+    submod_attrs={
+        "cache": ["SpectrogramSet", "build_spectrogram_set", "spectrogram_dir"],
+        "chunking": ["chunk_signal", "chunk_song", "cut_track", "fix_length"],
+        "io": ["AudioInfo", "audio_info", "load_audio"],
+        "mel": ["log_mel", "mel_filterbank"],
+    },
+)

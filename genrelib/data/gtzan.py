@@ -23,12 +23,9 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from genrelib.config import GENRES
+from genrelib.config import AUDIO_EXTENSIONS, GENRES
 from genrelib.data.metadata import load_artist_index
 from genrelib.errors import DatasetNotFoundError
-
-AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".flac", ".ogg", ".mp3")
-"""File extensions read as audio clips (compared case-insensitively)."""
 
 METADATA_FILE = "track_metadata.csv"
 """Optional file beside the genre folders that overrides the shipped artist index."""

@@ -53,6 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genrelib.audio.mel import filterbank
+from genrelib.config import ChunkConfig
 from genrelib.data.fetch import file_sha256
 from genrelib.errors import ConfigError, WeightsUnavailableError
 from genrelib.models.crnn import GruHead
@@ -250,6 +251,33 @@ def musicnn_patches(log_mel: np.ndarray, hop_frames: int = PATCH_FRAMES) -> np.n
         return np.zeros((0, N_MELS, PATCH_FRAMES), dtype=np.float32)
     starts = range(0, n_frames - PATCH_FRAMES + 1, hop_frames)
     return np.stack([log_mel[:, s : s + PATCH_FRAMES] for s in starts]).astype(np.float32)
+
+
+def musicnn_chunk_config(track_seconds: float = 30.0, variable_length: bool = False) -> ChunkConfig:
+    """Track length and patch length of musicnn's input, at 16 kHz.
+
+    Notebook: 06b_music_transfer.
+
+    Parameters
+    ----------
+    track_seconds : float
+        Every track is trimmed (or zero-padded by at most 0.5 s) to this length first;
+        30 s gives 1876 frames and 10 patches.
+    variable_length : bool
+        A collection of your own: ``track_seconds`` is a cap (the middle of a longer track),
+        a shorter track gives the whole patches it holds (:func:`~genrelib.audio.cut_track`).
+
+    Returns
+    -------
+    ChunkConfig
+        ``chunk_seconds`` is one patch (2.992 s), ``sample_rate`` 16,000 Hz.
+    """
+    return ChunkConfig(
+        chunk_seconds=PATCH_SECONDS,
+        track_seconds=float(track_seconds),
+        sample_rate=SAMPLE_RATE,
+        variable_length=variable_length,
+    )
 
 
 CPU_SLICE = 2

@@ -2,34 +2,21 @@
 resume, and data-parallel training under torchrun.
 
 Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
+
+Names are imported on first use (``lazy_loader``), so ``genrelib predict`` loads only the
+modules it calls.
 """
 
-from genrelib.training.checkpoint import atomic_save, load_checkpoint, read_checkpoint
-from genrelib.training.config import TrainConfig
-from genrelib.training.data import (
-    NormalizedModel,
-    SpectrogramDataset,
-    band_statistics,
-    collate_chunks,
-)
-from genrelib.training.device import FastPath, fast_path, resolve_device
-from genrelib.training.loop import HISTORY_COLUMNS, EarlyStopping, Trainer, TrainResult, train
+import lazy_loader
 
-__all__ = [
-    "HISTORY_COLUMNS",
-    "EarlyStopping",
-    "FastPath",
-    "NormalizedModel",
-    "SpectrogramDataset",
-    "TrainConfig",
-    "Trainer",
-    "TrainResult",
-    "atomic_save",
-    "band_statistics",
-    "collate_chunks",
-    "fast_path",
-    "load_checkpoint",
-    "read_checkpoint",
-    "resolve_device",
-    "train",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submodules=["checkpoint", "config", "data", "device", "distributed", "loop"],
+    submod_attrs={
+        "checkpoint": ["atomic_save", "load_checkpoint", "read_checkpoint"],
+        "config": ["TrainConfig"],
+        "data": ["NormalizedModel", "SpectrogramDataset", "band_statistics", "collate_chunks"],
+        "device": ["FastPath", "fast_path", "resolve_device"],
+        "loop": ["EarlyStopping", "HISTORY_COLUMNS", "TrainResult", "Trainer", "train"],
+    },
+)

@@ -10,8 +10,7 @@ Notebook: 06b_music_transfer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +32,12 @@ from genrelib.models.musicnn import (
     Musicnn,
     MusicnnInput,
     load_musicnn,
-    musicnn_log_mel,
-    musicnn_patches,
+    musicnn_chunk_config,
 )
 from genrelib.progress import tqdm
 from genrelib.training import resolve_device
-from genrelib.training.device import FastPath, fast_path
+from genrelib.training.device import fast_path
+from genrelib.transfer.inference import forward_patches, musicnn_fast_path, signal_patches
 
 N_TAGS = 50
 PENULTIMATE = 200
@@ -55,33 +54,6 @@ the penultimate features."""
 
 MUSICNN_DIR = "musicnn"
 PATCH_DIR = "patches"
-
-
-def musicnn_chunk_config(track_seconds: float = 30.0, variable_length: bool = False) -> ChunkConfig:
-    """Track length and patch length of musicnn's input, at 16 kHz.
-
-    Notebook: 06b_music_transfer.
-
-    Parameters
-    ----------
-    track_seconds : float
-        Every track is trimmed (or zero-padded by at most 0.5 s) to this length first;
-        30 s gives 1876 frames and 10 patches.
-    variable_length : bool
-        A collection of your own: ``track_seconds`` is a cap (the middle of a longer track),
-        a shorter track gives the whole patches it holds (:func:`~genrelib.audio.cut_track`).
-
-    Returns
-    -------
-    ChunkConfig
-        ``chunk_seconds`` is one patch (2.992 s), ``sample_rate`` 16,000 Hz.
-    """
-    return ChunkConfig(
-        chunk_seconds=PATCH_SECONDS,
-        track_seconds=float(track_seconds),
-        sample_rate=SAMPLE_RATE,
-        variable_length=variable_length,
-    )
 
 
 def patches_per_track(track_seconds: float = 30.0) -> int:
@@ -114,82 +86,6 @@ def musicnn_cache_dir(
     root = Path(cache_root) if cache_root is not None else cache_dir() / MUSICNN_DIR
     chunk_key = musicnn_chunk_config(track_seconds, variable_length).key()
     return root / f"{MusicnnInput().key()}-{chunk_key}"
-
-
-def signal_patches(y: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
-    """musicnn patches of a whole 16 kHz signal: log-mel of the whole signal, then 187-frame cuts.
-
-    Notebook: 06b_music_transfer.
-
-    Parameters
-    ----------
-    y : np.ndarray, float32, shape (n_samples,)
-        Mono audio at 16 kHz.
-    device : str or torch.device
-        Where to compute the spectrogram.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n_patches, 96, 187)
-    """
-    return musicnn_patches(musicnn_log_mel(y, device))
-
-
-def musicnn_fast_path(device: str | torch.device, precision: str = "auto") -> FastPath:
-    """The device's fast path for musicnn: its precision, but never channels-last.
-
-    musicnn's tall and wide filters ran slower channels-last on the 2-core CPU (2.4 s
-    against 1.7 s in fp32 for ten patches); bf16 autocast alone ran in 1.06 s.
-
-    Notebook: 06b_music_transfer, 08_external_songs.
-
-    Parameters
-    ----------
-    device : str or torch.device
-    precision : {"auto", "fp32", "bf16", "fp16"}
-        As :func:`genrelib.training.device.fast_path`.
-
-    Returns
-    -------
-    FastPath
-        Activated.
-    """
-    return replace(fast_path(device, precision), channels_last=False).activate()
-
-
-def forward_patches(
-    forward: Callable[[torch.Tensor], torch.Tensor],
-    patches: np.ndarray,
-    batch_size: int,
-    path: FastPath,
-) -> list[torch.Tensor]:
-    """``forward`` on batches of musicnn patches on ``path``: float32 outputs on the CPU.
-
-    Only ``forward`` runs under the path's autocast; the log-mel patches stay float32.
-
-    Notebook: 06b_music_transfer, 08_external_songs.
-
-    Parameters
-    ----------
-    forward : callable
-        Maps a batch ``(batch, 1, 96, 187)`` on the path's device to ``(batch, n_outputs)``.
-    patches : np.ndarray, shape (n_patches, 96, 187)
-    batch_size : int
-    path : FastPath
-        From :func:`musicnn_fast_path`.
-
-    Returns
-    -------
-    list of torch.Tensor
-        One float32 tensor of shape (batch, n_outputs) per batch.
-    """
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(patches), batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch_size]))
-            with path.autocast():
-                out.append(forward(path.inputs(batch[:, None])).float().cpu())
-    return out
 
 
 def embed_patches(

@@ -14,6 +14,7 @@ import json
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -29,14 +30,14 @@ from genrelib.models.musicnn import (
     Musicnn,
     MusicnnInput,
     load_musicnn,
+    musicnn_chunk_config,
     write_reproducible_npz,
 )
 from genrelib.training import resolve_device
-from genrelib.transfer.embeddings import (
-    MusicnnEmbeddings,
-    musicnn_chunk_config,
-)
 from genrelib.transfer.novelty import MIN_SCALE, fit_novelty, standardise
+
+if TYPE_CHECKING:  # the embeddings module imports pandas: not needed to predict
+    from genrelib.transfer.embeddings import MusicnnEmbeddings
 
 GENRE_PROBE_FILE = WEIGHTS_DIR / "musicnn_genre_probe.npz"
 """The genre probe ``genrelib predict`` uses by default (written by :func:`save_genre_probe`)."""

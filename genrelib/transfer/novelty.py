@@ -19,7 +19,6 @@ Notebook: 08_external_songs (``genrelib predict``), 11_own_collection (the rule 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 NOVELTY_QUANTILE = 0.95
 """Quantile of the training tracks' own distances that sets the threshold."""
@@ -52,7 +51,10 @@ def standardise(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarra
 
 def track_means(z: np.ndarray, track_ids) -> tuple[np.ndarray, np.ndarray]:
     """Mean of each track's patches, in first-appearance order, with the row of its first patch."""
-    codes, _ = pd.factorize(np.asarray(track_ids))
+    _, first, inverse = np.unique(np.asarray(track_ids), return_index=True, return_inverse=True)
+    order = np.empty(len(first), dtype=np.intp)
+    order[np.argsort(first)] = np.arange(len(first))
+    codes = order[inverse.ravel()]  # tracks numbered in order of first appearance
     counts = np.bincount(codes)
     sums = np.zeros((len(counts), z.shape[1]))
     np.add.at(sums, codes, z)
