@@ -677,6 +677,9 @@ def _predict_run(args: argparse.Namespace) -> int:
             print(json.dumps([_missing_entry(song, missing[song]) for song in candidates]))
         return 1
 
+    from genrelib.audio.prefetch import SongReader
+
+    reader = SongReader(songs)  # the first song decodes while torch is imported
     from genrelib.predict import predict_songs
 
     results = predict_songs(
@@ -686,6 +689,7 @@ def _predict_run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         device=args.device,
         progress=not args.no_progress,
+        reader=reader,
     )
     if args.json:  # one entry per song asked for, in order; a missing one says so
         found = iter(results)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -43,7 +43,10 @@ import torch
 from torch import nn
 
 from genrelib.atomic import atomic_write
-from genrelib.audio import chunk_song, load_audio, log_mel
+from genrelib.audio.chunking import chunk_song
+from genrelib.audio.io import decode_audio, load_audio, resample
+from genrelib.audio.mel import log_mel
+from genrelib.audio.prefetch import SongReader
 from genrelib.config import AUDIO_EXTENSIONS, GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
 from genrelib.errors import (
     AudioDecodeError,
@@ -108,7 +111,8 @@ class SongPrediction:
     padded : bool
         Whether the song was shorter than one chunk and zero-padded.
     seconds : float
-        Wall-clock time of the prediction (decoding included), in seconds.
+        Wall-clock time of the prediction, in seconds: decoding included, or for a song
+        decoded ahead (:func:`predict_songs`) the wait for it.
     check : InputCheck or None
         Level and flatness of the analysed audio (:mod:`genrelib.input_checks`); its
         ``warning`` says when the input looks like silence or noise.
@@ -413,6 +417,7 @@ def predict_song(
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,
     precision: str = "auto",
+    decoded: tuple[np.ndarray, int] | None = None,
 ) -> SongPrediction:
     """Predict the genre of a whole song of any length, format and sample rate.
 
@@ -441,6 +446,9 @@ def predict_song(
     precision : {"auto", "fp32", "bf16", "fp16"}
         The model device's fast path (:func:`genrelib.training.device.fast_path`; ``"auto"``:
         bf16 autocast and channels-last on a CPU with native bf16) or ``"fp32"``.
+    decoded : (np.ndarray, int) or None
+        ``path`` already decoded, as :func:`genrelib.audio.io.decode_audio` returns it (a
+        :class:`~genrelib.audio.prefetch.SongReader` decodes it ahead); ``None``: decode here.
 
     Returns
     -------
@@ -463,7 +471,8 @@ def predict_song(
     model, meta = load_model(checkpoint_or_model, device)
     chunk_config = ChunkConfig(**meta["chunk_config"])
     path = Path(path)
-    y = load_audio(path, sample_rate=chunk_config.sample_rate)
+    mono, rate = decode_audio(path) if decoded is None else decoded
+    y = resample(mono, rate, chunk_config.sample_rate)
     duration = len(y) / chunk_config.sample_rate
     if trim_seconds is not None:
         y = y[: int(round(trim_seconds * chunk_config.sample_rate))]
@@ -506,8 +515,12 @@ def predict_songs(
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,
     precision: str = "auto",
+    reader: SongReader | None = None,
 ) -> list[SongPrediction | PredictionFailure]:
     """Predict many songs with one loaded model; a bad file is reported, never fatal.
+
+    The next song decodes in a thread while the model runs on the current one
+    (:class:`~genrelib.audio.prefetch.SongReader`), so memory holds at most two songs.
 
     Notebook: 08_external_songs.
 
@@ -519,6 +532,9 @@ def predict_songs(
         Loaded once for all songs; ``None``: the shipped musicnn genre probe.
     trim_seconds, batch_size, device, short, progress, precision
         As in :func:`predict_song` (``progress`` also shows a bar over the songs).
+    reader : SongReader or None
+        A reader of ``paths`` already decoding (``genrelib predict`` starts it before
+        importing torch); ``None``: one is made here.
 
     Returns
     -------
@@ -532,18 +548,31 @@ def predict_songs(
         Problems that concern every song (raised before any is decoded).
     """
     _check_parameters(trim_seconds, batch_size, short)
+    if reader is not None and reader.paths != [Path(path) for path in paths]:
+        raise ConfigError("predict_songs: the reader must read the given paths, in order")
     model = load_model(checkpoint, device)
     results: list[SongPrediction | PredictionFailure] = []
     songs = tqdm(paths, desc="songs", unit="song", disable=not progress or len(paths) < 2)
-    for path in songs:
-        try:
-            results.append(
-                predict_song(
-                    path, model, trim_seconds, batch_size, device, short, progress, precision
+    with reader or SongReader(paths) as songs_ahead:
+        for index, path in enumerate(songs):
+            started = time.perf_counter()
+            try:
+                decoded = songs_ahead.read(index)
+                waited = time.perf_counter() - started
+                result = predict_song(
+                    path,
+                    model,
+                    trim_seconds,
+                    batch_size,
+                    device,
+                    short,
+                    progress,
+                    precision,
+                    decoded,
                 )
-            )
-        except SONG_ERRORS as error:
-            results.append(PredictionFailure(str(path), str(error), type(error).__name__))
+                results.append(replace(result, seconds=waited + result.seconds))
+            except SONG_ERRORS as error:
+                results.append(PredictionFailure(str(path), str(error), type(error).__name__))
     return results
 
 

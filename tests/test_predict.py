@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import librosa
@@ -14,12 +16,14 @@ import pytest
 import soundfile
 from deep_data import CHUNKS, MEL, spectrogram_set, train_valid
 
+import genrelib.audio.prefetch as prefetch_module
 import genrelib.predict as predict_module
-from genrelib.audio import audio_info, load_audio
+from genrelib.audio import SongReader, audio_info, load_audio
 from genrelib.cli import main
 from genrelib.config import GENRES, SAMPLE_RATE
 from genrelib.data import index_gtzan, synthesize_clip
 from genrelib.errors import (
+    AudioDecodeError,
     CheckpointError,
     ConfigError,
     DatasetNotFoundError,
@@ -179,6 +183,38 @@ def test_bad_files_are_reported_and_the_rest_predicted(
     assert results[3].kind == "TrackTooShortError" and "tiny.wav" in results[3].error
     alone = predict_song(other, checkpoint, progress=False)
     np.testing.assert_allclose(results[4].probabilities, alone.probabilities, atol=1e-6)
+
+
+def test_songs_decode_one_ahead_in_a_thread(
+    checkpoint: Path, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader decodes song i + 1 while song i is predicted, never further ahead; a song
+    that fails to decode fails when read; a reader of other songs is refused."""
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 20)
+    paths = [clip, corrupt, Path(str(clip).replace(".00000.", ".00001.")), clip]
+    started = []
+    real_decode = prefetch_module.decode_audio
+
+    def recorded(path: Path) -> tuple[np.ndarray, int]:
+        started.append((threading.current_thread().name, Path(path)))
+        return real_decode(path)
+
+    monkeypatch.setattr(prefetch_module, "decode_audio", recorded)
+    with SongReader(paths) as reader:
+        mono, rate = reader.read(0)
+        deadline = time.monotonic() + 30
+        while len(started) < 2 and time.monotonic() < deadline:  # the next one is decoding
+            time.sleep(0.01)
+        assert [path for _, path in started] == paths[:2]  # and none further: 2 waits for read(1)
+        assert all(name.startswith("genrelib-decode") for name, _ in started)
+        np.testing.assert_array_equal(mono, load_audio(clip, sample_rate=rate))
+        with pytest.raises(AudioDecodeError, match="corrupt.wav"):
+            reader.read(1)
+        assert reader.read(2)[0].shape == load_audio(paths[2], sample_rate=rate).shape
+        assert len(started) == 4
+    with pytest.raises(ConfigError, match="reader must read the given paths"):
+        predict_songs(paths[:2], checkpoint, progress=False, reader=SongReader(paths[1:]))
 
 
 def test_parameters_and_checkpoints_are_validated(checkpoint: Path, clip: Path, tmp_path: Path):

@@ -226,6 +226,35 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise ConfigError(
             f"load_audio: sample_rate must be a positive integer, got {sample_rate!r}"
         )
+    mono, rate = decode_audio(path)
+    return np.ascontiguousarray(resample(mono, rate, sample_rate), dtype=np.float32)
+
+
+def decode_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Decode an audio file into a mono float32 signal at the file's own sample rate.
+
+    The first half of :func:`load_audio`, which then resamples; a
+    :class:`~genrelib.audio.prefetch.SongReader` runs it in a thread, ahead of the model.
+
+    Notebook: 08_external_songs (through ``genrelib predict``).
+
+    Parameters
+    ----------
+    path : str or Path
+        Audio file.
+
+    Returns
+    -------
+    mono : np.ndarray, float32, shape (n_samples,)
+        The mean of the channels.
+    sample_rate : int
+        The file's sample rate, in Hz.
+
+    Raises
+    ------
+    AudioDecodeError
+        As :func:`load_audio`.
+    """
     path = Path(path)
     _check_file(path)
     samples, rate = _decode(path)
@@ -233,10 +262,7 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise AudioDecodeError(f"{path.name}: no audio samples (header only or cut short); {_FIX}")
     if not np.isfinite(samples).all():
         raise AudioDecodeError(f"{path.name}: decodes to NaN or infinite samples; {_FIX}")
-    mono = mixdown(samples)
-    if rate != sample_rate:
-        mono = resample(mono, rate, sample_rate)
-    return np.ascontiguousarray(mono, dtype=np.float32)
+    return mixdown(samples), rate
 
 
 def mixdown(samples: np.ndarray) -> np.ndarray:
