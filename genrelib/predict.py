@@ -56,6 +56,7 @@ from genrelib.errors import (
     TrackTooShortError,
 )
 from genrelib.input_checks import InputCheck, check_signal
+from genrelib.models.crnn import fuse_for_inference
 from genrelib.progress import tqdm
 from genrelib.training import load_checkpoint, resolve_device
 from genrelib.training.device import fast_path
@@ -286,6 +287,10 @@ def load_model(
 ) -> Model:
     """Return ``(model, meta)`` on ``device``, in eval mode, from a path or a loaded pair.
 
+    A CRNN comes back fused for inference
+    (:func:`genrelib.models.crnn.fuse_for_inference`: the same outputs, less work); a pair
+    given is copied, never changed.
+
     Notebook: 08_external_songs.
 
     Parameters
@@ -326,7 +331,7 @@ def load_model(
             "the checkpoint does not record the mel and chunk configs its model was trained "
             "on; retrain it with genrelib.training.train"
         )
-    return model, meta
+    return fuse_for_inference(model), meta
 
 
 def predict_chunks(

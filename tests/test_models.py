@@ -21,7 +21,7 @@ from genrelib.models import (
     parameter_comparison,
     receptive_field,
 )
-from genrelib.models.crnn import BASE_POOLS, EXTENDED_POOLS
+from genrelib.models.crnn import BASE_POOLS, EXTENDED_POOLS, fuse_for_inference
 from genrelib.models.resnet import FROZEN_CHILDREN, RESNET18_FILENAME, ResNetTransfer
 
 
@@ -121,6 +121,25 @@ def test_forward_shape_and_layer_table(name: str) -> None:
     expected_steps = {"base_crnn": 64 // 16, "extended_crnn": 64 // 8, "resnet18": 64 // 32}[name]
     assert gru["output_shape"] == (1, expected_steps, 32)
     assert model.training  # layer_table restores the mode
+
+
+@pytest.mark.parametrize("name", ["base_crnn", "extended_crnn"])
+def test_fused_crnn_gives_the_same_outputs(name: str) -> None:
+    """Batch norm folded into the convolutions, max pool before ELU: the eval-mode outputs of
+    the original, to float rounding; the original model is left as it was."""
+    torch.manual_seed(0)
+    model = build_model(name)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:  # statistics and affine maps as training leaves them, signs mixed
+        norm.running_mean.uniform_(-1, 1), norm.running_var.uniform_(0.2, 3)
+        norm.weight.data.uniform_(-1.5, 1.5), norm.bias.data.uniform_(-0.5, 0.5)
+    fused = fuse_for_inference(model)
+    assert model.training and norms[0] in list(model.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    x = 3 * torch.randn(3, 1, 192, 128)
+    with torch.inference_mode():
+        expected, ours = model.eval()(x), fused(x)
+    assert (ours - expected).abs().max() <= 1e-5 * expected.abs().max()
 
 
 def test_base_crnn_block_shapes() -> None:
