@@ -36,7 +36,7 @@ import torch
 
 from genrelib.audio import build_spectrogram_set, chunk_song, decode_audio, log_mel
 from genrelib.audio.io import resample
-from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
+from genrelib.config import GENRES, PREDICT_BATCH_SIZE, SAMPLE_RATE, ChunkConfig, MelConfig
 from genrelib.data import index_gtzan, synthesize_clip, synthetic_dataset
 from genrelib.input_checks import check_signal
 from genrelib.predict import load_model, predict_chunks, predict_song
@@ -214,7 +214,7 @@ def main() -> None:
     parser.add_argument("--trim", type=float, default=None, help="keep the first SECONDS")
     parser.add_argument("--mel", choices=("authors_code", "paper"), default="authors_code")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=PREDICT_BATCH_SIZE)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4, help="songs in one cold call (>= 2)")
     args = parser.parse_args()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from genrelib import __version__
-from genrelib.config import DOWNLOAD_SUBSETS, EDITIONS, PROFILES
+from genrelib.config import DOWNLOAD_SUBSETS, EDITIONS, PREDICT_BATCH_SIZE, PROFILES
 from genrelib.errors import GenrelibError
 
 
@@ -778,7 +778,10 @@ def _add_predict_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
     predict.add_argument(
-        "--batch-size", type=_at_least(int, 1), default=32, help="chunks per forward pass"
+        "--batch-size",
+        type=_at_least(int, 1),
+        default=PREDICT_BATCH_SIZE,
+        help=f"chunks per forward pass (default {PREDICT_BATCH_SIZE})",
     )
     predict.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     predict.set_defaults(handler=_predict_run)

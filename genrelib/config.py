@@ -30,6 +30,11 @@ SAMPLE_RATE = 22_050
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".flac", ".ogg", ".mp3")
 """File extensions read as audio clips (compared case-insensitively)."""
 
+PREDICT_BATCH_SIZE = 8
+"""Chunks per forward pass when predicting songs (``genrelib predict --batch-size``). On a
+2-core CPU the base CRNN predicted a 3-minute song in the same time with 8 as with 32
+(``bench/bench_predict.py``) and peaked 340 MB lower; it changes no result."""
+
 GENRES: tuple[str, ...] = (
     "blues",
     "classical",

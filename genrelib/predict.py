@@ -47,7 +47,14 @@ from genrelib.audio.chunking import chunk_song
 from genrelib.audio.io import decode_audio, load_audio, resample
 from genrelib.audio.mel import log_mel
 from genrelib.audio.prefetch import SongReader
-from genrelib.config import AUDIO_EXTENSIONS, GENRES, SAMPLE_RATE, ChunkConfig, MelConfig
+from genrelib.config import (
+    AUDIO_EXTENSIONS,
+    GENRES,
+    PREDICT_BATCH_SIZE,
+    SAMPLE_RATE,
+    ChunkConfig,
+    MelConfig,
+)
 from genrelib.errors import (
     AudioDecodeError,
     CheckpointError,
@@ -338,7 +345,7 @@ def predict_chunks(
     chunks: np.ndarray,
     model: nn.Module,
     mel_config: MelConfig,
-    batch_size: int = 32,
+    batch_size: int = PREDICT_BATCH_SIZE,
     progress: bool = True,
     description: str = "chunks",
     precision: str = "auto",
@@ -417,7 +424,7 @@ def predict_song(
     path: str | Path,
     checkpoint_or_model: str | Path | Model | None = None,
     trim_seconds: float | None = None,
-    batch_size: int = 32,
+    batch_size: int = PREDICT_BATCH_SIZE,
     device: str = "auto",
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,
@@ -515,7 +522,7 @@ def predict_songs(
     paths: Sequence[str | Path],
     checkpoint: str | Path | Model | None = None,
     trim_seconds: float | None = None,
-    batch_size: int = 32,
+    batch_size: int = PREDICT_BATCH_SIZE,
     device: str = "auto",
     short: Literal["pad", "error"] = "pad",
     progress: bool = True,

@@ -39,7 +39,7 @@ from torch import nn
 
 from genrelib import predict
 from genrelib.audio import chunk_song, load_audio
-from genrelib.config import GENRES, SAMPLE_RATE, MelConfig, class_order
+from genrelib.config import GENRES, PREDICT_BATCH_SIZE, SAMPLE_RATE, MelConfig, class_order
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.input_checks import InputCheck, check_signal
 from genrelib.models.musicnn import PATCH_SECONDS
@@ -95,7 +95,7 @@ def load_model(checkpoint: str | Path | None = DEFAULT_MODEL) -> Model:
 
 
 def chunk_probabilities(
-    y: np.ndarray, model: nn.Module, meta: dict, batch_size: int = 32
+    y: np.ndarray, model: nn.Module, meta: dict, batch_size: int = PREDICT_BATCH_SIZE
 ) -> tuple[np.ndarray, float, tuple[float, float] | None]:
     """Genre probabilities of each consecutive chunk of a signal, as the checkpoint was trained.
 
