@@ -679,18 +679,18 @@ def _predict_run(args: argparse.Namespace) -> int:
 
     from genrelib.audio.prefetch import SongReader
 
-    reader = SongReader(songs)  # the first song decodes while torch is imported
-    from genrelib.predict import predict_songs
+    with SongReader(songs) as reader:  # the first song decodes while torch is imported
+        from genrelib.predict import predict_songs
 
-    results = predict_songs(
-        songs,
-        args.model or args.checkpoint,
-        trim_seconds=args.trim,
-        batch_size=args.batch_size,
-        device=args.device,
-        progress=not args.no_progress,
-        reader=reader,
-    )
+        results = predict_songs(
+            songs,
+            args.model or args.checkpoint,
+            trim_seconds=args.trim,
+            batch_size=args.batch_size,
+            device=args.device,
+            progress=not args.no_progress,
+            reader=reader,
+        )
     if args.json:  # one entry per song asked for, in order; a missing one says so
         found = iter(results)
         entries = [

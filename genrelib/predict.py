@@ -294,9 +294,9 @@ def load_model(
 ) -> Model:
     """Return ``(model, meta)`` on ``device``, in eval mode, from a path or a loaded pair.
 
-    A CRNN comes back fused for inference
-    (:func:`genrelib.models.crnn.fuse_for_inference`: the same outputs, less work); a pair
-    given is copied, never changed.
+    A CRNN comes back as a copy fused for inference
+    (:func:`genrelib.models.crnn.fuse_for_inference`: the same outputs, less work), so a
+    model given keeps its batch norms; a model already fused is used as it is.
 
     Notebook: 08_external_songs.
 

@@ -136,6 +136,7 @@ def test_fused_crnn_gives_the_same_outputs(name: str) -> None:
     fused = fuse_for_inference(model)
     assert model.training and norms[0] in list(model.modules())
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert fuse_for_inference(fused) is fused  # nothing left to fuse: no second copy
     x = 3 * torch.randn(3, 1, 192, 128)
     with torch.inference_mode():
         expected, ours = model.eval()(x), fused(x)

@@ -91,8 +91,11 @@ def fuse_for_inference(model: nn.Module) -> nn.Module:
     Returns
     -------
     nn.Module
-        A fused copy (``model`` itself is left unchanged).
+        A fused copy (``model`` itself is left unchanged); a model without conv blocks
+        (already fused, or another kind) comes back as it is, in eval mode.
     """
+    if not any(_is_conv_block(module) for module in model.modules()):
+        return model.eval()
     fused = copy.deepcopy(model).eval()
     for parent in list(fused.modules()):
         for name, child in parent.named_children():
