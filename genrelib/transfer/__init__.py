@@ -49,10 +49,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "musicnn_cache_dir",
             "musicnn_chunk_config",
             "musicnn_embeddings",
-            "musicnn_fast_path",
             "musicnn_patch_set",
             "patches_per_track",
-            "signal_patches",
         ],
         "finetune": ["FINETUNE_LR", "finetune_config", "run_finetune"],
         "genre_probe": [
@@ -66,10 +64,13 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "train_genre_probe",
         ],
         "inference": [
+            "forward_patches",
             "is_musicnn_input",
+            "musicnn_fast_path",
             "patch_outputs",
             "patch_probabilities",
             "song_novelty",
+            "signal_patches",
             "song_patches",
         ],
         "probes": [
