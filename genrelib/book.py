@@ -1,9 +1,10 @@
 """Run the book: execute every chapter with papermill, then build the HTML site.
 
-The chapters are listed in ``_toc.yml``. :func:`run_notebooks` executes them in that
-order into ``_build/executed/`` (sources stay clean); :func:`build_book` stages the
-executed copies beside ``_config.yml``/``_toc.yml`` and runs Jupyter Book 1 on them,
-so the HTML pages show every output and figure. Nothing needs the network.
+The chapters are listed in ``_toc.yml`` (:mod:`genrelib.toc`). :func:`run_notebooks`
+executes them in that order, one or several at a time, into ``_build/executed/`` (sources
+stay clean); :func:`build_book` stages the executed copies beside ``_config.yml``/``_toc.yml``
+and runs Jupyter Book 1 on them, so the HTML pages show every output and figure. Nothing
+needs the network.
 
 Notebook: used by ``genrelib book run|build`` (the README's main job).
 """
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from genrelib.kernels import BookKernelManager
 from genrelib.progress import tqdm
 from genrelib.project import BUILD_ENV, build_root, project_dir, results_root
 from genrelib.summary import forget_headlines
+from genrelib.toc import toc_files, toc_notebooks
 
 EXECUTED_DIR = "executed"
 SITE_SOURCE_DIR = "site_source"
@@ -42,54 +45,6 @@ STAGED_FILES = ("_config.yml", "_toc.yml", "references.bib")
 
 class NotebookExecutionError(GenrelibError):
     """A chapter failed while papermill executed it."""
-
-
-def toc_files(root: Path) -> list[Path]:
-    """Return the files listed in ``root/_toc.yml``, in reading order (with suffixes).
-
-    Notebook: used by ``genrelib book run``.
-    """
-    toc_path = root / "_toc.yml"
-    if not toc_path.is_file():
-        raise ConfigError(f"{toc_path}: no _toc.yml here; run from the genrelib project folder")
-    toc = yaml.safe_load(toc_path.read_text())
-    entries = [toc["root"]]
-
-    def walk(node: dict | list) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            if "file" in node:
-                entries.append(node["file"])
-            for key in ("chapters", "sections", "parts"):
-                if key in node:
-                    walk(node[key])
-
-    walk(toc)
-    paths = []
-    for entry in entries:
-        for suffix in (".ipynb", ".md"):
-            candidate = root / f"{entry}{suffix}"
-            if candidate.is_file():
-                paths.append(candidate)
-                break
-        else:
-            raise ConfigError(f"{toc_path}: entry {entry!r} has no .ipynb or .md file")
-    return paths
-
-
-def toc_notebooks(root: Path) -> list[Path]:
-    """Return the notebooks listed in ``_toc.yml``, in execution order.
-
-    That is reading order, except that the root page (the intro) comes last when it is a
-    notebook: it summarises the results the chapters record.
-
-    Notebook: used by ``genrelib book run``.
-    """
-    files = toc_files(root)
-    ordered = files[1:] + files[:1]
-    return [path for path in ordered if path.suffix == ".ipynb"]
 
 
 def _declared_parameters(notebook: Path) -> set[str]:
@@ -166,16 +121,30 @@ def build_id(profile: str, parameters: dict, cwd: Path | None = None) -> str:
     return f"{profile}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
+SUMMARY_PAGES = ("intro", "teachers_guide")
+"""Notebooks that show what the other chapters record (the intro's headlines, the teachers'
+guide's chapter times): :func:`run_notebooks` executes them after every other chapter."""
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""How many threads a kernel's torch and numpy use: set to ``cores // jobs`` when several
+chapters execute at once (unless the caller set them), so the kernels share the cores."""
+
+
 @contextmanager
-def _kernel_environment(build: str | None = None, training: bool = True) -> Iterator[None]:
+def _kernel_environment(
+    build: str | None = None, training: bool = True, threads: int | None = None
+) -> Iterator[None]:
     """Start the chapter kernels without an inherited ``MPLBACKEND``, restored afterwards.
 
     CI exports ``MPLBACKEND=Agg``; a kernel inheriting it replaces its inline backend,
     and the executed chapters would hold no figure. ``build`` is passed to the kernels
     as ``$GENRELIB_BUILD`` (the build their headlines belong to); ``training=False``
-    sets ``$GENRELIB_NO_TRAINING`` (the kernels only read stored runs back).
+    sets ``$GENRELIB_NO_TRAINING`` (the kernels only read stored runs back); ``threads``
+    sets :data:`THREAD_VARIABLES` where the environment does not set them already.
     """
     changes = {"MPLBACKEND": None, BUILD_ENV: build, NO_TRAINING_ENV: None if training else "1"}
+    if threads is not None:
+        changes |= {name: str(threads) for name in THREAD_VARIABLES if name not in os.environ}
     saved = {name: os.environ.get(name) for name in changes}
     for name, value in changes.items():
         if value is None:
@@ -192,6 +161,54 @@ def _kernel_environment(build: str | None = None, training: bool = True) -> Iter
                 os.environ[name] = value
 
 
+def _execute_chapter(notebook: Path, target: Path, parameters: dict, root: Path) -> float:
+    """Execute one chapter into ``target`` with papermill; return its wall time in seconds.
+
+    Raises
+    ------
+    NotebookExecutionError
+        Naming the chapter, the cell, the error and the partly executed copy.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(target),
+            parameters=parameters,
+            cwd=str(notebook.parent),
+            kernel_name="python3",
+            progress_bar=False,
+            kernel_manager_class=BookKernelManager,
+        )
+    except papermill.PapermillExecutionError as error:
+        raise NotebookExecutionError(
+            f"{notebook.relative_to(root)} failed in cell {error.exec_count}: "
+            f"{error.ename}: {error.evalue} (partly executed copy: {target})"
+        ) from None
+    return time.perf_counter() - started
+
+
+def execution_stages(notebooks: list[Path]) -> list[list[Path]]:
+    """Split the notebooks to execute into the chapters, then the :data:`SUMMARY_PAGES`.
+
+    Notebook: used by ``genrelib book run``.
+
+    Parameters
+    ----------
+    notebooks : list of Path
+        Notebooks in execution order (:func:`toc_notebooks`).
+
+    Returns
+    -------
+    list of list of Path
+        The non-empty stages, in order; the notebooks of one stage may execute at once.
+    """
+    chapters = [notebook for notebook in notebooks if notebook.stem not in SUMMARY_PAGES]
+    summaries = [notebook for notebook in notebooks if notebook.stem in SUMMARY_PAGES]
+    return [stage for stage in (chapters, summaries) if stage]
+
+
 def run_notebooks(
     profile: str = "smoke",
     parameters: dict | None = None,
@@ -199,17 +216,24 @@ def run_notebooks(
     only: list[str] | None = None,
     progress: bool = True,
     training: bool = True,
+    jobs: int = 1,
 ) -> list[Path]:
-    """Execute the chapters with papermill, in ``_toc.yml`` order.
+    """Execute the chapters with papermill, in ``_toc.yml`` order, ``jobs`` at a time.
 
     Each notebook receives ``profile`` plus those entries of ``parameters`` that its
     parameters cell declares (so one ``-p songs_dir ...`` reaches only chapter 08).
     A chapter declaring ``interactive`` gets ``interactive=False`` unless ``parameters``
     says otherwise: its widgets then render as static figures and audio players.
-    The executed copy is written to ``_build/executed/<same path>``, and the chapter's
-    execution time to the results folder (:func:`~genrelib.course.record_chapter_time`).
+    The executed copy is written to ``_build/executed/<same path>``.
     Relative path parameters are read from the current folder (:func:`resolve_path_parameters`), and
     every chapter's headlines are recorded under one build (:func:`build_id`).
+
+    With ``jobs`` above 1 (only without training: chapters that train share runs, and
+    ``genrelib book train --jobs`` trains them in parallel instead), that many kernels run
+    at once, each with ``cores // jobs`` threads, and the :data:`SUMMARY_PAGES` start
+    when every other chapter is done (:func:`execution_stages`). A chapter's execution
+    time is recorded in the results folder (:func:`~genrelib.course.record_chapter_time`)
+    only when it ran alone (``jobs=1``): the teachers' guide shows what one chapter costs.
 
     Parameters
     ----------
@@ -226,21 +250,34 @@ def run_notebooks(
     training : bool
         False: the chapters only read stored runs back, and one that is missing fails the
         chapter with :class:`~genrelib.errors.RunNotStoredError` (the published book).
+    jobs : int
+        Chapters executed at once (above 1 only with ``training=False``).
 
     Returns
     -------
     list of Path
-        Executed notebooks.
+        Executed notebooks, in execution order.
 
     Raises
     ------
     NotebookExecutionError
-        Naming the chapter, the error and where the partly executed copy is.
+        Naming the chapter, the error and where the partly executed copy is; with
+        ``jobs`` above 1, the chapters already running finish first and none starts.
+    ConfigError
+        An unknown profile or parameter, no matching chapter, or ``jobs`` above 1 with
+        training on.
 
     Notebook: used by ``genrelib book run``.
     """
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
+    if jobs < 1:
+        raise ConfigError(f"--jobs {jobs}: give 1 or more chapters at once")
+    if jobs > 1 and training:
+        raise ConfigError(
+            f"--jobs {jobs} needs --no-train: chapters that train share runs, so they train "
+            "one after another; train first with `genrelib book train --jobs N`"
+        )
     root = project_dir() if root is None else Path(root).resolve()
     notebooks = toc_notebooks(root)
     declared_by = {notebook: _declared_parameters(notebook) for notebook in notebooks}
@@ -260,37 +297,39 @@ def run_notebooks(
         )
     build = build_id(profile, given)
     results = given.get("results_dir") or results_root(root) / profile
-    executed = []
-    bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb", disable=not progress)
-    for notebook in bar:
-        bar.set_postfix_str(notebook.name)
+
+    def execute(notebook: Path) -> float:
         target = build_root(root) / EXECUTED_DIR / notebook.relative_to(root)
-        target.parent.mkdir(parents=True, exist_ok=True)
         chosen = {key: value for key, value in given.items() if key in declared_by[notebook]}
-        chosen = resolve_path_parameters(chosen, notebook.parent)
         forget_headlines(notebook.stem, profile, build, results)
-        started = time.perf_counter()
-        try:
-            with _kernel_environment(build, training):
-                papermill.execute_notebook(
-                    str(notebook),
-                    str(target),
-                    parameters=chosen,
-                    cwd=str(notebook.parent),
-                    kernel_name="python3",
-                    progress_bar=False,
-                    kernel_manager_class=BookKernelManager,
-                )
-        except papermill.PapermillExecutionError as error:
-            raise NotebookExecutionError(
-                f"{notebook.relative_to(root)} failed in cell {error.exec_count}: "
-                f"{error.ename}: {error.evalue} (partly executed copy: {target})"
-            ) from None
-        seconds = time.perf_counter() - started
-        record_chapter_time(results, notebook.stem, seconds, training)
-        tqdm.write(f"executed {notebook.relative_to(root)} in {seconds:.1f} s")
-        executed.append(target)
-    return executed
+        return _execute_chapter(
+            notebook, target, resolve_path_parameters(chosen, notebook.parent), root
+        )
+
+    bar = tqdm(total=len(notebooks), desc=f"chapters ({profile})", unit="nb", disable=not progress)
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+    with bar, _kernel_environment(build, training, threads), ThreadPoolExecutor(jobs) as pool:
+        for stage in execution_stages(notebooks):
+            running = {pool.submit(execute, notebook): notebook for notebook in stage}
+            bar.set_postfix_str(", ".join(notebook.name for notebook in stage[:jobs]))
+            for future in as_completed(running):
+                notebook = running[future]
+                if future.exception() is not None:
+                    for other in running:
+                        other.cancel()
+                    raise future.exception()
+                seconds = future.result()
+                if jobs == 1:
+                    record_chapter_time(results, notebook.stem, seconds, training)
+                tqdm.write(f"executed {notebook.relative_to(root)} in {seconds:.1f} s")
+                bar.set_postfix_str(", ".join(running[f].name for f in running if f.running()))
+                bar.update()
+    if jobs > 1:
+        tqdm.write(
+            f"chapter times not recorded: {jobs} chapters shared the cores "
+            "(a run with --jobs 1 records them for the teachers' guide)"
+        )
+    return [build_root(root) / EXECUTED_DIR / notebook.relative_to(root) for notebook in notebooks]
 
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

@@ -152,7 +152,7 @@ def _book_run(args: argparse.Namespace) -> int:
     profile = resolve_profile_name(args.profile)
     if profile != args.profile:
         print(f"profile {args.profile}: {profile}")
-    run_notebooks(profile, parameters, only=args.only, training=not args.no_train)
+    run_notebooks(profile, parameters, only=args.only, training=not args.no_train, jobs=args.jobs)
     if not args.no_build:
         index = build_book(strict=args.strict, edition=args.edition)
         print(f"book built ({args.edition} edition): open {index}")
@@ -224,6 +224,12 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
         "--no-train",
         action="store_true",
         help="only read stored runs back; a missing run fails its chapter (the published book)",
+    )
+    run.add_argument(
+        "--jobs",
+        type=_at_least(int, 1),
+        default=1,
+        help="chapters executed at once (above 1 needs --no-train; times are then not recorded)",
     )
     run.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
     run.set_defaults(handler=_book_run)

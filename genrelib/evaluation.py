@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from scipy.stats import binomtest
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -432,6 +431,8 @@ def exact_interval(n_correct: int, n_total: int, confidence: float = 0.95) -> tu
     (low, high) : tuple of float
         NaN for ``n_total == 0``.
     """
+    from scipy.stats import binomtest  # 0.6 s to import: a chapter kernel pays it on first use
+
     if n_total == 0:
         return math.nan, math.nan
     ci = binomtest(int(n_correct), int(n_total)).proportion_ci(confidence, method="exact")

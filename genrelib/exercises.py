@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import copy
 import re
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from genrelib.errors import GenrelibError
+
+if TYPE_CHECKING:  # a chapter's kernel imports this module; nbformat costs it 1.7 s
+    import nbformat
 
 STUDENT_TAG = "student"
 """Tag of an exercise's starting-point code cell (kept in both editions)."""

@@ -118,3 +118,47 @@ def test_chapter_kernels_use_sockets_of_their_own(tmp_path: Path, monkeypatch) -
             == "42"
         )
     assert not list(tmp_path.glob("kernel-ipc*"))  # nothing left in the working folder
+
+
+def test_summary_pages_execute_after_every_other_chapter() -> None:
+    from genrelib.book import SUMMARY_PAGES, execution_stages
+
+    chapters, summaries = execution_stages(toc_notebooks(ROOT))
+    assert [path.stem for path in summaries] == ["teachers_guide", "intro"]
+    assert set(SUMMARY_PAGES) == {path.stem for path in summaries}
+    assert chapters[0].stem == "01_dataset" and chapters[-1].stem == "11_own_collection"
+    assert execution_stages(chapters[:2]) == [chapters[:2]]
+
+
+def test_chapters_at_once_only_without_training() -> None:
+    from genrelib.book import run_notebooks
+
+    with pytest.raises(ConfigError, match="--jobs 2 needs --no-train"):
+        run_notebooks("smoke", root=ROOT, only=["01_dataset"], jobs=2)
+    with pytest.raises(ConfigError, match="--jobs 0"):
+        run_notebooks("smoke", root=ROOT, only=["01_dataset"], training=False, jobs=0)
+
+
+@pytest.mark.slow
+def test_two_chapters_at_once_then_the_summaries(tmp_path: Path) -> None:
+    """``jobs=2``: both chapters run at once, the guide and intro after both; no time stored."""
+    from genrelib.book import run_notebooks
+
+    only = ["01_dataset", "02_preprocessing", "teachers_guide", "intro"]
+    executed = run_notebooks(
+        "smoke", {"results_dir": str(tmp_path)}, root=ROOT, only=only, progress=False,
+        training=False, jobs=2,
+    )  # fmt: skip
+    assert [path.stem for path in executed] == ["01_dataset", "02_preprocessing"] + only[2:]
+    spans = {}
+    for path in executed:
+        notebook = nbformat.read(path, as_version=4)
+        assert notebook.metadata.papermill.exception is None, f"{path.name} failed"
+        spans[path.stem] = (
+            notebook.metadata.papermill.start_time,
+            notebook.metadata.papermill.end_time,
+        )
+    assert spans["02_preprocessing"][0] < spans["01_dataset"][1], "the chapters ran one by one"
+    last_chapter = max(spans["01_dataset"][1], spans["02_preprocessing"][1])
+    assert min(spans["teachers_guide"][0], spans["intro"][0]) > last_chapter
+    assert not (tmp_path / "chapter_times.csv").exists()

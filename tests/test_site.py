@@ -3,8 +3,8 @@
 The session fixture builds the published book as a user does on a fresh clone: it fills a
 data home with ``download_book`` (from a local server serving the shared real data: the 100
 GTZAN clips, the 30-s feature table, the external songs), then executes every chapter in the
-``cpu`` profile with no paths and training off, so that every result comes from the
-committed runs under ``results/cpu``.
+``cpu`` profile with no paths and training off, two at a time, so that every result comes
+from the committed runs under ``results/cpu``.
 It then builds the book into the session's build folder (``$GENRELIB_BUILD_DIR``, a
 temporary folder: the project's own ``_build/`` is never touched), serves its ``html/`` on
 127.0.0.1 and opens each page listed in ``_toc.yml``; no page may show synthetic results.
@@ -206,7 +206,7 @@ def book_data_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="session")
 def site(book_data_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """``<build folder>/html`` of the published book: README's ``genrelib book run --profile cpu
-    --no-train`` with no paths, every chapter executed anew in this session.
+    --no-train --jobs 2`` with no paths, every chapter executed anew in this session.
 
     The chapters find the clips, the table and the songs in the data home; the runs are
     read back from a copy of the committed ``results/`` (so nothing is written into it).
@@ -217,6 +217,7 @@ def site(book_data_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         patch.setenv(DATA_ENV, str(book_data_home))
         patch.setenv(RESULTS_ENV, str(results))
         command = ["book", "run", "--profile", PUBLISHED_PROFILE, "--no-train", "--no-build"]
+        command += ["--jobs", "2"]  # as the README runs it: two chapters at a time
         assert main(command) == 0
         yield build_book(ROOT).parent
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_headlines_are_replaced_per_chapter_result_and_protocol(tmp_path: Path) 
     assert shown.set_index("protocol").loc["paper", "interval"] == "exact binomial"
     assert shown.set_index("protocol").loc["fault-filtered", "interval"] == "-"  # no interval
     assert "-" in set(shown["paper"])  # the fault-filtered cell has no paper value
-    assert not list(tmp_path.glob(".headlines.csv.*"))  # no temporary file left behind
+    assert not list(tmp_path.glob(".headlines.csv.*.tmp"))  # no temporary file left behind
 
 
 def test_a_chapter_run_again_forgets_its_rows_of_that_build_only(
@@ -106,3 +107,20 @@ def test_intro_groups_headlines_by_question_and_links_each_chapter(tmp_path: Pat
     assert index.get_level_values("chapter")[2] == '<a href="07_split_length.html">chapter 7</a>'
     html = styler.to_html()
     assert 'rowspan="2"' in html and "73.0% [" not in html and "73.0%" in html
+
+
+def _record_many(results: str, chapter: str, count: int) -> None:
+    """Record ``count`` headlines of one chapter (a kernel of a parallel book run)."""
+    for index in range(count):
+        record_headline(chapter, f"result {index}", float(index), "cpu", results=results)
+
+
+def test_chapters_recording_at_once_lose_no_row(tmp_path: Path) -> None:
+    """Four processes recording at the same time (``book run --jobs``): every row is kept."""
+    chapters = ["03_baselines", "04_base_crnn", "05_extended_crnn", "09_honest_evaluation"]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(len(chapters)) as pool:
+        pool.starmap(_record_many, [(str(tmp_path), chapter, 15) for chapter in chapters])
+    table = read_headlines("cpu", tmp_path)
+    assert len(table) == 60
+    assert table.groupby("chapter").size().to_dict() == dict.fromkeys(chapters, 15)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from IPython.display import Markdown
@@ -34,18 +35,12 @@ from genrelib.data import (
     resolve_profile_name,
 )
 from genrelib.data.splits import PROTOCOLS
-from genrelib.device import resolve_device
 from genrelib.errors import ConfigError, GenrelibError
-from genrelib.experiments import (
-    Experiment,
-    collect_results,
-    plan_run,
-    read_result,
-    retrains,
-    run_experiment,
-)
 from genrelib.project import results_dir as profile_results_dir
 from genrelib.project import results_root
+
+if TYPE_CHECKING:  # torch and the training code load on first use: the intro needs neither
+    from genrelib.experiments import Experiment
 
 MAX_SEED = 2**31 - 1
 """Largest ``seed`` parameter (every seeded library accepts 0 to 2**31 - 1)."""
@@ -179,6 +174,8 @@ def run_chapter_experiment(
     dict
         The run's result row.
     """
+    from genrelib.experiments import plan_run, read_result, retrains, run_experiment
+
     overrides, classes = options.get("train_overrides"), options.get("classes")
     plan = plan_run(experiment, tracks, profile, results_root, overrides, classes)
     stored = read_result(plan.run_dir)
@@ -380,6 +377,8 @@ class ChapterContext:
 
         Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer.
         """
+        from genrelib.experiments import Experiment
+
         return Experiment.from_profile(
             self.profile, model, protocol, self.seed, chunk_seconds, **options
         )
@@ -427,6 +426,8 @@ class ChapterContext:
         pd.DataFrame
             Rows of :func:`genrelib.experiments.collect_results` for ``model`` (maybe empty).
         """
+        from genrelib.experiments import collect_results
+
         runs = collect_results(results_root() / profile)
         return runs[runs["model"] == model] if not runs.empty else runs
 
@@ -490,10 +491,13 @@ def chapter_context(
             f"parameter seed must be between 0 and {MAX_SEED} (what numpy, torch and "
             f"scikit-learn all accept), got {seed}"
         )
-    try:
-        resolve_device(device)  # before any spectrogram is computed
-    except GenrelibError as error:
-        raise type(error)(f"parameter device: {error}") from None
+    if device != "auto":  # "auto" takes what is there; another device is checked now,
+        from genrelib.device import resolve_device  # before any spectrogram is computed
+
+        try:
+            resolve_device(device)
+        except GenrelibError as error:
+            raise type(error)(f"parameter device: {error}") from None
     chosen = get_profile(resolve_profile_name(profile))
     return ChapterContext(
         profile=training_profile(chosen, chunk_seconds) if training else chosen,

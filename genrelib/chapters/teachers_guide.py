@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from genrelib.book import toc_notebooks
 from genrelib.chapters.context import chapter_context
 from genrelib.chapters.display import glue_values, rounded
 from genrelib.course import (
@@ -22,6 +21,7 @@ from genrelib.course import (
 )
 from genrelib.plots.course import plot_course_minutes
 from genrelib.project import project_dir
+from genrelib.toc import toc_notebooks
 
 __all__ = [
     "MODULE_PLAN",
