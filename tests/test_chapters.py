@@ -293,3 +293,50 @@ def test_a_songs_label_names_it_and_its_top_genres() -> None:
     probabilities = np.array([[0.7, 0.2, 0.1]], np.float32)
     result = SongPrediction("a_b.ogg", 4.2, 3.0, 3.0, np.zeros(1), probabilities, ("x", "y", "z"))
     assert song_label(result).data == r"**a\_b.ogg** (4 s): x 70%, y 20%, z 10%"
+
+
+@pytest.mark.parametrize("value", [3, 0.4567, "the Kaggle 30-s table", np.float32(2.5)])
+def test_hidden_glue_writes_what_myst_nb_glue_writes(value: object, monkeypatch) -> None:
+    """The chapters glue without importing myst-nb's glue (1.8 s a kernel): same output."""
+    import myst_nb.ext.glue
+
+    from genrelib.chapters import display
+
+    shown: list[tuple] = []
+
+    def record(*objects: object, **options: object) -> None:
+        shown.append((objects, options))
+
+    monkeypatch.setattr(myst_nb.ext.glue, "ipy_display", record)
+    monkeypatch.setattr(display, "display", record)
+    plain = value.item() if isinstance(value, np.generic) else value
+    myst_nb.ext.glue.glue("n_clips", plain, display=False)
+    display.glue_values(n_clips=value)
+    assert len(shown) == 2 and shown[0] == shown[1]
+    assert display.GLUE_PREFIX == myst_nb.ext.glue.GLUE_PREFIX
+
+
+def test_zero_padded_tempo_is_measured_once_per_file(
+    gtzan_mini: Path, tmp_path, monkeypatch
+) -> None:
+    """Chapter 03's tempo table reads a clip's tempo back from the cache until the file changes."""
+    import os
+    import shutil
+
+    from genrelib.chapters import c03_baselines
+    from genrelib.features import tempo
+
+    monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path / "cache"))
+    clip = tmp_path / "blues.00000.wav"
+    shutil.copy(gtzan_mini / "genres" / "blues" / "blues.00000.wav", clip)
+    first = c03_baselines.zero_padded_tempo(clip)
+    assert first == tempo(c03_baselines.load_audio(clip), pad_mode="constant")
+
+    def unreadable(path: object) -> None:
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(c03_baselines, "load_audio", unreadable)
+    assert c03_baselines.zero_padded_tempo(clip) == first  # from the cache
+    os.utime(clip, ns=(0, 0))  # the file changed: measured again
+    with pytest.raises(AssertionError, match="read again"):
+        c03_baselines.zero_padded_tempo(clip)

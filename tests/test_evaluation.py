@@ -17,9 +17,11 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_s
 from genrelib.config import GENRES  # noqa: E402
 from genrelib.errors import ConfigError  # noqa: E402
 from genrelib.evaluation import (  # noqa: E402
+    BINCOUNT_BLOCK,
     LEVELS,
     METRICS,
     bootstrap_ci,
+    bootstrap_weights,
     classification_metrics,
     confusion_table,
     evaluate,
@@ -31,6 +33,7 @@ from genrelib.evaluation import (  # noqa: E402
 )
 from genrelib.models import build_model  # noqa: E402
 from genrelib.plots import plot_confusion_matrix, plot_recall_with_ci, plot_training_curves  # noqa: E402
+from genrelib.training.data import SpectrogramDataset  # noqa: E402
 
 
 def random_predictions(n: int, seed: int, missing: int | None = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +110,17 @@ def test_track_intervals_are_exact_binomial_and_never_collapse() -> None:
     assert chunk["estimate"].eq(1.0).all() and chunk[["low", "high"]].isna().all().all()
 
 
+@pytest.mark.parametrize("n_groups", [7, 1000, BINCOUNT_BLOCK + 3])
+def test_bootstrap_weights_count_every_draw_block_by_block(n_groups: int) -> None:
+    """Tallied in cache-sized blocks (the last one partial): the counts of each row's draws."""
+    n_draws = 3 * max(1, BINCOUNT_BLOCK // n_groups) + 2
+    weights = bootstrap_weights(np.random.default_rng(4), n_draws, n_groups)
+    draws = np.random.default_rng(4).integers(0, n_groups, size=(n_draws, n_groups))
+    expected = np.stack([np.bincount(row, minlength=n_groups) for row in draws])
+    np.testing.assert_array_equal(weights, expected)
+    assert (weights.sum(axis=1) == n_groups).all()
+
+
 def test_vectorised_bootstrap_equals_a_plain_loop() -> None:
     y_true, y_pred = random_predictions(240, seed=2, missing=None)
     groups = np.repeat(np.arange(40), 6)  # 40 tracks of 6 chunks
@@ -159,6 +173,13 @@ def test_predict_and_evaluate_on_real_spectrograms(real_set) -> None:
     quirky.load_state_dict(model.state_dict())
     same = predict_proba(quirky, real_set, **exact)
     assert same == pytest.approx(probabilities, abs=1e-6)  # not softmaxed a second time (fp32)
+    # predicted by a fused copy: the model's own eval-mode outputs, the model left as it was
+    model.train()
+    with torch.inference_mode():
+        inputs = torch.stack([SpectrogramDataset(real_set)[i][0] for i in range(len(real_set))])
+        unfused = torch.softmax(model.eval()(inputs), dim=1).numpy()
+    np.testing.assert_allclose(probabilities, unfused, atol=1e-6)
+    assert any(isinstance(layer, torch.nn.BatchNorm2d) for layer in model.modules())
     result = evaluate(model, real_set, batch_size=16, device="cpu", n_boot=200, progress=False)
     summary = result.summary()
     assert list(summary.index) == list(LEVELS) and list(summary.columns) == sorted(METRICS)

@@ -28,11 +28,13 @@ LAZY_PACKAGES = (
 )
 
 
-def _loaded_after(modules: list[str], watched: tuple[str, ...]) -> list[str]:
-    """The ``watched`` modules loaded by importing ``modules`` in a fresh interpreter."""
+def _loaded_after(modules: list[str], watched: tuple[str, ...], then: str = "") -> list[str]:
+    """The ``watched`` modules loaded by importing ``modules`` (then running ``then``) in a
+    fresh interpreter."""
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"{then}\n"
         f"print(','.join(m for m in {watched!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -51,6 +53,8 @@ def test_no_chapter_loads_the_book_runner_or_the_notebook_validator() -> None:
     """papermill and nbformat (whose schema validator alone costs 1.7 s) stay in the runner."""
     watched = ("papermill", "nbformat", "jsonschema", "filelock")
     assert _loaded_after(CHAPTER_MODULES, watched) == []
+    glued = "from genrelib.chapters.display import glue_values; glue_values(n_clips=100)"
+    assert _loaded_after(["genrelib.chapters.display"], watched, glued) == []
 
 
 def test_the_summary_pages_load_no_torch() -> None:

@@ -10,7 +10,9 @@ Notebook: 03_baselines.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
@@ -26,7 +28,7 @@ from genrelib.baselines import (
 )
 from genrelib.chapters.context import chapter_context
 from genrelib.chapters.display import csv_download, glue_values, preview, rounded
-from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES, SAMPLE_RATE
+from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES, SAMPLE_RATE, cache_dir
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data.splits import artist_keys
 from genrelib.errors import ConfigError
@@ -34,6 +36,7 @@ from genrelib.evaluation import confusion_table, exact_interval, recall_interval
 from genrelib.exercises import check, filled
 from genrelib.features import (
     FEATURE_COLUMNS,
+    FEATURE_VERSION,
     compute_features,
     read_feature_table,
     signal_features,
@@ -303,11 +306,28 @@ def tempo_padding_table(
             "track_id": tracks["track_id"].to_numpy(),
             "table_bpm": reference.set_index("filename")["tempo"].reindex(filenames).to_numpy(),
             "reflect_bpm": ours.set_index("filename")["tempo"].reindex(filenames).to_numpy(),
-            "zero_padded_bpm": [
-                tempo(load_audio(path), pad_mode="constant") for path in tracks["path"]
-            ],
+            "zero_padded_bpm": [zero_padded_tempo(path) for path in tracks["path"]],
         }
     )
+
+
+def _file_tempo(path: str, size: int, modified_ns: int, pad_mode: str) -> float:
+    """:func:`~genrelib.features.tempo` of one audio file (size and time: the cache key)."""
+    return tempo(load_audio(path), pad_mode=pad_mode)
+
+
+def zero_padded_tempo(path: str | Path) -> float:
+    """Tempo of one clip with zero padding, computed once per file and cached on disk.
+
+    The cache (``joblib.Memory`` under ``cache_dir()/tempo/<FEATURE_VERSION>``) is keyed
+    by the file's path, size and modification time, so a changed file is measured again;
+    a warm re-render of chapter 03 reads 100 numbers instead of 6 s of onset envelopes.
+
+    Notebook: 03_baselines (through :func:`tempo_padding_table`).
+    """
+    memory = joblib.Memory(cache_dir() / "tempo" / FEATURE_VERSION, verbose=0)
+    status = Path(path).stat()
+    return memory.cache(_file_tempo)(str(path), status.st_size, status.st_mtime_ns, "constant")
 
 
 def tempo_padding_view(tempos: pd.DataFrame) -> list:

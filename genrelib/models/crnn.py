@@ -81,7 +81,8 @@ def fuse_for_inference(model: nn.Module) -> nn.Module:
     outputs agree with the original to float rounding (tested). Train the original, never
     the copy: it has no batch norm left to learn.
 
-    Notebook: 08_external_songs (``genrelib predict`` with a checkpoint).
+    Notebook: 04_base_crnn, 08_external_songs (through :func:`~genrelib.evaluation.predict_proba`
+    and ``genrelib predict`` with a checkpoint).
 
     Parameters
     ----------
