@@ -28,11 +28,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 
 from genrelib.baselines import fit_predict, prepare_table, split_rows
-from genrelib.config import DEFAULT_BASELINES, GENRES
+from genrelib.config import DEFAULT_BASELINES, GENRES, cache_dir
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.evaluation import (
@@ -291,6 +292,64 @@ def _two_level_draws(
     return points, draws
 
 
+BOOTSTRAP_CACHE_VERSION = "1"
+"""Part of every cached draw's key: bump it when :func:`_two_level_draws` changes."""
+
+DRAW_COLUMNS = ["seed", "track_id", "true", "predicted"]
+"""The columns of a group's predictions its bootstrap draws depend on."""
+
+
+def _draws_of(
+    columns: tuple[np.ndarray, ...], n_boot: int, seed: int, keys: tuple[str, ...], version: str
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """:func:`_two_level_draws` of one group, from what its result depends on (the cache key)."""
+    group = pd.DataFrame(dict(zip(DRAW_COLUMNS, columns, strict=True)))
+    return _two_level_draws(group, n_boot, _group_rng(seed, keys))
+
+
+def group_draws(
+    group: pd.DataFrame, n_boot: int, seed: int, keys: object
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-seed scores and bootstrap draws of one group, computed once and cached on disk.
+
+    Chapters 03 and 09 summarise the same baseline predictions, and :func:`protocol_gap`
+    draws again what :func:`protocol_summary` drew for the same group (its generator is
+    seeded by the group's keys), so each group's draws are kept in the cache
+    (``joblib.Memory`` under ``cache_dir()/bootstrap``), keyed by the group's
+    :data:`DRAW_COLUMNS`, ``n_boot``, ``seed``, ``keys`` and
+    :data:`BOOTSTRAP_CACHE_VERSION`: 5000 resamples of 1000 tracks are 0.2 s of draws.
+
+    Notebook: 03_baselines, 09_honest_evaluation (through :func:`protocol_summary` and
+    :func:`protocol_gap`).
+
+    Parameters
+    ----------
+    group : pandas.DataFrame
+        One group's rows of a predictions table (:data:`PREDICTION_COLUMNS`).
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the bootstrap.
+    keys : object
+        The group's keys (a value or a tuple), which seed its generator.
+
+    Returns
+    -------
+    per_seed, draws : dict of str to np.ndarray
+        For each of :data:`SUMMARY_METRICS`: the score of every seed, shape (n_seeds,), and
+        the ``n_boot`` seed-then-track bootstrap draws, shape (n_boot,).
+    """
+    memory = joblib.Memory(cache_dir() / "bootstrap", verbose=0)
+    columns = (  # plain arrays: their bytes are the key, whatever the frame's layout
+        group["seed"].to_numpy(np.int64),
+        group["track_id"].to_numpy(str),
+        group["true"].to_numpy(np.int64),
+        group["predicted"].to_numpy(np.int64),
+    )
+    parts = tuple(map(str, keys if isinstance(keys, tuple) else (keys,)))
+    return memory.cache(_draws_of)(columns, n_boot, seed, parts, BOOTSTRAP_CACHE_VERSION)
+
+
 def protocol_summary(
     predictions: pd.DataFrame,
     by: Sequence[str] = ("model", "protocol"),
@@ -328,7 +387,7 @@ def protocol_summary(
     tail = check_bootstrap(n_boot, confidence)
     rows = []
     for keys, group in predictions.groupby(list(by), sort=False):
-        per_seed, draws = _two_level_draws(group, n_boot, _group_rng(seed, keys))
+        per_seed, draws = group_draws(group, n_boot, seed, keys)
         sizes = group.groupby("seed").agg(tracks=("track_id", "nunique"), rows=("true", "size"))
         row = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
         row.update(
@@ -396,16 +455,13 @@ def protocol_gap(
             raise ConfigError(
                 f"{keys} has no predictions under the reference protocol {reference!r}"
             )
-        ref_points, ref_draws = _two_level_draws(
-            system[system["protocol"] == reference],
-            n_boot,
-            _group_rng(seed, (*keys.values(), reference)),
+        ref_points, ref_draws = group_draws(
+            system[system["protocol"] == reference], n_boot, seed, (*keys.values(), reference)
         )
         for protocol, group in system.groupby("protocol", sort=False):
             if protocol == reference:
                 continue
-            rng = _group_rng(seed, (*keys.values(), protocol))
-            points, draws = _two_level_draws(group, n_boot, rng)
+            points, draws = group_draws(group, n_boot, seed, (*keys.values(), protocol))
             for metric in SUMMARY_METRICS:
                 low, high = np.percentile(ref_draws[metric] - draws[metric], [tail, 100 - tail])
                 rows.append(

@@ -363,3 +363,21 @@ def test_transfer_comparison_names_every_system_as_its_chapter_does():
     ]  # fmt: skip
     summary, _ = comparison(pd.DataFrame(rows), n_boot=20)
     assert set(summary["model"]) == set(names.values())
+
+
+def test_probe_predictions_are_fitted_once_and_read_back(tmp_path, monkeypatch):
+    """A re-render reads the probes' test predictions back; other seeds are fitted anew."""
+    from genrelib.transfer import probes
+
+    monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path))
+    embeddings = _fake_embeddings()
+    first = probe_predictions(embeddings, ("track", "paper"), seeds=(0,), progress=False)
+
+    def fit_again(*args, **kwargs):
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(probes, "split_probe", fit_again)
+    again = probe_predictions(embeddings, ("track", "paper"), seeds=(0,), progress=True)
+    pd.testing.assert_frame_equal(first, again)
+    with pytest.raises(AssertionError, match="fitted again"):
+        probe_predictions(embeddings, ("track", "paper"), seeds=(1,), progress=False)

@@ -187,3 +187,30 @@ def test_shared_cells_name_each_cell_as_both_chapters_glue_it() -> None:
     )
     cells = shared_cells(summary, ["svm_tuned", "knn_5"])
     assert cells == {"acc30_fault_filtered_svm_tuned": 48.4, "acc30_paper_knn_5": 65.5}
+
+
+def test_group_draws_are_drawn_once_and_read_back(knn: pd.DataFrame, tmp_path, monkeypatch) -> None:
+    """A group's bootstrap draws come from the cache the second time (chapter 03, then 09),
+    the same arrays; other predictions are drawn anew."""
+    from genrelib import protocols
+
+    monkeypatch.setenv("GENRELIB_CACHE", str(tmp_path))
+    group = knn[knn["protocol"] == "paper"]
+    keys = ("knn_5", "paper")
+    expected = protocols._two_level_draws(group, 300, protocols._group_rng(0, keys))
+    first = protocols.group_draws(group, 300, 0, keys)
+
+    def draw_again(*args: object) -> None:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(protocols, "_two_level_draws", draw_again)
+    again = protocols.group_draws(group.copy(), 300, 0, keys)
+    for got in (first, again):
+        for computed, wanted in zip(got, expected, strict=True):
+            for metric in protocols.SUMMARY_METRICS:
+                np.testing.assert_array_equal(computed[metric], wanted[metric])
+    changed = group.assign(predicted=(group["predicted"] + 1) % len(GENRES))
+    with pytest.raises(AssertionError, match="drawn again"):
+        protocols.group_draws(changed, 300, 0, keys)
+    with pytest.raises(AssertionError, match="drawn again"):
+        protocols.group_draws(group, 300, 1, keys)  # another bootstrap seed

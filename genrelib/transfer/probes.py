@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import joblib
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from genrelib.config import GENRES
+from genrelib.config import GENRES, cache_dir
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import track_predictions
@@ -28,6 +30,9 @@ from genrelib.transfer.embeddings import MusicnnEmbeddings
 GENRE_PROBE_C = 0.1
 """Inverse regularisation of the probes' (and the shipped probe's) logistic regression
 (standardised inputs)."""
+
+PROBE_CACHE_VERSION = "1"
+"""Part of every cached probe run's key: bump it when the way a probe is fitted changes."""
 
 PROBES: tuple[str, ...] = ("logistic_regression", "svm")
 """Probes :func:`probe_predictions` fits on the frozen embeddings."""
@@ -115,12 +120,43 @@ def probe_predictions(
         One row per test track of every run: ``model``, ``protocol``, ``seed``,
         ``track_id``, ``true``, ``predicted`` (genre indices), as
         :data:`genrelib.protocols.PREDICTION_COLUMNS`.
+
+    Notes
+    -----
+    The fits are cached (``joblib.Memory`` under ``cache_dir()/probes``), keyed by the
+    embeddings, the patches' tracks and labels, the arguments, scikit-learn's version and
+    :data:`PROBE_CACHE_VERSION`: a re-render of chapter 06b reads its 80 fits back.
     """
     seeds = [int(s) for s in seeds]
     bad = [p for p in protocols if p not in PROTOCOLS] + [p for p in probes if p not in PROBES]
     if bad or not seeds:
         raise ConfigError(f"unknown protocol(s)/probe(s) {bad} or no seed; see {PROTOCOLS}")
-    x = embeddings.features(kind)
+    memory = joblib.Memory(cache_dir() / "probes", verbose=0)
+    runs = memory.cache(_probe_runs, ignore=["progress"])
+    chunks = embeddings.chunks[["track_id", "genre", "label", "artist"]]
+    columns = {name: chunks[name].to_numpy() for name in chunks}  # a key of plain arrays
+    return runs(
+        embeddings.features(kind),
+        columns,
+        tuple(protocols),
+        tuple(seeds),
+        tuple(probes),
+        (sklearn.__version__, PROBE_CACHE_VERSION),
+        progress,
+    )
+
+
+def _probe_runs(
+    x: np.ndarray,
+    columns: dict[str, np.ndarray],
+    protocols: tuple[str, ...],
+    seeds: tuple[int, ...],
+    probes: tuple[str, ...],
+    version: tuple[str, str],
+    progress: bool,
+) -> pd.DataFrame:
+    """The fits of :func:`probe_predictions`, from what they depend on (the cache key)."""
+    chunks = pd.DataFrame(columns)
     frames = []
     runs = sum(1 if p == "fault-filtered" else len(seeds) for p in protocols) * len(probes)
     bar = tqdm(total=runs, desc="probes", disable=not progress)
@@ -129,12 +165,12 @@ def probe_predictions(
         # would repeat the run and shrink the seed-then-track interval without new evidence
         for seed in seeds[:1] if protocol == "fault-filtered" else seeds:
             for name in probes:
-                tracks = split_probe(x, embeddings.chunks, protocol, seed, name=name)
+                tracks = split_probe(x, chunks, protocol, seed, name=name)
                 frames.append(tracks.assign(model=name, protocol=protocol, seed=seed))
                 bar.update()
     bar.close()
-    columns = ["model", "protocol", "seed", "track_id", "true", "predicted"]
-    return pd.concat(frames, ignore_index=True)[columns]
+    order = ["model", "protocol", "seed", "track_id", "true", "predicted"]
+    return pd.concat(frames, ignore_index=True)[order]
 
 
 def split_probe(
