@@ -17,7 +17,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 Content = str | bytes | Callable[[BinaryIO], object]
 """What :func:`atomic_write` writes: text (UTF-8), bytes, or a function given the open file."""
@@ -28,6 +31,23 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def file_lock(path: str | os.PathLike) -> FileLock:
+    """The lock of a file several processes may write at once: ``.<name>.lock`` beside it.
+
+    Held while reading, changing and writing a shared table (two chapters recording
+    headlines), or while computing a cache file (two chapters needing the same features:
+    the second waits, then reads what the first wrote, instead of computing it again).
+    The lock file stays; the lock is released with the ``with`` block.
+
+    Notebook: none (:mod:`genrelib.summary`, :mod:`genrelib.features`).
+    """
+    from filelock import FileLock  # 0.2 s to import: only its users pay it
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(target.with_name(f".{target.name}.lock"))
 
 
 def atomic_write(path: str | os.PathLike, content: Content) -> Path:

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from genrelib.atomic import atomic_write
+from genrelib.atomic import atomic_write, file_lock
 from genrelib.audio.chunking import cut_track
 from genrelib.audio.io import load_audio
 from genrelib.config import GENRES, SAMPLE_RATE, ChunkConfig, cache_dir, get_profile
@@ -288,16 +288,17 @@ def _cached_file_features(
     """Features of one file, read from or written to the cache; a reason string on failure."""
     source = Path(path)
     try:
-        target = None
-        if cache_root is not None:
-            target = _cache_path(source, chunk_seconds, sample_rate, cache_root, variable)
-            if target.is_file():
-                with np.load(target) as stored:
-                    return stored["features"], stored["lengths"]
-        features, lengths = file_features(source, chunk_seconds, sample_rate, variable)
-        if target is not None:
-            _write_npz(target, features, lengths)
-        return features, lengths
+        if cache_root is None:
+            return file_features(source, chunk_seconds, sample_rate, variable)
+        target = _cache_path(source, chunk_seconds, sample_rate, cache_root, variable)
+        if not target.is_file():
+            with file_lock(target):  # a chapter computing it already: wait, then read it
+                if not target.is_file():
+                    features, lengths = file_features(source, chunk_seconds, sample_rate, variable)
+                    _write_npz(target, features, lengths)
+                    return features, lengths
+        with np.load(target) as stored:
+            return stored["features"], stored["lengths"]
     except (GenrelibError, OSError) as error:
         return str(error)
 

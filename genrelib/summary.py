@@ -8,7 +8,7 @@ project's ``results/``: :func:`genrelib.project.results_root`), one per (chapter
 replaced when the chapter runs again; the intro, executed last, reads them with
 :func:`read_headlines`. So the table always shows what this run computed, never a pasted
 figure. Chapters executed at the same time (``genrelib book run --jobs 2``) update the file
-one after another, under a lock beside it (:func:`headlines_lock`).
+one after another, under a lock beside it (:func:`~genrelib.atomic.file_lock`).
 
 Each row also carries the build it belongs to (:data:`BUILD_ENV`, set by
 ``genrelib book run`` from the profile and parameters of the run), so rows left by a run
@@ -23,16 +23,12 @@ import math
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from genrelib.atomic import atomic_write
+from genrelib.atomic import atomic_write, file_lock
 from genrelib.errors import ConfigError
 from genrelib.project import BUILD_ENV, results_dir
-
-if TYPE_CHECKING:
-    from filelock import FileLock
 
 HEADLINES_FILE = "headlines.csv"
 COLUMNS = (
@@ -66,21 +62,6 @@ def current_build() -> str:
     Notebook: every chapter that records a headline (through :func:`record_headline`), intro.
     """
     return os.environ.get(BUILD_ENV) or INTERACTIVE_BUILD
-
-
-def headlines_lock(target: Path) -> FileLock:
-    """The lock every read-modify-write of the headlines file ``target`` holds.
-
-    Two kernels recording at the same moment would otherwise each write the rows they
-    read, and one chapter's rows would be lost. The lock file (``.headlines.csv.lock``)
-    stays beside the table.
-
-    Notebook: none (:func:`record_headline`, :func:`forget_headlines`).
-    """
-    from filelock import FileLock  # 0.2 s to import: only chapters that record pay it
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(target.with_name(f".{target.name}.lock"))
 
 
 def record_headline(
@@ -157,7 +138,7 @@ def record_headline(
         "build": current_build(),
         "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    with headlines_lock(target):
+    with file_lock(target):
         table = read_headlines(profile, results)
         same = (table["chapter"] == chapter) & (table["result"] == result)
         keep = ~(same & (table["protocol"] == protocol))
@@ -181,7 +162,7 @@ def forget_headlines(
     target = results_dir(profile, results) / HEADLINES_FILE
     if not target.is_file():
         return
-    with headlines_lock(target):
+    with file_lock(target):
         table = read_headlines(profile, results)
         stale = (table["chapter"] == chapter) & (table["build"] == build)
         if stale.any():

@@ -113,6 +113,39 @@ def test_cache_is_read_back_and_invalidated(
         compute_features(table, cache_root=tmp_path / "cache", progress=False)
 
 
+def test_a_file_another_process_is_computing_is_waited_for_and_read(
+    one_clip_per_genre: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two chapters needing the same features at once (``book run --jobs 2``): the second
+    waits on the first's lock, then reads its cache file instead of computing it again."""
+    import threading
+
+    from genrelib.atomic import file_lock
+
+    clip = Path(one_clip_per_genre["path"].iloc[0])
+    cache = tmp_path / "cache"
+    target = features._cache_path(clip, None, SAMPLE_RATE, cache, False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("computed twice")
+
+    monkeypatch.setattr(features, "file_features", fail)
+    got = []
+    with file_lock(target):  # "the first chapter" is computing the file
+        waiting = threading.Thread(
+            target=lambda: got.append(
+                features._cached_file_features(str(clip), None, SAMPLE_RATE, cache)
+            )
+        )
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive() and not got  # blocked on the lock
+        features._write_npz(target, np.ones((1, 57)), np.array([661794]))
+    waiting.join(timeout=10.0)
+    assert not waiting.is_alive()
+    np.testing.assert_array_equal(got[0][0], np.ones((1, 57)))
+
+
 def test_chunk_rows(one_clip_per_genre: pd.DataFrame, tmp_path: Path) -> None:
     row = one_clip_per_genre.iloc[[0]]
     table = compute_features(row, chunk_seconds=3.0, cache=False, progress=False)
