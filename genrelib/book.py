@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -29,7 +30,7 @@ import papermill
 import yaml
 
 from genrelib.config import EDITIONS, NO_TRAINING_ENV, PROFILES
-from genrelib.course import record_chapter_time
+from genrelib.course import read_chapter_times, record_chapter_time
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.exercises import student_edition
 from genrelib.kernels import BookKernelManager
@@ -209,6 +210,32 @@ def execution_stages(notebooks: list[Path]) -> list[list[Path]]:
     return [stage for stage in (chapters, summaries) if stage]
 
 
+def slowest_first(notebooks: list[Path], results: str | Path) -> list[Path]:
+    """Order chapters by their recorded execution time, slowest first.
+
+    With several chapters at a time, a long chapter started last would run alone at the
+    end; started first, the short ones fill the other cores meanwhile. Chapters without a
+    recorded time (:func:`~genrelib.course.read_chapter_times`) come first, ties keep
+    their order.
+
+    Notebook: used by ``genrelib book run --jobs``.
+
+    Parameters
+    ----------
+    notebooks : list of Path
+        Chapters of one stage (:func:`execution_stages`).
+    results : str or Path
+        The profile's results folder, holding ``chapter_times.csv``.
+
+    Returns
+    -------
+    list of Path
+        The same notebooks, reordered.
+    """
+    times = read_chapter_times(results).set_index("chapter")["last_seconds"]
+    return sorted(notebooks, key=lambda notebook: -float(times.get(notebook.stem, math.inf)))
+
+
 def run_notebooks(
     profile: str = "smoke",
     parameters: dict | None = None,
@@ -228,12 +255,13 @@ def run_notebooks(
     Relative path parameters are read from the current folder (:func:`resolve_path_parameters`), and
     every chapter's headlines are recorded under one build (:func:`build_id`).
 
-    With ``jobs`` above 1 (only without training: chapters that train share runs, and
-    ``genrelib book train --jobs`` trains them in parallel instead), that many kernels run
-    at once, each with ``cores // jobs`` threads, and the :data:`SUMMARY_PAGES` start
-    when every other chapter is done (:func:`execution_stages`). A chapter's execution
-    time is recorded in the results folder (:func:`~genrelib.course.record_chapter_time`)
-    only when it ran alone (``jobs=1``): the teachers' guide shows what one chapter costs.
+    With ``jobs`` above 1, that many kernels run at once, each with ``cores // jobs``
+    threads, the slowest first (:func:`slowest_first`); a chapter needing a run another one
+    is training waits for it (:func:`~genrelib.experiments.run_experiment`), and the
+    :data:`SUMMARY_PAGES` start when every other chapter is done
+    (:func:`execution_stages`). A chapter's execution time is recorded in the results
+    folder (:func:`~genrelib.course.record_chapter_time`) only when it ran alone
+    (``jobs=1``): the teachers' guide shows what one chapter costs.
 
     Parameters
     ----------
@@ -251,12 +279,12 @@ def run_notebooks(
         False: the chapters only read stored runs back, and one that is missing fails the
         chapter with :class:`~genrelib.errors.RunNotStoredError` (the published book).
     jobs : int
-        Chapters executed at once (above 1 only with ``training=False``).
+        Chapters executed at once.
 
     Returns
     -------
     list of Path
-        Executed notebooks, in execution order.
+        Executed notebooks, in the order of :func:`toc_notebooks`.
 
     Raises
     ------
@@ -264,8 +292,7 @@ def run_notebooks(
         Naming the chapter, the error and where the partly executed copy is; with
         ``jobs`` above 1, the chapters already running finish first and none starts.
     ConfigError
-        An unknown profile or parameter, no matching chapter, or ``jobs`` above 1 with
-        training on.
+        An unknown profile or parameter, no matching chapter, or ``jobs`` below 1.
 
     Notebook: used by ``genrelib book run``.
     """
@@ -273,11 +300,6 @@ def run_notebooks(
         raise ConfigError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
     if jobs < 1:
         raise ConfigError(f"--jobs {jobs}: give 1 or more chapters at once")
-    if jobs > 1 and training:
-        raise ConfigError(
-            f"--jobs {jobs} needs --no-train: chapters that train share runs, so they train "
-            "one after another; train first with `genrelib book train --jobs N`"
-        )
     root = project_dir() if root is None else Path(root).resolve()
     notebooks = toc_notebooks(root)
     declared_by = {notebook: _declared_parameters(notebook) for notebook in notebooks}
@@ -310,6 +332,7 @@ def run_notebooks(
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     with bar, _kernel_environment(build, training, threads), ThreadPoolExecutor(jobs) as pool:
         for stage in execution_stages(notebooks):
+            stage = slowest_first(stage, results) if jobs > 1 else stage
             running = {pool.submit(execute, notebook): notebook for notebook in stage}
             bar.set_postfix_str(", ".join(notebook.name for notebook in stage[:jobs]))
             for future in as_completed(running):

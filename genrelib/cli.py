@@ -229,7 +229,7 @@ def _add_book_commands(subparsers: argparse._SubParsersAction) -> None:
         "--jobs",
         type=_at_least(int, 1),
         default=1,
-        help="chapters executed at once (above 1 needs --no-train; times are then not recorded)",
+        help="chapters executed at once (their times are then not recorded)",
     )
     run.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
     run.set_defaults(handler=_book_run)

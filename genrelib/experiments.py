@@ -45,6 +45,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -54,7 +55,7 @@ import pandas as pd
 import torch
 
 import genrelib
-from genrelib.atomic import atomic_write
+from genrelib.atomic import atomic_write, file_lock
 from genrelib.audio import SpectrogramSet, build_spectrogram_set
 from genrelib.config import (
     GENRES,
@@ -803,7 +804,8 @@ def run_experiment(
     ``code_fingerprint``, :func:`code_fingerprint`) in the ``smoke`` profile with training
     allowed: the run is then trained again from scratch. In other profiles, or with
     training off, such a run is read back with ``code_current: False`` and a line logged
-    at INFO (logger ``genrelib.experiments``).
+    at INFO (logger ``genrelib.experiments``). A run another process is training (a chapter
+    executed at the same time) is waited for, then read back (:func:`_training_lock`).
 
     Notebook: 04_base_crnn, 05_extended_crnn, 06_resnet_transfer, 07_split_length,
     09_honest_evaluation.
@@ -864,21 +866,67 @@ def run_experiment(
     if not isinstance(experiment, Experiment):
         raise ConfigError("run_experiment: experiment must be a genrelib.experiments.Experiment")
     plan = plan_run(experiment, tracks, profile, results_root, train_overrides, classes)
-    stored = read_result(plan.run_dir)
-    done = _reusable(stored, plan.config.max_epochs)
-    if retrains(stored, profile):
-        logger.info(_stale_message(stored, plan.run_dir, "training it again"))
-        _clear_run(plan.run_dir)
-        done = None
-    elif done is not None and not code_status(done)["code_current"]:
-        logger.info(_stale_message(done, plan.run_dir, "reading it back as it is"))
-    if done is not None:
-        return {**done, **code_status(done), "read_back": True}
+    row = _read_back(plan, profile, may_clear=False)
+    if row is not None:
+        return row
     check_training_allowed(
         plan.run_dir,
         f"{experiment.model} ({experiment.protocol} split, {experiment.chunk_seconds:g}-s chunks, "
         f"seed {experiment.seed})",
     )
+    with _training_lock(plan.run_dir):
+        row = _read_back(plan, profile, may_clear=True)  # trained meanwhile by another chapter?
+        if row is not None:
+            return row
+        return _train_and_score(
+            experiment, tracks, profile, plan, synthetic, cache_root, progress, on_epoch_end
+        )
+
+
+def _read_back(plan: RunPlan, profile: Profile, may_clear: bool) -> dict | None:
+    """The stored row of ``plan``'s run if it can be read back, else None.
+
+    A run :func:`retrains` would train again is cleared only with ``may_clear`` (under the
+    training lock, so that no other process is training into the folder).
+    """
+    stored = read_result(plan.run_dir)
+    if retrains(stored, profile):
+        if may_clear:
+            logger.info(_stale_message(stored, plan.run_dir, "training it again"))
+            _clear_run(plan.run_dir)
+        return None
+    done = _reusable(stored, plan.config.max_epochs)
+    if done is None:
+        return None
+    if not code_status(done)["code_current"]:
+        logger.info(_stale_message(done, plan.run_dir, "reading it back as it is"))
+    return {**done, **code_status(done), "read_back": True}
+
+
+def _training_lock(run_dir: Path) -> AbstractContextManager:
+    """Held while a run trains: a chapter needing the same run waits, then reads it back.
+
+    Chapters executed at once (``genrelib book run --jobs 2``), or two notebooks open in
+    JupyterLab, would otherwise train one run twice into one folder. The lock file sits
+    beside the run folder (``.<run>.lock``), which clearing a stale run removes. Ranks of a
+    ``torchrun`` job train one run together, so they take no lock.
+    """
+    if distributed.current().enabled:
+        return nullcontext()
+    return file_lock(run_dir)
+
+
+def _train_and_score(
+    experiment: Experiment,
+    tracks: pd.DataFrame,
+    profile: Profile,
+    plan: RunPlan,
+    synthetic: bool,
+    cache_root: str | Path | None,
+    progress: bool,
+    on_epoch_end: Callable | None,
+) -> dict:
+    """Train ``plan``'s run, score its sets and store ``result.json`` (:func:`run_experiment`)."""
     spectrograms = build_spectrogram_set(
         tracks,
         experiment.mel,

@@ -130,11 +130,17 @@ def test_summary_pages_execute_after_every_other_chapter() -> None:
     assert execution_stages(chapters[:2]) == [chapters[:2]]
 
 
-def test_chapters_at_once_only_without_training() -> None:
-    from genrelib.book import run_notebooks
+def test_the_slowest_chapters_start_first(tmp_path: Path) -> None:
+    """With several at a time, chapters start slowest first; unrecorded ones before all."""
+    from genrelib.book import run_notebooks, slowest_first
+    from genrelib.course import record_chapter_time
 
-    with pytest.raises(ConfigError, match="--jobs 2 needs --no-train"):
-        run_notebooks("smoke", root=ROOT, only=["01_dataset"], jobs=2)
+    chapters = [ROOT / "book" / f"{stem}.ipynb" for stem in ("01_dataset", "03_baselines", "07_x")]
+    record_chapter_time(tmp_path, "01_dataset", 10.5, False)
+    record_chapter_time(tmp_path, "03_baselines", 27.2, False)
+    order = [path.stem for path in slowest_first(chapters, tmp_path)]
+    assert order == ["07_x", "03_baselines", "01_dataset"]
+    assert slowest_first(chapters[:2], tmp_path / "none") == chapters[:2]  # toc order kept
     with pytest.raises(ConfigError, match="--jobs 0"):
         run_notebooks("smoke", root=ROOT, only=["01_dataset"], training=False, jobs=0)
 

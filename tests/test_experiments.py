@@ -343,3 +343,38 @@ def test_the_code_fingerprint_follows_every_source_file(tmp_path: Path) -> None:
     loop.write_bytes(original)
     (copy / "models" / "extra.py").write_text("X = 1\n")  # a new module of a fingerprinted part
     assert code_fingerprint(copy) != code_fingerprint()
+
+
+def test_a_run_another_chapter_is_training_is_waited_for_and_read_back(
+    tracks: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two chapters at once needing one run (``book run --jobs 2``): it is trained once."""
+    import threading
+
+    trainings, real_train = [], experiments.train
+
+    def counted_train(*args, **kwargs):
+        trainings.append(threading.current_thread().name)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(experiments, "train", counted_train)
+    experiment = Experiment.from_profile(PROFILE, "base_crnn", "track", seed=3)
+    rows: dict[str, dict] = {}
+
+    def chapter(name: str) -> None:
+        rows[name] = run_experiment(
+            experiment, tracks, PROFILE, tmp_path, progress=False, train_overrides=OVERRIDES
+        )
+
+    threads = [threading.Thread(target=chapter, args=(name,), name=name) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert len(trainings) == 1, trainings
+    trained, waited = rows[trainings[0]], rows[({"a", "b"} - set(trainings)).pop()]
+    assert trained["read_back"] is False and waited["read_back"] is True
+    assert {**trained, "read_back": True} == waited
+    assert [path.name for path in tmp_path.glob("runs/.*.lock")] == [
+        f".{Path(trained['run_dir']).name}.lock"
+    ]  # beside the run folder, not in it

@@ -1,5 +1,9 @@
 """Every chapter executes end to end with papermill in the smoke profile.
 
+The chapters selected for this session execute once, two at a time (``genrelib book run
+--jobs 2``: chapters that need the same run wait for the one training it); each test then
+reads its chapter's executed copy.
+
 Notebook: all chapters (this is the CI check behind ``genrelib book run``).
 """
 
@@ -26,22 +30,35 @@ def smoke_parameters(shared_data: Path) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def smoke_book(request: pytest.FixtureRequest, shared_data: Path) -> dict[str, Path]:
+    """The executed copy of every chapter this session's tests select, by file name."""
+    chosen = sorted(
+        {
+            item.callspec.params["chapter"]
+            for item in request.session.items
+            if item.originalname == "test_chapter_executes_in_smoke_profile"
+        }
+    )
+    executed = run_notebooks(
+        "smoke", smoke_parameters(shared_data), root=ROOT, only=chosen, progress=False, jobs=2
+    )
+    return {path.name: path for path in executed}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_executes_in_smoke_profile(chapter: str, shared_data: Path) -> None:
+def test_chapter_executes_in_smoke_profile(chapter: str, smoke_book: dict[str, Path]) -> None:
     """The chapter runs without error and shows at least one figure (the intro: the results)."""
-    (executed,) = run_notebooks(
-        "smoke", smoke_parameters(shared_data), root=ROOT, only=[chapter], progress=False
-    )
-    notebook = nbformat.read(executed, as_version=4)
+    notebook = nbformat.read(smoke_book[chapter], as_version=4)
     outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
     errors = [out for out in outputs if out.output_type == "error"]
     assert not errors, f"{chapter} has error outputs: {errors[0]['ename']}"
     if chapter == "intro.ipynb":
-        # Executed last: it shows the headline table the chapters above recorded.
+        # Executed after the others: it shows the headline table the chapters recorded.
         shown = "".join(out.get("data", {}).get("text/html", "") for out in outputs)
         # This session's results folder ($GENRELIB_RESULTS, tests/conftest.py) starts empty,
-        # so the rows come from the chapters executed above it in this session.
+        # so the rows come from the chapters executed with it in this session.
         recorded, _ = build_headlines(read_headlines("smoke"))  # the latest build's rows
         assert not recorded.empty, (
             f"no headline recorded in {results_dir('smoke')}: run the chapters with the intro"
