@@ -321,37 +321,47 @@ def run_notebooks(
     results = given.get("results_dir") or results_root(root) / profile
 
     def execute(notebook: Path) -> float:
-        target = build_root(root) / EXECUTED_DIR / notebook.relative_to(root)
+        (target,) = _executed_copies([notebook], root)
         chosen = {key: value for key, value in given.items() if key in declared_by[notebook]}
         forget_headlines(notebook.stem, profile, build, results)
         return _execute_chapter(
             notebook, target, resolve_path_parameters(chosen, notebook.parent), root
         )
 
+    def finished(notebook: Path, seconds: float) -> None:
+        if jobs == 1:
+            record_chapter_time(results, notebook.stem, seconds, training)
+        tqdm.write(f"executed {notebook.relative_to(root)} in {seconds:.1f} s")
+        bar.update()
+
     bar = tqdm(total=len(notebooks), desc=f"chapters ({profile})", unit="nb", disable=not progress)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
-    with bar, _kernel_environment(build, training, threads), ThreadPoolExecutor(jobs) as pool:
-        for stage in execution_stages(notebooks):
-            stage = slowest_first(stage, results) if jobs > 1 else stage
-            running = {pool.submit(execute, notebook): notebook for notebook in stage}
-            bar.set_postfix_str(", ".join(notebook.name for notebook in stage[:jobs]))
-            for future in as_completed(running):
-                notebook = running[future]
-                if future.exception() is not None:
-                    for other in running:
-                        other.cancel()
-                    raise future.exception()
-                seconds = future.result()
-                if jobs == 1:
-                    record_chapter_time(results, notebook.stem, seconds, training)
-                tqdm.write(f"executed {notebook.relative_to(root)} in {seconds:.1f} s")
-                bar.set_postfix_str(", ".join(running[f].name for f in running if f.running()))
-                bar.update()
-    if jobs > 1:
-        tqdm.write(
-            f"chapter times not recorded: {jobs} chapters shared the cores "
-            "(a run with --jobs 1 records them for the teachers' guide)"
-        )
+    with bar, _kernel_environment(build, training, threads):
+        if jobs == 1:  # in this thread, so that Ctrl-C stops the chapter it interrupts
+            for notebook in notebooks:
+                bar.set_postfix_str(notebook.name)
+                finished(notebook, execute(notebook))
+            return _executed_copies(notebooks, root)
+        with ThreadPoolExecutor(jobs) as pool:
+            for stage in execution_stages(notebooks):
+                running = {pool.submit(execute, nb): nb for nb in slowest_first(stage, results)}
+                bar.set_postfix_str(", ".join(nb.name for nb in list(running.values())[:jobs]))
+                for future in as_completed(running):
+                    if future.exception() is not None:
+                        for other in running:
+                            other.cancel()
+                        raise future.exception()
+                    finished(running[future], future.result())
+                    bar.set_postfix_str(", ".join(running[f].name for f in running if f.running()))
+    tqdm.write(
+        f"chapter times not recorded: {jobs} chapters shared the cores "
+        "(a run with --jobs 1 records them for the teachers' guide)"
+    )
+    return _executed_copies(notebooks, root)
+
+
+def _executed_copies(notebooks: list[Path], root: Path) -> list[Path]:
+    """Where :func:`run_notebooks` writes the executed copy of each notebook."""
     return [build_root(root) / EXECUTED_DIR / notebook.relative_to(root) for notebook in notebooks]
 
 

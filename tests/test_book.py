@@ -149,6 +149,7 @@ def test_the_slowest_chapters_start_first(tmp_path: Path) -> None:
 def test_two_chapters_at_once_then_the_summaries(tmp_path: Path) -> None:
     """``jobs=2``: both chapters run at once, the guide and intro after both; no time stored."""
     from genrelib.book import run_notebooks
+    from genrelib.course import read_chapter_times
 
     only = ["01_dataset", "02_preprocessing", "teachers_guide", "intro"]
     executed = run_notebooks(
@@ -168,3 +169,8 @@ def test_two_chapters_at_once_then_the_summaries(tmp_path: Path) -> None:
     last_chapter = max(spans["01_dataset"][1], spans["02_preprocessing"][1])
     assert min(spans["teachers_guide"][0], spans["intro"][0]) > last_chapter
     assert not (tmp_path / "chapter_times.csv").exists()
+    # one at a time (the default): the chapter's time is recorded for the teachers' guide
+    run_notebooks(
+        "smoke", {"results_dir": str(tmp_path)}, root=ROOT, only=["01_dataset"], progress=False
+    )
+    assert read_chapter_times(tmp_path)["chapter"].tolist() == ["01_dataset"]
