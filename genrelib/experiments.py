@@ -908,8 +908,8 @@ def _training_lock(run_dir: Path) -> AbstractContextManager:
 
     Chapters executed at once (``genrelib book run --jobs 2``), or two notebooks open in
     JupyterLab, would otherwise train one run twice into one folder. The lock file sits
-    beside the run folder (``.<run>.lock``), which clearing a stale run removes. Ranks of a
-    ``torchrun`` job train one run together, so they take no lock.
+    beside the run folder (``.<run>.lock``), not in it, so clearing a stale run keeps it.
+    Ranks of a ``torchrun`` job train one run together, so they take no lock.
     """
     if distributed.current().enabled:
         return nullcontext()
