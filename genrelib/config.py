@@ -20,9 +20,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from genrelib.errors import ConfigError
+
+if TYPE_CHECKING:
+    import joblib
 
 SAMPLE_RATE = 22_050
 """Sample rate of GTZAN and of every signal inside genrelib, in Hz."""
@@ -423,3 +426,17 @@ def cache_dir() -> Path:
     root = Path(os.environ.get("GENRELIB_CACHE", Path.home() / ".cache" / "genrelib"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def disk_memo(*parts: str) -> joblib.Memory:
+    """The on-disk memo of one kind of result: ``joblib.Memory`` under ``cache_dir()/<parts>``.
+
+    A function cached with it (``disk_memo("probes").cache(fit)``) is computed once per
+    argument values and its own code, then read back, across processes and sessions.
+
+    Notebook: 03_baselines (tempos), 06b_music_transfer (probe fits), 09_honest_evaluation
+    (bootstrap draws).
+    """
+    import joblib  # imported on use: genrelib predict never needs it
+
+    return joblib.Memory(cache_dir().joinpath(*parts), verbose=0)

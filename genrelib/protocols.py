@@ -28,12 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 
 from genrelib.baselines import fit_predict, prepare_table, split_rows
-from genrelib.config import DEFAULT_BASELINES, GENRES, cache_dir
+from genrelib.config import DEFAULT_BASELINES, GENRES, disk_memo
 from genrelib.data.splits import PROTOCOLS
 from genrelib.errors import ConfigError
 from genrelib.evaluation import (
@@ -315,7 +314,7 @@ def group_draws(
     Chapters 03 and 09 summarise the same baseline predictions, and :func:`protocol_gap`
     draws again what :func:`protocol_summary` drew for the same group (its generator is
     seeded by the group's keys), so each group's draws are kept in the cache
-    (``joblib.Memory`` under ``cache_dir()/bootstrap``), keyed by the group's
+    (:func:`~genrelib.config.disk_memo`, ``bootstrap``), keyed by the group's
     :data:`DRAW_COLUMNS`, ``n_boot``, ``seed``, ``keys`` and
     :data:`BOOTSTRAP_CACHE_VERSION`: 5000 resamples of 1000 tracks are 0.2 s of draws.
 
@@ -339,7 +338,7 @@ def group_draws(
         For each of :data:`SUMMARY_METRICS`: the score of every seed, shape (n_seeds,), and
         the ``n_boot`` seed-then-track bootstrap draws, shape (n_boot,).
     """
-    memory = joblib.Memory(cache_dir() / "bootstrap", verbose=0)
+    memory = disk_memo("bootstrap")
     columns = (  # plain arrays: their bytes are the key, whatever the frame's layout
         group["seed"].to_numpy(np.int64),
         group["track_id"].to_numpy(str),

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
@@ -28,7 +27,7 @@ from genrelib.baselines import (
 )
 from genrelib.chapters.context import chapter_context
 from genrelib.chapters.display import csv_download, glue_values, preview, rounded
-from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES, SAMPLE_RATE, cache_dir
+from genrelib.config import BASELINES, DEFAULT_BASELINES, GENRES, SAMPLE_RATE, disk_memo
 from genrelib.cross_validation import CV_PROTOCOLS, N_FOLDS, cross_validated_predictions
 from genrelib.data.splits import artist_keys
 from genrelib.errors import ConfigError
@@ -319,13 +318,13 @@ def _file_tempo(path: str, size: int, modified_ns: int, pad_mode: str) -> float:
 def zero_padded_tempo(path: str | Path) -> float:
     """Tempo of one clip with zero padding, computed once per file and cached on disk.
 
-    The cache (``joblib.Memory`` under ``cache_dir()/tempo/<FEATURE_VERSION>``) is keyed
+    The cache (:func:`~genrelib.config.disk_memo`, ``tempo/<FEATURE_VERSION>``) is keyed
     by the file's path, size and modification time, so a changed file is measured again;
     a warm re-render of chapter 03 reads 100 numbers instead of 6 s of onset envelopes.
 
     Notebook: 03_baselines (through :func:`tempo_padding_table`).
     """
-    memory = joblib.Memory(cache_dir() / "tempo" / FEATURE_VERSION, verbose=0)
+    memory = disk_memo("tempo", FEATURE_VERSION)
     status = Path(path).stat()
     return memory.cache(_file_tempo)(str(path), status.st_size, status.st_mtime_ns, "constant")
 

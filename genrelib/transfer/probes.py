@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
@@ -20,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from genrelib.config import GENRES, cache_dir
+from genrelib.config import GENRES, disk_memo
 from genrelib.data.splits import PROTOCOLS, assign_splits
 from genrelib.errors import ConfigError
 from genrelib.evaluation import track_predictions
@@ -123,7 +122,7 @@ def probe_predictions(
 
     Notes
     -----
-    The fits are cached (``joblib.Memory`` under ``cache_dir()/probes``), keyed by the
+    The fits are cached (:func:`~genrelib.config.disk_memo`, ``probes``), keyed by the
     embeddings, the patches' tracks and labels, the arguments, scikit-learn's version and
     :data:`PROBE_CACHE_VERSION`: a re-render of chapter 06b reads its 80 fits back.
     """
@@ -131,7 +130,7 @@ def probe_predictions(
     bad = [p for p in protocols if p not in PROTOCOLS] + [p for p in probes if p not in PROBES]
     if bad or not seeds:
         raise ConfigError(f"unknown protocol(s)/probe(s) {bad} or no seed; see {PROTOCOLS}")
-    memory = joblib.Memory(cache_dir() / "probes", verbose=0)
+    memory = disk_memo("probes")
     runs = memory.cache(_probe_runs, ignore=["progress"])
     chunks = embeddings.chunks[["track_id", "genre", "label", "artist"]]
     columns = {name: chunks[name].to_numpy() for name in chunks}  # a key of plain arrays
