@@ -173,11 +173,14 @@ def _execute_chapter(notebook: Path, target: Path, parameters: dict, root: Path)
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
+        # The kernel starts in the chapter's folder (nbclient's resources path), not through
+        # papermill's cwd=, which changes the folder of the whole process for the run: two
+        # chapters run at once (--jobs) would start kernels in each other's folders.
         papermill.execute_notebook(
             str(notebook),
             str(target),
             parameters=parameters,
-            cwd=str(notebook.parent),
+            resources={"metadata": {"path": str(notebook.parent)}},
             kernel_name="python3",
             progress_bar=False,
             kernel_manager_class=BookKernelManager,

@@ -120,6 +120,42 @@ def test_chapter_kernels_use_sockets_of_their_own(tmp_path: Path, monkeypatch) -
     assert not list(tmp_path.glob("kernel-ipc*"))  # nothing left in the working folder
 
 
+def test_each_chapter_kernel_starts_in_its_own_folder_without_moving_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative paths in a chapter are read from its folder. The folder is the kernel's
+    own: changing the whole process's folder (papermill's ``cwd=``) made a chapter run
+    beside another (``--jobs 2``) start its kernel in the other's folder, or in the
+    caller's, and read a relative ``songs_dir`` from there."""
+    import os
+    import threading
+
+    from genrelib.book import _execute_chapter
+
+    here, moves = os.getcwd(), []
+    monkeypatch.setattr(os, "chdir", lambda path: moves.append(str(path)))
+    cell = nbformat.v4.new_code_cell("import os\nos.getcwd()")
+    folders = [tmp_path / "one", tmp_path / "two"]
+    for folder in folders:
+        folder.mkdir()
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell]), folder / "chapter.ipynb")
+    threads = [
+        threading.Thread(
+            target=_execute_chapter,
+            args=(folder / "chapter.ipynb", folder / "run.ipynb", {}, tmp_path),
+        )
+        for folder in folders
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for folder in folders:
+        shown = nbformat.read(folder / "run.ipynb", 4).cells[0].outputs[0].data["text/plain"]
+        assert Path(shown.strip("'")) == folder
+    assert set(moves) <= {here}  # papermill goes back to where it was, nowhere else
+
+
 def test_summary_pages_execute_after_every_other_chapter() -> None:
     from genrelib.book import SUMMARY_PAGES, execution_stages
 
