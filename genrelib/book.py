@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from genrelib.config import EDITIONS, NO_TRAINING_ENV, PROFILES
 from genrelib.course import read_chapter_times, record_chapter_time
 from genrelib.errors import ConfigError, GenrelibError
 from genrelib.exercises import student_edition
-from genrelib.kernels import BookKernelManager
+from genrelib.kernels import BookKernelManager, stop_book_kernels
 from genrelib.progress import tqdm
 from genrelib.project import BUILD_ENV, build_root, project_dir, results_root
 from genrelib.summary import forget_headlines
@@ -293,7 +294,8 @@ def run_notebooks(
     ------
     NotebookExecutionError
         Naming the chapter, the error and where the partly executed copy is; with
-        ``jobs`` above 1, the chapters already running finish first and none starts.
+        ``jobs`` above 1, the chapters running beside it are stopped (their kernels killed,
+        as on Ctrl-C) and none starts.
     ConfigError
         An unknown profile or parameter, no matching chapter, or ``jobs`` below 1.
 
@@ -322,13 +324,14 @@ def run_notebooks(
         )
     build = build_id(profile, given)
     results = given.get("results_dir") or results_root(root) / profile
+    caller = Path.cwd()  # relative paths are the caller's, read here and not in a worker thread
 
     def execute(notebook: Path) -> float:
         (target,) = _executed_copies([notebook], root)
         chosen = {key: value for key, value in given.items() if key in declared_by[notebook]}
         forget_headlines(notebook.stem, profile, build, results)
         return _execute_chapter(
-            notebook, target, resolve_path_parameters(chosen, notebook.parent), root
+            notebook, target, resolve_path_parameters(chosen, notebook.parent, caller), root
         )
 
     def finished(notebook: Path, seconds: float) -> None:
@@ -345,22 +348,51 @@ def run_notebooks(
                 bar.set_postfix_str(notebook.name)
                 finished(notebook, execute(notebook))
             return _executed_copies(notebooks, root)
+        # A chapter is handed to the pool only when a lane is free, so that none starts
+        # after another has failed.
         with ThreadPoolExecutor(jobs) as pool:
-            for stage in execution_stages(notebooks):
-                running = {pool.submit(execute, nb): nb for nb in slowest_first(stage, results)}
-                bar.set_postfix_str(", ".join(nb.name for nb in list(running.values())[:jobs]))
-                for future in as_completed(running):
-                    if future.exception() is not None:
-                        for other in running:
-                            other.cancel()
-                        raise future.exception()
-                    finished(running[future], future.result())
-                    bar.set_postfix_str(", ".join(running[f].name for f in running if f.running()))
+            running: dict[Future, Path] = {}
+            try:
+                for stage in execution_stages(notebooks):
+                    waiting = slowest_first(stage, results)
+                    while waiting or running:
+                        while waiting and len(running) < jobs:
+                            notebook = waiting.pop(0)
+                            running[pool.submit(execute, notebook)] = notebook
+                        bar.set_postfix_str(", ".join(path.name for path in running.values()))
+                        done, _ = wait(running, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            notebook = running.pop(future)
+                            if future.exception() is not None:
+                                raise future.exception()
+                            finished(notebook, future.result())
+            except BaseException:  # a chapter failed, or Ctrl-C: stop the others now
+                _stop_chapters(running, pool)
+                raise
     tqdm.write(
         f"chapter times not recorded: {jobs} chapters shared the cores "
         "(a run with --jobs 1 records them for the teachers' guide)"
     )
     return _executed_copies(notebooks, root)
+
+
+def _stop_chapters(running: dict[Future, Path], pool: ThreadPoolExecutor) -> None:
+    """Kill the kernels of the chapters still running (``--jobs``) and wait for their threads.
+
+    papermill logs "Kernel died while waiting for execute reply" for each: expected here,
+    so its log is silenced until they are gone, and one line names the stopped chapters.
+    """
+    stopped = [path.name for future, path in running.items() if not future.done()]
+    papermill_log = logging.getLogger("papermill")
+    level = papermill_log.level
+    papermill_log.setLevel(logging.CRITICAL)
+    try:
+        stop_book_kernels()
+        pool.shutdown(wait=True)
+    finally:
+        papermill_log.setLevel(level)
+    if stopped:
+        tqdm.write(f"stopped before the end: {', '.join(stopped)}")
 
 
 def _executed_copies(notebooks: list[Path], root: Path) -> list[Path]:

@@ -123,17 +123,17 @@ def test_chapter_kernels_use_sockets_of_their_own(tmp_path: Path, monkeypatch) -
 def test_each_chapter_kernel_starts_in_its_own_folder_without_moving_the_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Relative paths in a chapter are read from its folder. The folder is the kernel's
+    """Relative paths in a chapter are read from its folder, and the folder is the kernel's
     own: changing the whole process's folder (papermill's ``cwd=``) made a chapter run
     beside another (``--jobs 2``) start its kernel in the other's folder, or in the
-    caller's, and read a relative ``songs_dir`` from there."""
+    caller's, and read a relative ``songs_dir`` from there. With the process held in
+    place, each kernel still starts in its chapter's folder."""
     import os
     import threading
 
     from genrelib.book import _execute_chapter
 
-    here, moves = os.getcwd(), []
-    monkeypatch.setattr(os, "chdir", lambda path: moves.append(str(path)))
+    monkeypatch.setattr(os, "chdir", lambda path: None)  # the process never moves
     cell = nbformat.v4.new_code_cell("import os\nos.getcwd()")
     folders = [tmp_path / "one", tmp_path / "two"]
     for folder in folders:
@@ -153,7 +153,79 @@ def test_each_chapter_kernel_starts_in_its_own_folder_without_moving_the_process
     for folder in folders:
         shown = nbformat.read(folder / "run.ipynb", 4).cells[0].outputs[0].data["text/plain"]
         assert Path(shown.strip("'")) == folder
-    assert set(moves) <= {here}  # papermill goes back to where it was, nowhere else
+
+
+def _book_of(root: Path, chapters: dict[str, str]) -> Path:
+    """A project folder whose book has one code cell per chapter, in this order."""
+    (root / "book").mkdir(parents=True)
+    for name, code in chapters.items():
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(notebook, root / "book" / f"{name}.ipynb")
+    entries = "".join(f"  - file: book/{name}\n" for name in list(chapters)[1:])
+    (root / "_toc.yml").write_text(
+        f"format: jb-book\nroot: book/{next(iter(chapters))}\nchapters:\n{entries}"
+    )
+    return root
+
+
+@pytest.mark.parametrize("stop", ["a chapter fails", "Ctrl-C"])
+def test_with_jobs_the_chapters_running_beside_are_stopped(
+    stop: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``--jobs 2``: when one chapter fails, or on Ctrl-C, the chapter running beside it
+    is stopped at once (its kernel and the kernel's own processes killed) instead of
+    running to its end, and no other chapter starts."""
+    import os
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    from genrelib.book import EXECUTED_DIR, NotebookExecutionError, run_notebooks
+    from genrelib.project import build_root
+
+    pid_file = tmp_path / "child.pid"
+    slow = (  # a chapter with a worker process of its own, busy for two minutes
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)"
+    )
+    wait = f"import os, time\nwhile not os.path.exists({str(pid_file)!r}):\n    time.sleep(0.1)\n"
+    second = wait + ("raise ValueError('bad cell')" if stop != "Ctrl-C" else "time.sleep(120)")
+    chapters = {"intro": "6 * 7", "00_slow": slow, "01_second": second, "02_never": "6 * 7"}
+    root = _book_of(tmp_path / "project", chapters)
+    if stop == "Ctrl-C":  # once the slow chapter runs, as a user's Ctrl-C would
+        main_process = os.getpid()
+
+        def press_ctrl_c() -> None:
+            while not pid_file.exists():
+                time.sleep(0.1)
+            os.kill(main_process, signal.SIGINT)
+
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt if stop == "Ctrl-C" else NotebookExecutionError):
+        run_notebooks("smoke", root=root, progress=False, jobs=2)
+    assert time.perf_counter() - started < 40, "the other chapter ran on"
+    shown = capsys.readouterr()
+    assert "stopped before the end: 00_slow.ipynb" in shown.out + shown.err
+    assert "Kernel died" not in caplog.text  # expected, so not logged as an error
+    assert not (build_root(root) / EXECUTED_DIR / "book" / "02_never.ipynb").exists()
+    child = int(pid_file.read_text())
+    for _ in range(50):  # the killed kernel's worker is gone (reaped by init or a zombie)
+        state = subprocess.run(
+            ["ps", "-o", "stat=", "-p", str(child)], capture_output=True, text=True
+        )
+        if not state.stdout.strip() or state.stdout.strip().startswith("Z"):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the stopped chapter's worker process still runs")
 
 
 def test_summary_pages_execute_after_every_other_chapter() -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "chapter_sets",
     "check",
     "count_parameters",
+    "crnn_experiments",
     "filled",
     "glue_values",
     "history_by_model",
@@ -90,6 +91,32 @@ def resnet_heads(
         for head, faithful in (("sequence", False), ("faithful", True))
     }
     return heads, pretrained
+
+
+def crnn_experiments(
+    ch: ChapterContext, protocol: str, chunk_seconds: float | None = None
+) -> dict[str, Experiment]:
+    """The base and extended CRNN of chapters 04 and 05 on this split, by label, their runs
+    of this chapter's seed stored.
+
+    Chapters 04 and 05 train them; this chapter reads them back, or trains them itself when
+    it runs first (alone in JupyterLab, or beside those chapters with ``genrelib book run
+    --jobs``, when it waits for a run another chapter is training).
+
+    Notebook: 06_resnet_transfer.
+
+    Returns
+    -------
+    dict of str to Experiment
+        ``{"base CRNN": ..., "extended CRNN": ...}`` (:data:`NETWORK_LABELS`).
+    """
+    experiments = {
+        NETWORK_LABELS[model]: ch.experiment(model, protocol, chunk_seconds)
+        for model in ("base_crnn", "extended_crnn")
+    }
+    for experiment in experiments.values():
+        ch.run(experiment)
+    return experiments
 
 
 def weights_label(pretrained: bool) -> str:

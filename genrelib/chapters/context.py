@@ -57,6 +57,9 @@ CV_REPEATS: dict[str, int] = {"smoke": 1, "cpu": 3, "full": 3}
 every track once; smoke runs one to stay fast)."""
 CHECKPOINTS: tuple[str, ...] = ("best.pt", "last.pt")
 """Checkpoint files of a run (:func:`genrelib.training.train`)."""
+SMOKE_KEPT: dict[str, tuple[str, ...]] = {"base_crnn": ("best.pt",)}
+"""Checkpoints a smoke run keeps whichever chapter trains it, by model: chapters 04 and 08
+read the base CRNN's ``best.pt``, and chapters 05 and 06 may train that run first."""
 PROBE_SEEDS: dict[str, int] = {"smoke": 2, "cpu": 10, "full": 10}
 """Seeds of chapter 06b's frozen-embedding probes per profile (probes are cheap)."""
 SMOKE_PROTOCOLS: tuple[str, ...] = ("paper", "track")
@@ -145,9 +148,10 @@ def run_chapter_experiment(
     """Train (or read back) ``experiment``; in smoke, delete the checkpoints no chapter reads.
 
     Calls :func:`genrelib.experiments.run_experiment`. When a smoke run has just been
-    trained, its checkpoints other than ``keep`` are deleted, so repeated smoke runs do not
-    fill the disk (a finished run is read back from ``result.json`` without them). A run
-    read back is left as it is: the chapter that trained it kept what is read later.
+    trained, its checkpoints other than ``keep`` (and :data:`SMOKE_KEPT`) are deleted, so
+    repeated smoke runs do not fill the disk (a finished run is read back from
+    ``result.json`` without them). A run read back is left as it is: the chapter that
+    trained it kept what is read later.
 
     Notebook: 04_base_crnn to 10_reproducibility.
 
@@ -182,7 +186,7 @@ def run_chapter_experiment(
     trained = stored is None or retrains(stored, profile)
     row = run_experiment(experiment, tracks, profile, results_root, synthetic=synthetic, **options)
     if trained and profile.name == SMOKE:
-        for name in set(CHECKPOINTS) - set(keep):
+        for name in set(CHECKPOINTS) - set(keep) - set(SMOKE_KEPT.get(experiment.model, ())):
             (plan.run_dir / name).unlink(missing_ok=True)
     return row
 
