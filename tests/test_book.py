@@ -169,12 +169,14 @@ def _book_of(root: Path, chapters: dict[str, str]) -> Path:
     return root
 
 
+@pytest.mark.slow  # starts four kernels
 @pytest.mark.parametrize("stop", ["a chapter fails", "Ctrl-C"])
 def test_with_jobs_the_chapters_running_beside_are_stopped(
     stop: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ) -> None:
     """``--jobs 2``: when one chapter fails, or on Ctrl-C, the chapter running beside it
     is stopped at once (its kernel and the kernel's own processes killed) instead of
@@ -200,6 +202,10 @@ def test_with_jobs_the_chapters_running_beside_are_stopped(
     chapters = {"intro": "6 * 7", "00_slow": slow, "01_second": second, "02_never": "6 * 7"}
     root = _book_of(tmp_path / "project", chapters)
     if stop == "Ctrl-C":  # once the slow chapter runs, as a user's Ctrl-C would
+        # Python's own SIGINT handler, as in a terminal: a session started in the background
+        # inherits SIGINT ignored.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
         main_process = os.getpid()
 
         def press_ctrl_c() -> None:
