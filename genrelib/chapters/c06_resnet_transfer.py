@@ -96,12 +96,12 @@ def resnet_heads(
 def crnn_experiments(
     ch: ChapterContext, protocol: str, chunk_seconds: float | None = None
 ) -> dict[str, Experiment]:
-    """The base and extended CRNN of chapters 04 and 05 on this split, by label, their runs
-    of this chapter's seed stored.
+    """The base and extended CRNN of chapters 04 and 05 on this split, by label; on return
+    their runs of this chapter's seed are stored.
 
-    Chapters 04 and 05 train them; this chapter reads them back, or trains them itself when
-    it runs first (alone in JupyterLab, or beside those chapters with ``genrelib book run
-    --jobs``, when it waits for a run another chapter is training).
+    Chapters 04 and 05 train them and this chapter reads them back; it trains them itself
+    when it runs first (alone in JupyterLab, or beside those chapters with ``genrelib book
+    run --jobs``, where it waits for a run another chapter is training).
 
     Notebook: 06_resnet_transfer.
 
