@@ -9,6 +9,7 @@ Notebook: none (how every chapter's kernel is started).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -56,7 +57,7 @@ class BookKernelManager(AsyncKernelManager):
         await super()._async_interrupt_kernel()
 
 
-def stop_book_kernels() -> int:
+def stop_book_kernels() -> None:
     """Kill every chapter kernel of this process that is still running, with its children.
 
     For ``genrelib book run --jobs N``: its chapters run in threads, which nothing can
@@ -66,29 +67,19 @@ def stop_book_kernels() -> int:
     rather than when their last cell is done. Safe to call from any thread.
 
     Notebook: none (``genrelib book run --jobs N``).
-
-    Returns
-    -------
-    int
-        How many kernels were stopped.
     """
     with _MANAGERS_LOCK:
         managers = list(_MANAGERS)
-    stopped = 0
     for manager in managers:
         process = getattr(manager.provisioner, "process", None)
         if process is None or process.poll() is not None:
             continue
         group = getattr(manager.provisioner, "pgid", None)
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # ended meanwhile
             if group and hasattr(os, "killpg"):
                 os.killpg(group, signal.SIGKILL)
             else:
                 process.kill()
-        except (ProcessLookupError, PermissionError):  # ended meanwhile
-            continue
-        stopped += 1
-    return stopped
 
 
 class BookEngine(NBClientEngine):
